@@ -1,0 +1,19 @@
+// UTF-8 <-> UTF-16 conversion. ODBC's wide API speaks UTF-16 (SQLWCHAR is two
+// bytes on unixODBC and Windows); the rest of zcrmsync speaks UTF-8.
+// Invalid input is an error, never silently replaced.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace zcrmsync {
+
+// INVALID_ARGUMENT names the byte offset of the first invalid sequence.
+Result<std::u16string> Utf8ToUtf16(std::string_view utf8);
+
+// INVALID_ARGUMENT names the unit offset of the first unpaired surrogate.
+Result<std::string> Utf16ToUtf8(std::u16string_view utf16);
+
+}  // namespace zcrmsync
