@@ -6,7 +6,10 @@
 #   zcrmsync_test(NAME odbc_unit SRCS a_test.cpp DEPS zcrmsync::odbc LABELS unit)
 #     -> a gtest binary whose tests are registered one by one with ctest.
 
-set(ZCRMSYNC_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+# GCC 12 flags designated initializers that skip members with default
+# initializers (fixed in GCC 13), so that one warning is off.
+set(ZCRMSYNC_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+    -Wno-missing-field-initializers)
 
 function(zcrmsync_apply_warnings target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
