@@ -1,0 +1,93 @@
+#include "agent/cli.h"
+
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "core/version.h"
+
+namespace zcrmsync::agent {
+namespace {
+
+struct Outcome {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+Outcome Cli(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  const int code = RunCli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+TEST(CliTest, Version) {
+  for (const char* flag : {"--version", "-V"}) {
+    Outcome o = Cli({flag});
+    EXPECT_EQ(o.code, kExitOk);
+    EXPECT_EQ(o.out, std::string("zcrmsync ") + kVersion + "\n");
+  }
+}
+
+TEST(CliTest, HelpListsCommandsAndGlobalOptions) {
+  Outcome o = Cli({"--help"});
+  EXPECT_EQ(o.code, kExitOk);
+  EXPECT_NE(o.out.find("ping"), std::string::npos);
+  EXPECT_NE(o.out.find("--log-format"), std::string::npos);
+  EXPECT_NE(o.out.find("Not built yet"), std::string::npos);
+}
+
+TEST(CliTest, NoCommandIsAUsageError) {
+  Outcome o = Cli({});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_NE(o.err.find("usage:"), std::string::npos);
+}
+
+TEST(CliTest, UnknownCommandAndOptionAreUsageErrors) {
+  Outcome o = Cli({"frobnicate"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_NE(o.err.find("unknown command 'frobnicate'"), std::string::npos);
+  o = Cli({"--frob"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_NE(o.err.find("--frob"), std::string::npos);
+  o = Cli({"ping", "--frob"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_NE(o.err.find("frob"), std::string::npos);
+}
+
+TEST(CliTest, BadLogLevelIsAUsageError) {
+  Outcome o = Cli({"--log-level", "loud", "--version"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_NE(o.err.find("unknown log level 'loud'"), std::string::npos);
+}
+
+TEST(CliTest, PingHelpBothWays) {
+  for (auto args : {std::vector<std::string>{"ping", "--help"},
+                    std::vector<std::string>{"--help", "ping"}}) {
+    Outcome o = Cli(args);
+    EXPECT_EQ(o.code, kExitOk);
+    EXPECT_NE(o.out.find("--connection-string"), std::string::npos) << o.out;
+  }
+}
+
+TEST(CliTest, PingNeedsAConnectionString) {
+  Outcome o = Cli({"ping"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_NE(o.err.find("--connection-string is required"), std::string::npos);
+}
+
+TEST(CliTest, PingNamesAMissingEnvironmentVariable) {
+  Outcome o = Cli({"ping", "-c", "DRIVER={SQLite3};Database=${ZCRMSYNC_SURELY_UNSET_VAR}"});
+  EXPECT_EQ(o.code, kExitFailure);
+  EXPECT_NE(o.err.find("ZCRMSYNC_SURELY_UNSET_VAR is not set"), std::string::npos) << o.err;
+}
+
+TEST(CliTest, PingFailureHidesThePassword) {
+  Outcome o = Cli({"--log-level", "off", "ping", "-c", "DRIVER={No Such Driver};PWD=Hunter22;"});
+  EXPECT_EQ(o.code, kExitFailure);
+  EXPECT_EQ(o.err.find("Hunter22"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("PWD=***"), std::string::npos) << o.err;
+}
+
+}  // namespace
+}  // namespace zcrmsync::agent
