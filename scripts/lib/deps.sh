@@ -6,7 +6,7 @@
 # the throwaway database servers.
 
 ZCRMSYNC_BUILD_PACKAGES=(
-  g++ cmake ninja-build pkg-config
+  g++ cmake ninja-build pkg-config curl sqlite3
   unixodbc unixodbc-dev odbcinst
   odbc-postgresql odbc-mariadb libsqliteodbc
   libspdlog-dev libfmt-dev rapidjson-dev libboost-program-options-dev
