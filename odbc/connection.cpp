@@ -72,6 +72,34 @@ void SetOptionalAttr(internal::ConnectionState& st, SQLINTEGER attr, SQLULEN val
   Log().Warn("driver refused an optional attribute", {{"attribute", what}, {"error", s.message()}});
 }
 
+// Runs one statement on the raw handle, for session setup during connect.
+Status ExecuteRaw(internal::ConnectionState& st, std::string_view sql) {
+  SQLHSTMT h = SQL_NULL_HSTMT;
+  SQLRETURN rc = SQLAllocHandle(SQL_HANDLE_STMT, st.dbc, &h);
+  if (!SQL_SUCCEEDED(rc)) return st.Check(rc, SQL_HANDLE_DBC, st.dbc, sql);
+  auto wide = internal::ToWide(sql);
+  Status s = wide ? st.Check(SQLExecDirectW(h, wide->data(), SQL_NTS), SQL_HANDLE_STMT, h, sql)
+                  : wide.error();
+  SQLFreeHandle(SQL_HANDLE_STMT, h);
+  return s;
+}
+
+// MariaDB Connector/ODBC accepts SQL_ATTR_QUERY_TIMEOUT but does not enforce
+// it (seen with 3.1.15), so the server's own limit is set for the session.
+void ApplyServerQueryTimeout(internal::ConnectionState& st) {
+  const auto seconds = st.options.query_timeout.count();
+  if (seconds <= 0 || st.driver.family != DriverFamily::kMySQL) return;
+  const bool mariadb = Lower(st.driver.dbms_name).find("mariadb") != std::string::npos;
+  const std::string sql = mariadb ? "SET SESSION max_statement_time = " + std::to_string(seconds)
+                                  : "SET SESSION max_execution_time = " +
+                                        std::to_string(seconds * 1000);
+  Status s = ExecuteRaw(st, sql);
+  if (!s.ok()) {
+    st.warnings.push_back(s.message());
+    Log().Warn("could not set the server-side query timeout", {{"error", s.message()}});
+  }
+}
+
 Status Connect(internal::ConnectionState& st) {
   SQLHDBC dbc = SQL_NULL_HDBC;
   SQLRETURN rc = SQLAllocHandle(SQL_HANDLE_DBC, st.env->handle(), &dbc);
@@ -106,6 +134,7 @@ Status Connect(internal::ConnectionState& st) {
   st.driver.dbms_version = GetInfoString(dbc, SQL_DBMS_VER);
   st.driver.family = DetectDriverFamily(st.driver.dbms_name, st.driver.driver_name);
 
+  ApplyServerQueryTimeout(st);
   st.autocommit = st.options.autocommit;
   if (!st.autocommit) {
     rc = SQLSetConnectAttrW(dbc, SQL_ATTR_AUTOCOMMIT,

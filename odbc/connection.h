@@ -28,7 +28,10 @@ enum class IsolationLevel { kReadUncommitted, kReadCommitted, kRepeatableRead, k
 struct ConnectOptions {
   std::string connection_string;                // DSN-less, e.g. "DRIVER={...};SERVER=...;PWD=..."
   std::chrono::seconds login_timeout{15};        // 0 = the driver's default
-  std::chrono::seconds query_timeout{0};         // per statement; 0 = none
+  // Per statement; 0 = none. PostgreSQL and SQL Server drivers enforce it;
+  // on MariaDB/MySQL the session's max_statement_time / max_execution_time is
+  // set instead; sqliteodbc accepts it but cannot interrupt a query.
+  std::chrono::seconds query_timeout{0};
   bool autocommit = true;
   std::optional<IsolationLevel> isolation;       // unset = the server's default
 };

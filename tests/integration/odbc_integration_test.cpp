@@ -462,6 +462,20 @@ TEST_P(OdbcServerTest, DeadlockIsRetryable) {
   EXPECT_THAT(a_status.ok() ? tx_a->Commit() : tx_b->Commit(), IsOk());
 }
 
+TEST_P(OdbcServerTest, QueryTimeoutIsDeadlineExceeded) {
+  auto c = Open({.query_timeout = std::chrono::seconds(1)});
+  ASSERT_TRUE(c.has_value()) << c.error();
+  const auto start = std::chrono::steady_clock::now();
+  auto r = c->Execute(is(kPostgres) ? "SELECT pg_sleep(10)"
+                                    : "SELECT COUNT(*) FROM information_schema.columns a, "
+                                      "information_schema.columns b, information_schema.columns c");
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r.has_value()) << "the query outlived its 1 s timeout";
+  EXPECT_EQ(r.error().code(), StatusCode::kDeadlineExceeded) << r.error();
+  EXPECT_LT(elapsed, std::chrono::seconds(8));
+  EXPECT_THAT(c->Ping(), IsOk());  // the connection survives a timed-out query
+}
+
 INSTANTIATE_TEST_SUITE_P(Servers, OdbcServerTest, ::testing::Values(kPostgres, kMariaDb),
                          DatabaseName);
 
