@@ -450,7 +450,10 @@ std::optional<ItemResult> Engine::State::ValidateFields(const ModuleMeta& m, con
       std::string_view s(v.GetString(), v.GetStringLength());
       if (static_cast<int>(Utf8Length(s)) > f->length) {
         return InvalidData(index, *f,
-                           [&](Val& d, Alloc& da) { AddInt(d, "maximum_length", f->length, da); });
+                           [&](Val& d, Alloc& da) {
+                             // record.json API_Exception: maximum_length is a string.
+                             AddStr(d, "maximum_length", std::to_string(f->length), da);
+                           });
       }
       if (!s.empty() && ((t == "email" && !LooksLikeEmail(s)) ||
                          (t == "phone" && !LooksLikePhone(s)) ||
@@ -721,7 +724,7 @@ HttpResponse Engine::State::Modules() {
     AddInt(o, "sequence_number", seq++, a);
     AddInt(o, "per_page", kMaxPerPage, a);
     AddStr(o, "modified_time", Render(0), a);
-    AddNull(o, "modified_by", a);
+    Add(o, "modified_by", MiniUser(a, false), a);  // modules.json: Minified_User, not null
     AddNull(o, "parent_module", a);
     Val prof(rapidjson::kArrayType);
     Val p(rapidjson::kObjectType);
@@ -738,12 +741,13 @@ HttpResponse Engine::State::Modules() {
 HttpResponse Engine::State::Fields(const Params& query) {
   auto mit = query.find("module");
   if (mit == query.end()) {
+    // fields.json MandatoryParamError requires details.param_name.
     return ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
-                    [](Val& d, Alloc& a) { AddStr(d, "param", "module", a); });
+                    [](Val& d, Alloc& a) { AddStr(d, "param_name", "module", a); });
   }
   const ModuleMeta* m = meta.FindModule(mit->second);
   if (m == nullptr) {
-    return ApiError(400, "INVALID_MODULE", "the module name given seems to be invalid",
+    return ApiError(400, "INVALID_MODULE", "The module name given seems to be invalid",
                     [](Val& d, Alloc& a) { AddStr(d, "param", "module", a); });
   }
   Doc d(rapidjson::kObjectType);
@@ -819,9 +823,7 @@ HttpResponse Engine::State::Fields(const Params& query) {
       Val ta(rapidjson::kObjectType);
       AddStr(ta, "type", f.length > 2000 ? "large" : "small", a);
       Add(o, "textarea", std::move(ta), a);
-    } else {
-      AddNull(o, "textarea", a);
-    }
+    }  // other fields: no key (fields.json types textarea as a non-null object)
     AddBool(o, "system_field", system, a);
     fields.PushBack(o, a);
   }
@@ -902,7 +904,7 @@ HttpResponse Engine::State::Org() {
   AddStr(o, "currency_symbol", "$", a);
   AddStr(o, "currency_locale", "en_US", a);
   AddStr(o, "country_code", "US", a);
-  AddStr(o, "type", "production", a);
+  AddStr(o, "type", "Production", a);  // org.json enum
   AddInt(o, "max_per_page", kMaxPerPage, a);
   AddBool(o, "mc_status", false, a);
   AddBool(o, "gapps_enabled", false, a);
@@ -914,7 +916,6 @@ HttpResponse Engine::State::Org() {
   AddBool(lic, "paid", true, a);
   AddStr(lic, "paid_type", "enterprise", a);
   AddInt(lic, "users_license_purchased", 10, a);
-  AddBool(lic, "trial_action", false, a);
   AddNull(lic, "trial_expiry", a);
   Add(o, "license_details", std::move(lic), a);
   Val orgs(rapidjson::kArrayType);
@@ -949,7 +950,7 @@ HttpResponse Engine::State::ListRecords(const ModuleMeta& m, const HttpRequest& 
     if (!name.empty()) fields.push_back(name);
   }
   if (static_cast<int>(fields.size()) > kMaxFields) {
-    return ApiError(400, "LIMIT_EXCEEDED", "fields limit exceeded", [](Val& d, Alloc& a) {
+    return ApiError(400, "LIMIT_EXCEEDED", "Max field limit exceeded", [](Val& d, Alloc& a) {
       AddStr(d, "param", "fields", a);
       AddInt(d, "limit", kMaxFields, a);
     });
@@ -958,7 +959,7 @@ HttpResponse Engine::State::ListRecords(const ModuleMeta& m, const HttpRequest& 
     if (f != "id" && m.FindField(f) == nullptr) {
       // Zoho's answer to an unknown field name here is unconfirmed; a clear
       // 400 surfaces mapping bugs early.
-      return ApiError(400, "INVALID_DATA", "invalid field name", [&](Val& d, Alloc& a) {
+      return ApiError(400, "INVALID_DATA", "invalid data", [&](Val& d, Alloc& a) {
         AddStr(d, "param", "fields", a);
         AddStr(d, "api_name", f, a);
       });
@@ -1002,29 +1003,34 @@ HttpResponse Engine::State::ListRecords(const ModuleMeta& m, const HttpRequest& 
   if (auto tit = q.find("page_token"); tit != q.end()) {
     if (q.contains("page")) {
       // Zoho's code for page + page_token together is unconfirmed.
-      return ApiError(400, "INVALID_REQUEST", "page_token cannot be used with page",
+      return ApiError(400, "INVALID_DATA", "invalid data",
                       [](Val& d, Alloc& a) { AddStr(d, "param", "page", a); });
     }
     auto pit = page_tokens.find(tit->second);
     if (pit == page_tokens.end()) return bad_param("page_token");
     if (pit->second.expiry <= now) {
-      return ApiError(400, "EXPIRED_VALUE", "the page token has expired",
-                      [](Val& d, Alloc& a) { AddStr(d, "param", "page_token", a); });
+      // Message and details as in Zoho's getRecords example response-400-expiredvalue.
+      return ApiError(400, "EXPIRED_VALUE", "Page token expired", [](Val& d, Alloc& a) {
+        AddStr(d, "api_name", "page_token", a);
+        AddStr(d, "json_path", "$.query.page_token", a);
+      });
     }
     if (pit->second.signature != signature) {
       return ApiError(400, "TOKEN_BOUND_DATA_MISMATCH",
-                      "the parameters do not match the ones the page_token was issued for",
-                      [](Val& d, Alloc& a) { AddStr(d, "param", "page_token", a); });
+                      "The page_token given seems to be invalid or input param is added or "
+                      "altered or deleted",
+                      [](Val& d, Alloc& a) { AddStr(d, "param_name", "page_token", a); });
     }
     offset = pit->second.offset;
   } else if (*page * *per_page > kDiscretePagingLimit) {
     return ApiError(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
-                    "cannot fetch more than 2000 records with page. Use page_token",
+                    "You can only get the first 2000 records without using page_token param",
                     [](Val& d, Alloc& a) { AddInt(d, "limit", kDiscretePagingLimit, a); });
   }
   if (offset >= kTokenPagingLimit) {
-    return ApiError(400, "PAGINATION_LIMIT_EXCEEDED", "pagination limit exceeded",
-                    [](Val& d, Alloc& a) { AddInt(d, "limit", kTokenPagingLimit, a); });
+    return ApiError(400, "PAGINATION_LIMIT_EXCEEDED",
+                    "You can only get upto 100000 records using page_token param",
+                    [](Val& d, Alloc& a) { AddStr(d, "param_name", "page_token", a); });
   }
 
   ModuleStore& store = stores[m.api_name];
@@ -1129,6 +1135,8 @@ HttpResponse Engine::State::GetRecord(const ModuleMeta& m, const std::string& id
 
 HttpResponse Engine::State::Count(const ModuleMeta& m) {
   Doc d(rapidjson::kObjectType);
+  // A JSON number, although record.json types count as a string: the official
+  // Node SDK 2.0.0 fails on "count":"4" (tests/sdk_compat) and parses 4.
   AddInt(d, "count", static_cast<int64_t>(stores[m.api_name].records.size()), d.GetAllocator());
   return JsonResponse(200, d);
 }
@@ -1262,12 +1270,16 @@ HttpResponse Engine::State::Write(const ModuleMeta& m, const HttpRequest& req,
       target = &rit->second;
       if (unmodified_since && target->modified > *unmodified_since) {
         const std::string current = Render(target->modified);
-        results.push_back(ItemError("ALREADY_MODIFIED",
-                                    "the record was modified after the given time",
-                                    [&](Val& d, Alloc& a) {
-                                      AddStr(d, "id", target->id, a);
-                                      AddStr(d, "Modified_Time", current, a);
-                                    }));
+        // Message and details as in Zoho's updateRecords example response-412-alreadymodified.
+        results.push_back(ItemError(
+            "ALREADY_MODIFIED", "record updated time has already passed if-unmodified-since time",
+            [&](Val& d, Alloc& a) {
+              AddStr(d, "Modified_Time", current, a);
+              AddStr(d, "Created_Time", Render(target->created), a);
+              AddStr(d, "id", target->id, a);
+              Add(d, "Modified_By", MiniUser(a, false), a);
+              Add(d, "Created_By", MiniUser(a, false), a);
+            }));
         continue;
       }
       action = "update";
@@ -1972,8 +1984,9 @@ HttpResponse Engine::State::HandleCrm(const HttpRequest& req, const Params& quer
     return ApiError(404, "INVALID_URL_PATTERN",
                     "Please check if the URL trying to access is a correct one");
   };
+  // Zoho answers a wrong method with 400 (crm-oas examples response-400-invalidrequestmethod).
   auto bad_method = [] {
-    return ApiError(405, "INVALID_REQUEST_METHOD",
+    return ApiError(400, "INVALID_REQUEST_METHOD",
                     "The http request method type is not a valid one");
   };
   if (seg.empty()) return not_found();
@@ -2014,7 +2027,7 @@ HttpResponse Engine::State::HandleCrm(const HttpRequest& req, const Params& quer
     stats_key = "/crm/v8/" + seg[0];
     if (m == nullptr) {
       stats_key = "/crm/v8/{unknown_module}";
-      return ApiError(400, "INVALID_MODULE", "the module name given seems to be invalid",
+      return ApiError(400, "INVALID_MODULE", "The module name given seems to be invalid",
                       [](Val& d, Alloc& a) { AddInt(d, "resource_path_index", 0, a); });
     }
     auto count_for = [](size_t n) { return std::max<int>(1, static_cast<int>((n + 9) / 10)); };
@@ -2364,7 +2377,7 @@ HttpResponse Engine::Handle(const HttpRequest& req) {
       std::lock_guard<std::mutex> lock(s.mu);
       ++s.calls[req.method + " /oauth/v2/token"];
       if (req.method != "POST") {
-        return ApiError(405, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one");
+        return ApiError(400, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one");
       }
       return s.HandleToken(req, query);
     }

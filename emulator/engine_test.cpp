@@ -395,6 +395,9 @@ TEST_F(EngineTest, IfUnmodifiedSinceGives412) {
                  {{"If-Unmodified-Since", seen}});
   EXPECT_EQ(r.status, 412) << r.body;
   EXPECT_STREQ(r.json["data"][0]["code"].GetString(), "ALREADY_MODIFIED");
+  EXPECT_STREQ(r.json["data"][0]["message"].GetString(),
+               "record updated time has already passed if-unmodified-since time");
+  EXPECT_TRUE(r.json["data"][0]["details"]["Created_By"].IsObject());
   EXPECT_TRUE(r.json["data"][0]["details"]["Modified_Time"].IsString());
   std::string current = r.json["data"][0]["details"]["Modified_Time"].GetString();
   r = Call("PUT", "/crm/v8/Leads/" + a, "", R"({"data":[{"City":"Y"}]})",
@@ -732,6 +735,43 @@ TEST_F(EngineTest, StateExportImportRoundTrip) {
   EXPECT_EQ(Call("POST", "/crm/v8/Leads", "", R"({"data":[{"Last_Name":"D","Company":"C","ERP_Id":"X1"}]})").status, 400);
   EXPECT_FALSE(emu_->ImportState("{").ok());
   EXPECT_FALSE(emu_->ImportState(R"({"modules":{"Nope":{}}})").ok());
+}
+
+// Shapes that Zoho's OpenAPI description, its examples and the official Node
+// SDK require (tests/oas_conformance, tests/sdk_compat).
+TEST_F(EngineTest, ShapesFollowOpenApiDescriptionAndSdk) {
+  // A wrong method is a 400 INVALID_REQUEST_METHOD, not 405.
+  Reply r = Call("GET", "/crm/v8/Leads/upsert");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_STREQ(r.json["code"].GetString(), "INVALID_REQUEST_METHOD");
+  // Module error message as record.json's enum spells it.
+  r = Call("GET", "/crm/v8/Nope", "fields=Last_Name");
+  EXPECT_STREQ(r.json["message"].GetString(), "The module name given seems to be invalid");
+  // fields.json MandatoryParamError: details.param_name.
+  r = Call("GET", "/crm/v8/settings/fields");
+  EXPECT_STREQ(r.json["details"]["param_name"].GetString(), "module");
+  // textarea only on textarea fields; modules carry a modified_by user.
+  r = Call("GET", "/crm/v8/settings/fields", "module=Leads");
+  for (const auto& f : r.json["fields"].GetArray()) {
+    EXPECT_EQ(f.HasMember("textarea"), std::string(f["data_type"].GetString()) == "textarea")
+        << f["api_name"].GetString();
+  }
+  r = Call("GET", "/crm/v8/settings/modules");
+  EXPECT_TRUE(r.json["modules"][0]["modified_by"].IsObject());
+  r = Call("GET", "/crm/v8/org");
+  EXPECT_STREQ(r.json["org"][0]["type"].GetString(), "Production");
+  // Count stays a JSON number: the Node SDK cannot parse "count":"1".
+  Insert("Leads", R"({"Last_Name":"A","Company":"C"})");
+  r = Call("GET", "/crm/v8/Leads/actions/count");
+  EXPECT_TRUE(r.json["count"].IsInt()) << r.body;
+  // maximum_length is a string (record.json API_Exception).
+  r = Call("POST", "/crm/v8/Leads", "",
+           R"({"data":[{"Last_Name":")" + std::string(81, 'x') + R"(","Company":"C"}]})");
+  EXPECT_STREQ(r.json["data"][0]["details"]["maximum_length"].GetString(), "80");
+  // Paging messages as in Zoho's getRecords examples.
+  r = Call("GET", "/crm/v8/Leads", "fields=Last_Name&page=11");
+  EXPECT_STREQ(r.json["message"].GetString(),
+               "You can only get the first 2000 records without using page_token param");
 }
 
 }  // namespace

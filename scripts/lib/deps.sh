@@ -29,6 +29,12 @@ deps_install() {
   [ "${1:-build}" = test ] && want+=("${ZCRMSYNC_TEST_PACKAGES[@]}")
   local missing
   missing=$(deps_missing "${want[@]}")
+  # The Zoho SDK and OpenAPI tests run on Node.js. Any node + npm on PATH will
+  # do (NodeSource's nodejs bundles npm; naming Debian's npm would clash).
+  if [ "${1:-build}" = test ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+  fi
+  missing=$(echo $missing)
   if [ -z "$missing" ]; then
     echo "deps: all ${#want[@]} packages already installed"
     return 0
