@@ -4,7 +4,7 @@
 
 namespace zcrmsync::sql {
 
-Result<std::string> Render(std::string_view text, const Tokens& tokens) {
+Result<std::string> Render(std::string_view text, const Tokens& tokens, bool require_all_used) {
   std::string out;
   out.reserve(text.size());
   std::set<std::string, std::less<>> used;
@@ -30,7 +30,7 @@ Result<std::string> Render(std::string_view text, const Tokens& tokens) {
     i = close;
   }
   for (const auto& [name, value] : tokens) {
-    if (!used.contains(name)) {
+    if (require_all_used && !used.contains(name)) {
       return Error(InvalidArgumentError("token ${" + name + "} is given but never used"));
     }
   }

@@ -15,7 +15,10 @@ namespace zcrmsync::sql {
 
 using Tokens = std::map<std::string, std::string, std::less<>>;
 
-// INVALID_ARGUMENT names the token and, for unknown ones, the line.
-Result<std::string> Render(std::string_view template_text, const Tokens& tokens);
+// INVALID_ARGUMENT names the token and, for unknown ones, the line. With
+// `require_all_used` false, a caller may pass one superset of tokens for
+// several templates; an unknown token is still an error.
+Result<std::string> Render(std::string_view template_text, const Tokens& tokens,
+                           bool require_all_used = true);
 
 }  // namespace zcrmsync::sql

@@ -32,6 +32,10 @@ TEST(RenderTest, UnknownTokenNamesTheLine) {
 TEST(RenderTest, UnusedTokenIsAnError) {
   EXPECT_THAT(Render("SELECT 1", {{"table", "t"}}), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(Render("${a", {{"a", "t"}}), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(Render("SELECT 1", {{"table", "t"}}, /*require_all_used=*/false),
+              IsOkAndHolds(std::string("SELECT 1")));
+  EXPECT_THAT(Render("${nope}", {{"table", "t"}}, /*require_all_used=*/false),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -67,12 +67,15 @@ dbs_start() {
     kill -0 "$DBS_MY_PID" 2>/dev/null || { cat "$DBS_DIR/my/error.log" >&2; return 1; }
     sleep 0.1
   done
+  # The agent keeps its own objects in a database of their own (zcrmsync...).
   mariadb --no-defaults --socket="$DBS_DIR/my/mysqld.sock" -uroot -e "
     CREATE DATABASE syncdb CHARACTER SET utf8mb4;
     CREATE USER 'sync'@'localhost' IDENTIFIED BY 'sync';
     CREATE USER 'sync'@'127.0.0.1' IDENTIFIED BY 'sync';
     GRANT ALL ON syncdb.* TO 'sync'@'localhost';
-    GRANT ALL ON syncdb.* TO 'sync'@'127.0.0.1';" || return 1
+    GRANT ALL ON syncdb.* TO 'sync'@'127.0.0.1';
+    GRANT ALL ON \`zcrmsync%\`.* TO 'sync'@'localhost';
+    GRANT ALL ON \`zcrmsync%\`.* TO 'sync'@'127.0.0.1';" || return 1
 
   # SQLite: a file per run.
   mkdir -p "$DBS_DIR/sqlite"

@@ -14,7 +14,7 @@ ZCRMSYNC_BUILD_PACKAGES=(
   libgtest-dev libgmock-dev
 )
 ZCRMSYNC_TEST_PACKAGES=(
-  postgresql-15 mariadb-server-core mariadb-client-core
+  postgresql-15 mariadb-server-core mariadb-client-core sqlfluff
 )
 
 deps_missing() {

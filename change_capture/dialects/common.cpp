@@ -1,0 +1,34 @@
+#include "change_capture/dialects/dialect_kit.h"
+
+namespace zcrmsync::change_capture::internal {
+
+std::string StringLiteral(std::string_view text, bool double_backslashes) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+    if (double_backslashes && c == '\\') out += '\\';
+  }
+  out += '\'';
+  return out;
+}
+
+// `pattern` holds "$c" where the quoted column goes, e.g. "o.$c IS DISTINCT FROM n.$c".
+Result<std::string> JoinColumns(Dialect dialect, const std::vector<std::string>& columns,
+                                const std::string& pattern, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    auto q = QuoteIdentifier(dialect, columns[i]);
+    if (!q) return Error(q.error().WithContext("column"));
+    std::string piece = pattern;
+    for (size_t pos = piece.find("$c"); pos != std::string::npos; pos = piece.find("$c", pos)) {
+      piece.replace(pos, 2, *q);
+      pos += q->size();
+    }
+    if (i > 0) out += sep;
+    out += piece;
+  }
+  return out;
+}
+
+}  // namespace zcrmsync::change_capture::internal

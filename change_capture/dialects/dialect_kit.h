@@ -1,0 +1,48 @@
+// Private to change_capture/: what differs per dialect when rendering the SQL
+// kit. The SQL text is in sql/<dialect>/; this is only the behaviour: how
+// names are quoted and qualified, how a key becomes JSON text, how "a mapped
+// column changed" is written, and how a script is shown to a person.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "change_capture/sql_kit.h"
+#include "core/result.h"
+#include "sql/render.h"
+
+namespace zcrmsync::change_capture::internal {
+
+inline const std::vector<std::string>& AgentTables() {
+  static const std::vector<std::string> names = {"schema_version", "changes", "links",
+                                                 "state",          "errors",  "conflicts"};
+  return names;
+}
+
+class DialectKit {
+ public:
+  virtual ~DialectKit() = default;
+  virtual std::string_view name() const = 0;  // the sql/<dialect>/ folder
+  // Tokens for agent_schema.sql and drop_agent_schema.sql.
+  virtual Result<sql::Tokens> AgentTokens(const std::string& agent_schema) const = 0;
+  // Tokens for capture_table.sql and drop_capture_table.sql.
+  virtual Result<sql::Tokens> CaptureTokens(const std::string& agent_schema,
+                                            const CaptureTable& table) const = 0;
+  // The statements as one text a person (and the dialect's CLI) can run.
+  virtual std::string JoinForReading(const std::vector<std::string>& statements) const = 0;
+};
+
+std::unique_ptr<DialectKit> MakePostgresKit();
+std::unique_ptr<DialectKit> MakeMySqlKit();
+std::unique_ptr<DialectKit> MakeSqliteKit();
+std::unique_ptr<DialectKit> MakeSqlServerKit();
+
+// Shared helpers.
+// 'text' with quotes doubled (and, for MySQL, backslashes doubled).
+std::string StringLiteral(std::string_view text, bool double_backslashes = false);
+// Joins "prefix<col>suffix" pieces with `sep`, each column quoted.
+Result<std::string> JoinColumns(Dialect dialect, const std::vector<std::string>& columns,
+                                const std::string& pattern, const std::string& sep);
+
+}  // namespace zcrmsync::change_capture::internal

@@ -1,0 +1,71 @@
+// PostgreSQL: statement-level triggers over transition tables; the agent's
+// objects in their own schema; the key as json_build_array(...)::text.
+#include "change_capture/dialects/dialect_kit.h"
+#include "core/status_macros.h"
+
+namespace zcrmsync::change_capture::internal {
+namespace {
+
+constexpr Dialect kD = Dialect::kPostgreSQL;
+
+class PostgresKit final : public DialectKit {
+ public:
+  std::string_view name() const override { return "postgresql"; }
+
+  Result<sql::Tokens> AgentTokens(const std::string& agent_schema) const override {
+    sql::Tokens t;
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string schema, QuoteIdentifier(kD, agent_schema));
+    t["schema"] = schema;
+    for (const std::string& table : AgentTables()) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string q, QuoteIdentifier(kD, table));
+      t[table] = schema + "." + q;
+    }
+    return t;
+  }
+
+  Result<sql::Tokens> CaptureTokens(const std::string& agent_schema,
+                                    const CaptureTable& table) const override {
+    ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, AgentTokens(agent_schema));
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string tbl, QuoteIdentifier(kD, table.table));
+    if (table.schema) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string s, QuoteIdentifier(kD, *table.schema));
+      tbl = s + "." + tbl;
+    }
+    t["table"] = tbl;
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string fn, QuoteIdentifier(kD, "capture_" + table.mapping));
+    t["function"] = t["schema"] + "." + fn;
+    const std::string prefix = agent_schema + "_" + table.mapping;
+    for (const char* ev : {"insert", "update", "delete"}) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string trg, QuoteIdentifier(kD, prefix + "_" + ev));
+      t[std::string("trigger_") + ev] = trg;
+    }
+    t["mapping"] = StringLiteral(table.mapping);
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string kn, JoinColumns(kD, table.key_columns, "n.$c::text", ", "));
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string ko, JoinColumns(kD, table.key_columns, "o.$c::text", ", "));
+    t["key_json_new"] = "json_build_array(" + kn + ")::text";
+    t["key_json_old"] = "json_build_array(" + ko + ")::text";
+    ZCRMSYNC_ASSIGN_OR_RETURN(t["key_join"],
+                              JoinColumns(kD, table.key_columns, "o.$c = n.$c", " AND "));
+    if (table.mapped_columns.empty()) {
+      t["mapped_changed"] = "false";
+    } else {
+      ZCRMSYNC_ASSIGN_OR_RETURN(
+          std::string changed,
+          JoinColumns(kD, table.mapped_columns, "o.$c IS DISTINCT FROM n.$c", " OR "));
+      t["mapped_changed"] = "(" + changed + ")";
+    }
+    return t;
+  }
+
+  std::string JoinForReading(const std::vector<std::string>& statements) const override {
+    std::string out;
+    for (const std::string& s : statements) out += s + ";\n\n";
+    return out;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<DialectKit> MakePostgresKit() { return std::make_unique<PostgresKit>(); }
+
+}  // namespace zcrmsync::change_capture::internal

@@ -1,0 +1,66 @@
+// SQLite: row-level triggers, one per event; no schemas, so the agent's
+// objects carry the configured prefix; the key as json_array(CAST(... AS TEXT)).
+#include "change_capture/dialects/dialect_kit.h"
+#include "core/status_macros.h"
+
+namespace zcrmsync::change_capture::internal {
+namespace {
+
+constexpr Dialect kD = Dialect::kSQLite;
+
+class SqliteKit final : public DialectKit {
+ public:
+  std::string_view name() const override { return "sqlite"; }
+
+  Result<sql::Tokens> AgentTokens(const std::string& prefix) const override {
+    sql::Tokens t;
+    for (const std::string& table : AgentTables()) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(t[table], QuoteIdentifier(kD, prefix + "_" + table));
+    }
+    ZCRMSYNC_ASSIGN_OR_RETURN(t["suppress"], QuoteIdentifier(kD, prefix + "_suppress"));
+    return t;
+  }
+
+  Result<sql::Tokens> CaptureTokens(const std::string& prefix,
+                                    const CaptureTable& table) const override {
+    if (table.schema) {
+      return Error(InvalidArgumentError("SQLite has no schemas; table '" + *table.schema + "." +
+                                        table.table + "' must be unqualified"));
+    }
+    ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, AgentTokens(prefix));
+    ZCRMSYNC_ASSIGN_OR_RETURN(t["table"], QuoteIdentifier(kD, table.table));
+    const std::string trigger_prefix = prefix + "_" + table.mapping;
+    for (const char* ev : {"insert", "update", "delete"}) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(t[std::string("trigger_") + ev],
+                                QuoteIdentifier(kD, trigger_prefix + "_" + ev));
+    }
+    t["mapping"] = StringLiteral(table.mapping);
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string kn,
+                              JoinColumns(kD, table.key_columns, "CAST(NEW.$c AS TEXT)", ", "));
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string ko,
+                              JoinColumns(kD, table.key_columns, "CAST(OLD.$c AS TEXT)", ", "));
+    t["key_json_new"] = "json_array(" + kn + ")";
+    t["key_json_old"] = "json_array(" + ko + ")";
+    ZCRMSYNC_ASSIGN_OR_RETURN(t["key_same"],
+                              JoinColumns(kD, table.key_columns, "OLD.$c IS NEW.$c", " AND "));
+    if (table.mapped_columns.empty()) {
+      t["mapped_same"] = "1";
+    } else {
+      ZCRMSYNC_ASSIGN_OR_RETURN(t["mapped_same"], JoinColumns(kD, table.mapped_columns,
+                                                              "OLD.$c IS NEW.$c", " AND "));
+    }
+    return t;
+  }
+
+  std::string JoinForReading(const std::vector<std::string>& statements) const override {
+    std::string out;
+    for (const std::string& s : statements) out += s + ";\n\n";
+    return out;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<DialectKit> MakeSqliteKit() { return std::make_unique<SqliteKit>(); }
+
+}  // namespace zcrmsync::change_capture::internal

@@ -1,0 +1,164 @@
+#include "change_capture/sql_kit.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "change_capture/dialects/dialect_kit.h"
+#include "core/status_macros.h"
+#include "sql/render.h"
+#include "sql/sql_templates.h"
+
+namespace zcrmsync::change_capture {
+namespace {
+
+std::unique_ptr<internal::DialectKit> KitFor(Dialect d) {
+  switch (d) {
+    case Dialect::kPostgreSQL: return internal::MakePostgresKit();
+    case Dialect::kMySQL: return internal::MakeMySqlKit();
+    case Dialect::kSQLite: return internal::MakeSqliteKit();
+    case Dialect::kSqlServer: return internal::MakeSqlServerKit();
+  }
+  return internal::MakePostgresKit();
+}
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+// Splits rendered text at lines holding only GO, and drops the template's
+// opening comment block (it documents tokens, not objects).
+std::vector<std::string> SplitStatements(std::string_view text) {
+  std::vector<std::string> out;
+  std::string current;
+  bool in_header = true;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    const std::string trimmed = Trim(line);
+    if (in_header && (trimmed.rfind("--", 0) == 0 || trimmed.empty())) {
+      // still in the template's header
+    } else if (trimmed == "GO") {
+      in_header = false;
+      if (!Trim(current).empty()) out.push_back(Trim(current));
+      current.clear();
+    } else {
+      in_header = false;
+      current.append(line);
+      current += '\n';
+    }
+    pos = end + 1;
+  }
+  if (!Trim(current).empty()) out.push_back(Trim(current));
+  return out;
+}
+
+Status ValidateTable(const CaptureTable& t) {
+  const std::string where = "mapping '" + t.mapping + "'";
+  if (t.mapping.empty() || t.mapping.size() > 40 ||
+      !std::all_of(t.mapping.begin(), t.mapping.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+      })) {
+    return InvalidArgumentError(where +
+                                ": the name must be 1-40 letters, digits or underscores "
+                                "(it names the triggers)");
+  }
+  if (t.table.empty()) return InvalidArgumentError(where + ": no table");
+  if (t.key_columns.empty()) return InvalidArgumentError(where + ": no key column");
+  std::set<std::string> seen;
+  for (const auto& c : t.key_columns) {
+    if (!seen.insert(c).second) {
+      return InvalidArgumentError(where + ": key column '" + c + "' is listed twice");
+    }
+  }
+  return Status();
+}
+
+Result<Script> Render(const KitOptions& options, const std::vector<CaptureTable>& tables,
+                      bool install) {
+  if (options.agent_schema.empty()) return Error(InvalidArgumentError("empty agent schema"));
+  auto kit = KitFor(options.dialect);
+  Script script{options.dialect, {}};
+  std::set<std::string> names;
+  auto add = [&](std::string_view template_name, const sql::Tokens& tokens,
+                 const std::string& context) -> Status {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string_view text, sql::FindTemplate(kit->name(), template_name));
+    auto rendered = sql::Render(text, tokens, /*require_all_used=*/false);
+    if (!rendered) return rendered.error().WithContext(context);
+    for (std::string& s : SplitStatements(*rendered)) script.statements.push_back(std::move(s));
+    return Status();
+  };
+  auto agent = kit->AgentTokens(options.agent_schema);
+  if (!agent) return Error(agent.error().WithContext("agent schema '" + options.agent_schema + "'"));
+  if (install) ZCRMSYNC_RETURN_IF_ERROR(add("agent_schema.sql", *agent, "agent schema"));
+  for (const CaptureTable& original : tables) {
+    ZCRMSYNC_RETURN_IF_ERROR(ValidateTable(original));
+    if (!names.insert(original.mapping).second) {
+      return Error(InvalidArgumentError("mapping '" + original.mapping + "' is listed twice"));
+    }
+    CaptureTable t = original;
+    // A key column is captured through the key; listing it again adds nothing.
+    std::erase_if(t.mapped_columns, [&](const std::string& c) {
+      return std::find(t.key_columns.begin(), t.key_columns.end(), c) != t.key_columns.end();
+    });
+    std::sort(t.mapped_columns.begin(), t.mapped_columns.end());
+    t.mapped_columns.erase(std::unique(t.mapped_columns.begin(), t.mapped_columns.end()),
+                           t.mapped_columns.end());
+    auto tokens = kit->CaptureTokens(options.agent_schema, t);
+    if (!tokens) return Error(tokens.error().WithContext("mapping '" + t.mapping + "'"));
+    ZCRMSYNC_RETURN_IF_ERROR(add(install ? "capture_table.sql" : "drop_capture_table.sql",
+                                 *tokens, "mapping '" + t.mapping + "'"));
+  }
+  if (!install) ZCRMSYNC_RETURN_IF_ERROR(add("drop_agent_schema.sql", *agent, "agent schema"));
+  return script;
+}
+
+}  // namespace
+
+std::string Script::ToText() const {
+  auto kit = KitFor(dialect);
+  return "-- zcrmsync SQL kit for " + std::string(DialectName(dialect)) +
+         ". Review it, then run it as one transaction where the dialect allows.\n" +
+         (dialect == Dialect::kSqlServer
+              ? "-- Not executed on a SQL Server by the zcrmsync project: grammar-checked only.\n"
+              : "") +
+         "\n" + kit->JoinForReading(statements);
+}
+
+Result<Script> RenderInstall(const KitOptions& options, const std::vector<CaptureTable>& tables) {
+  return Render(options, tables, /*install=*/true);
+}
+
+Result<Script> RenderUninstall(const KitOptions& options, const std::vector<CaptureTable>& tables) {
+  return Render(options, tables, /*install=*/false);
+}
+
+Result<Script> RenderAgentWrites(const KitOptions& options, std::string_view template_name) {
+  auto kit = KitFor(options.dialect);
+  ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens tokens, kit->AgentTokens(options.agent_schema));
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string_view text, sql::FindTemplate(kit->name(), template_name));
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string rendered,
+                            sql::Render(text, tokens, /*require_all_used=*/false));
+  return Script{options.dialect, SplitStatements(rendered)};
+}
+
+Result<Script> RenderBeginAgentWrites(const KitOptions& options) {
+  return RenderAgentWrites(options, "begin_agent_writes.sql");
+}
+
+Result<Script> RenderEndAgentWrites(const KitOptions& options) {
+  return RenderAgentWrites(options, "end_agent_writes.sql");
+}
+
+Result<std::vector<std::string>> AgentTableNames(const KitOptions& options) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens tokens, KitFor(options.dialect)->AgentTokens(options.agent_schema));
+  std::vector<std::string> out;
+  for (const std::string& t : internal::AgentTables()) out.push_back(tokens.at(t));
+  return out;
+}
+
+}  // namespace zcrmsync::change_capture

@@ -1,0 +1,54 @@
+// The DBA's SQL kit: renders the install and uninstall scripts (the agent's
+// own objects, then capture triggers per mapped table) for one dialect from
+// the templates in sql/<dialect>/. Output is deterministic, idempotent to
+// apply, and every identifier from the config is quoted by the dialect.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "change_capture/dialect.h"
+#include "core/result.h"
+
+namespace zcrmsync::change_capture {
+
+// One mapped table, as the capture triggers need it.
+struct CaptureTable {
+  std::string mapping;                       // [A-Za-z0-9_]+, names the triggers
+  std::optional<std::string> schema;         // the table's schema (MySQL: database)
+  std::string table;
+  std::vector<std::string> key_columns;      // the primary or a unique key
+  std::vector<std::string> mapped_columns;   // other captured columns
+};
+
+struct KitOptions {
+  Dialect dialect = Dialect::kPostgreSQL;
+  std::string agent_schema = "zcrmsync";     // SQLite: the table-name prefix
+};
+
+// A script: statements to run one by one over ODBC, and the same text
+// joined for a person (psql / mysql / sqlite3 / sqlcmd can run it as is).
+struct Script {
+  Dialect dialect;
+  std::vector<std::string> statements;
+  std::string ToText() const;
+};
+
+// INVALID_ARGUMENT names the mapping and what is wrong (bad mapping name, no
+// key column, a column listed twice, an identifier the dialect cannot hold).
+Result<Script> RenderInstall(const KitOptions& options, const std::vector<CaptureTable>& tables);
+Result<Script> RenderUninstall(const KitOptions& options, const std::vector<CaptureTable>& tables);
+
+// The statements that start and end echo suppression for the agent's own
+// write transactions (sql/<dialect>/begin_agent_writes.sql and
+// end_agent_writes.sql). REQUIRES for PostgreSQL and SQLite: autocommit off.
+Result<Script> RenderBeginAgentWrites(const KitOptions& options);
+Result<Script> RenderEndAgentWrites(const KitOptions& options);
+
+// The names of the agent's own tables for `options` (quoted, qualified), in
+// the order: schema_version, changes, links, state, errors, conflicts.
+Result<std::vector<std::string>> AgentTableNames(const KitOptions& options);
+
+}  // namespace zcrmsync::change_capture

@@ -1,0 +1,102 @@
+#include "change_capture/sql_kit.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/status_matchers.h"
+
+namespace zcrmsync::change_capture {
+namespace {
+
+using ::zcrmsync::testing::StatusIs;
+
+// Awkward on purpose: spaces, a quote, reserved words, mixed case and a
+// composite key.
+std::vector<CaptureTable> SampleTables(Dialect d) {
+  const bool schemas = d != Dialect::kSQLite;
+  std::optional<std::string> schema =
+      schemas ? std::optional<std::string>(d == Dialect::kSqlServer ? "dbo" : "erp") : std::nullopt;
+  return {
+      {"customers", schema, "Customer List", {"id"}, {"name", "email", "order", "id"}},
+      {"order_lines", schema, "order lines", {"order", "line no"}, {"qty", "Unit \"Price\"", "user"}},
+  };
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class GoldenTest : public ::testing::TestWithParam<Dialect> {};
+
+// Rendered scripts must match tests/data/golden/<dialect>/. After a deliberate
+// change, regenerate with ZCRMSYNC_UPDATE_GOLDEN=1 and review the diff.
+TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
+  const Dialect d = GetParam();
+  KitOptions options{d, "zcrmsync"};
+  auto install = RenderInstall(options, SampleTables(d));
+  ASSERT_TRUE(install.has_value()) << install.error();
+  auto uninstall = RenderUninstall(options, SampleTables(d));
+  ASSERT_TRUE(uninstall.has_value()) << uninstall.error();
+  const std::string dir = std::string(ZCRMSYNC_GOLDEN_DIR) + "/" + std::string(DialectName(d));
+  for (const auto& [name, script] : {std::pair{"install.sql", &*install},
+                                     std::pair{"uninstall.sql", &*uninstall}}) {
+    const std::string path = dir + "/" + name;
+    if (std::getenv("ZCRMSYNC_UPDATE_GOLDEN") != nullptr) {
+      std::ofstream(path, std::ios::binary) << script->ToText();
+    }
+    EXPECT_EQ(script->ToText(), ReadFile(path)) << path;
+  }
+  // Deterministic: the same input renders the same text.
+  EXPECT_EQ(RenderInstall(options, SampleTables(d))->ToText(), install->ToText());
+}
+
+INSTANTIATE_TEST_SUITE_P(Dialects, GoldenTest,
+                         ::testing::Values(Dialect::kPostgreSQL, Dialect::kMySQL, Dialect::kSQLite,
+                                           Dialect::kSqlServer),
+                         [](const auto& p) { return std::string(DialectName(p.param)); });
+
+TEST(SqlKitTest, NoSqlTextIsLeftUnrendered) {
+  for (Dialect d : {Dialect::kPostgreSQL, Dialect::kMySQL, Dialect::kSQLite, Dialect::kSqlServer}) {
+    auto install = RenderInstall({d, "zcrmsync"}, SampleTables(d));
+    ASSERT_TRUE(install.has_value()) << install.error();
+    for (const std::string& s : install->statements) {
+      EXPECT_EQ(s.find("${"), std::string::npos) << s;
+      EXPECT_NE(s.rfind("GO", 0), 0u) << s;
+    }
+  }
+}
+
+TEST(SqlKitTest, RejectsBadMappings) {
+  KitOptions pg{Dialect::kPostgreSQL, "zcrmsync"};
+  EXPECT_THAT(RenderInstall(pg, {{"bad name", std::nullopt, "t", {"id"}, {}}}),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(RenderInstall(pg, {{"m", std::nullopt, "t", {}, {"a"}}}),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(RenderInstall(pg, {{"m", std::nullopt, "t", {"id", "id"}, {}}}),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(RenderInstall(pg, {{"m", std::nullopt, "t", {"id"}, {}},
+                                 {"m", std::nullopt, "u", {"id"}, {}}}),
+              StatusIs(StatusCode::kInvalidArgument));
+  auto sqlite = RenderInstall({Dialect::kSQLite, "zcrmsync"},
+                              {{"m", std::string("main"), "t", {"id"}, {}}});
+  ASSERT_FALSE(sqlite.has_value());
+  EXPECT_NE(sqlite.error().message().find("mapping 'm'"), std::string::npos) << sqlite.error();
+  EXPECT_THAT(RenderInstall(pg, {{"m", std::nullopt, std::string(64, 't'), {"id"}, {}}}),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(SqlKitTest, AgentTableNamesAreQuotedPerDialect) {
+  EXPECT_EQ(AgentTableNames({Dialect::kPostgreSQL, "zcrmsync"})->at(1), "\"zcrmsync\".\"changes\"");
+  EXPECT_EQ(AgentTableNames({Dialect::kMySQL, "zc"})->at(1), "`zc`.`changes`");
+  EXPECT_EQ(AgentTableNames({Dialect::kSQLite, "zc"})->at(1), "\"zc_changes\"");
+  EXPECT_EQ(AgentTableNames({Dialect::kSqlServer, "zc"})->at(1), "[zc].[changes]");
+}
+
+}  // namespace
+}  // namespace zcrmsync::change_capture

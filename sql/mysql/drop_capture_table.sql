@@ -1,0 +1,8 @@
+-- zcrmsync: removes the capture triggers of one mapped table, MySQL/MariaDB.
+-- Tokens: ${trigger_insert} ${trigger_update} ${trigger_delete} (quoted
+--   identifiers). No parameters. Idempotent.
+DROP TRIGGER IF EXISTS ${trigger_insert}
+GO
+DROP TRIGGER IF EXISTS ${trigger_update}
+GO
+DROP TRIGGER IF EXISTS ${trigger_delete}

@@ -1,0 +1,87 @@
+-- zcrmsync: the agent's own objects, PostgreSQL 12+.
+-- Tokens: ${schema} ${schema_version} ${changes} ${links} ${state} ${errors}
+--   ${conflicts} (quoted identifiers). No parameters. Idempotent.
+CREATE SCHEMA IF NOT EXISTS ${schema}
+GO
+COMMENT ON SCHEMA ${schema} IS 'zcrmsync: objects of the ERP/Zoho CRM sync agent'
+GO
+CREATE TABLE IF NOT EXISTS ${schema_version} (
+  version      integer     NOT NULL PRIMARY KEY,
+  installed_at timestamptz NOT NULL DEFAULT now()
+)
+GO
+COMMENT ON TABLE ${schema_version} IS 'zcrmsync: version of the agent''s own objects, for migrations'
+GO
+INSERT INTO ${schema_version} (version) VALUES (1) ON CONFLICT (version) DO NOTHING
+GO
+CREATE TABLE IF NOT EXISTS ${changes} (
+  change_id  bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  mapping    varchar(64) NOT NULL,
+  key_json   text        NOT NULL,
+  op         char(1)     NOT NULL CHECK (op IN ('I', 'U', 'D')),
+  changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  txid       xid8        NOT NULL DEFAULT pg_current_xact_id()
+)
+GO
+COMMENT ON TABLE ${changes} IS 'zcrmsync: one row per captured change of a mapped row (key as a JSON array of text); read in commit order by txid'
+GO
+CREATE INDEX IF NOT EXISTS zcrmsync_changes_txid ON ${changes} (txid, change_id)
+GO
+CREATE TABLE IF NOT EXISTS ${links} (
+  mapping         varchar(64)  NOT NULL,
+  erp_key         text         NOT NULL,
+  zoho_id         varchar(32),
+  external_id     varchar(255),
+  base_values     text,
+  erp_changed_at  timestamptz,
+  crm_modified_at timestamptz,
+  updated_at      timestamptz  NOT NULL DEFAULT now(),
+  PRIMARY KEY (mapping, erp_key)
+)
+GO
+COMMENT ON TABLE ${links} IS 'zcrmsync: ERP key <-> Zoho id <-> external id, with the last-synced field values (the merge base) and change times'
+GO
+CREATE UNIQUE INDEX IF NOT EXISTS zcrmsync_links_zoho_id ON ${links} (mapping, zoho_id)
+GO
+CREATE TABLE IF NOT EXISTS ${state} (
+  name       varchar(200) NOT NULL PRIMARY KEY,
+  value      text,
+  updated_at timestamptz  NOT NULL DEFAULT now()
+)
+GO
+COMMENT ON TABLE ${state} IS 'zcrmsync: cursors and watermarks'
+GO
+CREATE TABLE IF NOT EXISTS ${errors} (
+  error_id        bigint       GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  mapping         varchar(64)  NOT NULL,
+  erp_key         text,
+  zoho_id         varchar(32),
+  direction       varchar(16)  NOT NULL,
+  status_code     varchar(32)  NOT NULL,
+  field           varchar(200),
+  message         text         NOT NULL,
+  attempts        integer      NOT NULL DEFAULT 1,
+  first_failed_at timestamptz  NOT NULL DEFAULT now(),
+  last_failed_at  timestamptz  NOT NULL DEFAULT now(),
+  resolved_at     timestamptz
+)
+GO
+COMMENT ON TABLE ${errors} IS 'zcrmsync: the dead letter: records parked after a data error, with the error naming the field'
+GO
+CREATE TABLE IF NOT EXISTS ${conflicts} (
+  conflict_id    bigint       GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  mapping        varchar(64)  NOT NULL,
+  erp_key        text         NOT NULL,
+  zoho_id        varchar(32),
+  field          varchar(200) NOT NULL,
+  base_value     text,
+  erp_value      text,
+  crm_value      text,
+  erp_changed_at timestamptz,
+  crm_changed_at timestamptz,
+  detected_at    timestamptz  NOT NULL DEFAULT now(),
+  resolved_at    timestamptz,
+  resolution     varchar(8)
+)
+GO
+COMMENT ON TABLE ${conflicts} IS 'zcrmsync: fields both sides changed under the manual conflict rule, held for a person to settle'

@@ -1,0 +1,136 @@
+-- zcrmsync SQL kit for sqlserver. Review it, then run it as one transaction where the dialect allows.
+-- Not executed on a SQL Server by the zcrmsync project: grammar-checked only.
+
+IF SCHEMA_ID(N'zcrmsync') IS NULL EXEC sp_executesql N'CREATE SCHEMA [zcrmsync]'
+GO
+
+IF OBJECT_ID(N'[zcrmsync].[schema_version]', N'U') IS NULL
+CREATE TABLE [zcrmsync].[schema_version] (
+  version      int          NOT NULL PRIMARY KEY,
+  installed_at datetime2(6) NOT NULL DEFAULT SYSUTCDATETIME()
+)
+GO
+
+IF NOT EXISTS (SELECT 1 FROM [zcrmsync].[schema_version] WHERE version = 1)
+INSERT INTO [zcrmsync].[schema_version] (version) VALUES (1)
+GO
+
+IF OBJECT_ID(N'[zcrmsync].[changes]', N'U') IS NULL
+CREATE TABLE [zcrmsync].[changes] (
+  change_id  bigint        IDENTITY(1, 1) NOT NULL PRIMARY KEY,
+  mapping    nvarchar(64)  NOT NULL,
+  key_json   nvarchar(900) NOT NULL,
+  op         nchar(1)      NOT NULL CHECK (op IN (N'I', N'U', N'D')),
+  changed_at datetime2(6)  NOT NULL DEFAULT SYSUTCDATETIME(),
+  row_ver    rowversion    NOT NULL
+)
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.indexes
+                WHERE name = N'zcrmsync_changes_row_ver' AND object_id = OBJECT_ID(N'[zcrmsync].[changes]'))
+  CREATE INDEX zcrmsync_changes_row_ver ON [zcrmsync].[changes] (row_ver)
+GO
+
+IF OBJECT_ID(N'[zcrmsync].[links]', N'U') IS NULL
+CREATE TABLE [zcrmsync].[links] (
+  mapping         nvarchar(64)  NOT NULL,
+  erp_key         nvarchar(450) NOT NULL,
+  zoho_id         nvarchar(32)  NULL,
+  external_id     nvarchar(255) NULL,
+  base_values     nvarchar(max) NULL,
+  erp_changed_at  datetime2(6)  NULL,
+  crm_modified_at datetime2(6)  NULL,
+  updated_at      datetime2(6)  NOT NULL DEFAULT SYSUTCDATETIME(),
+  PRIMARY KEY (mapping, erp_key)
+)
+GO
+
+IF NOT EXISTS (SELECT 1 FROM sys.indexes
+                WHERE name = N'zcrmsync_links_zoho_id' AND object_id = OBJECT_ID(N'[zcrmsync].[links]'))
+  CREATE UNIQUE INDEX zcrmsync_links_zoho_id ON [zcrmsync].[links] (mapping, zoho_id)
+    WHERE zoho_id IS NOT NULL
+GO
+
+IF OBJECT_ID(N'[zcrmsync].[state]', N'U') IS NULL
+CREATE TABLE [zcrmsync].[state] (
+  name       nvarchar(200) NOT NULL PRIMARY KEY,
+  value      nvarchar(max) NULL,
+  updated_at datetime2(6)  NOT NULL DEFAULT SYSUTCDATETIME()
+)
+GO
+
+IF OBJECT_ID(N'[zcrmsync].[errors]', N'U') IS NULL
+CREATE TABLE [zcrmsync].[errors] (
+  error_id        bigint        IDENTITY(1, 1) NOT NULL PRIMARY KEY,
+  mapping         nvarchar(64)  NOT NULL,
+  erp_key         nvarchar(450) NULL,
+  zoho_id         nvarchar(32)  NULL,
+  direction       nvarchar(16)  NOT NULL,
+  status_code     nvarchar(32)  NOT NULL,
+  field           nvarchar(200) NULL,
+  message         nvarchar(max) NOT NULL,
+  attempts        int           NOT NULL DEFAULT 1,
+  first_failed_at datetime2(6)  NOT NULL DEFAULT SYSUTCDATETIME(),
+  last_failed_at  datetime2(6)  NOT NULL DEFAULT SYSUTCDATETIME(),
+  resolved_at     datetime2(6)  NULL
+)
+GO
+
+IF OBJECT_ID(N'[zcrmsync].[conflicts]', N'U') IS NULL
+CREATE TABLE [zcrmsync].[conflicts] (
+  conflict_id    bigint        IDENTITY(1, 1) NOT NULL PRIMARY KEY,
+  mapping        nvarchar(64)  NOT NULL,
+  erp_key        nvarchar(450) NOT NULL,
+  zoho_id        nvarchar(32)  NULL,
+  field          nvarchar(200) NOT NULL,
+  base_value     nvarchar(max) NULL,
+  erp_value      nvarchar(max) NULL,
+  crm_value      nvarchar(max) NULL,
+  erp_changed_at datetime2(6)  NULL,
+  crm_changed_at datetime2(6)  NULL,
+  detected_at    datetime2(6)  NOT NULL DEFAULT SYSUTCDATETIME(),
+  resolved_at    datetime2(6)  NULL,
+  resolution     nvarchar(8)   NULL
+)
+GO
+
+DROP TRIGGER IF EXISTS [dbo].[zcrmsync_customers_capture]
+GO
+
+CREATE TRIGGER [dbo].[zcrmsync_customers_capture] ON [dbo].[Customer List] AFTER INSERT, UPDATE, DELETE AS
+BEGIN
+  SET NOCOUNT ON;
+  IF CAST(SESSION_CONTEXT(N'zcrmsync_origin') AS nvarchar(32)) = N'agent' RETURN;
+  INSERT INTO [zcrmsync].[changes] (mapping, key_json, op)
+    SELECT N'customers', N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']', N'U'
+      FROM inserted AS i INNER JOIN deleted AS d ON d.[id] = i.[id]
+     WHERE EXISTS (SELECT d.[email], d.[name], d.[order] EXCEPT SELECT i.[email], i.[name], i.[order]);
+  INSERT INTO [zcrmsync].[changes] (mapping, key_json, op)
+    SELECT N'customers', N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id]), 'json') + N'"' + N']', N'D' FROM deleted AS d
+     WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[id] = i.[id]);
+  INSERT INTO [zcrmsync].[changes] (mapping, key_json, op)
+    SELECT N'customers', N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']', N'I' FROM inserted AS i
+     WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[id] = i.[id]);
+END
+GO
+
+DROP TRIGGER IF EXISTS [dbo].[zcrmsync_order_lines_capture]
+GO
+
+CREATE TRIGGER [dbo].[zcrmsync_order_lines_capture] ON [dbo].[order lines] AFTER INSERT, UPDATE, DELETE AS
+BEGIN
+  SET NOCOUNT ON;
+  IF CAST(SESSION_CONTEXT(N'zcrmsync_origin') AS nvarchar(32)) = N'agent' RETURN;
+  INSERT INTO [zcrmsync].[changes] (mapping, key_json, op)
+    SELECT N'order_lines', N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']', N'U'
+      FROM inserted AS i INNER JOIN deleted AS d ON d.[order] = i.[order] AND d.[line no] = i.[line no]
+     WHERE EXISTS (SELECT d.[Unit "Price"], d.[qty], d.[user] EXCEPT SELECT i.[Unit "Price"], i.[qty], i.[user]);
+  INSERT INTO [zcrmsync].[changes] (mapping, key_json, op)
+    SELECT N'order_lines', N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no]), 'json') + N'"' + N']', N'D' FROM deleted AS d
+     WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
+  INSERT INTO [zcrmsync].[changes] (mapping, key_json, op)
+    SELECT N'order_lines', N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']', N'I' FROM inserted AS i
+     WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
+END
+GO
+

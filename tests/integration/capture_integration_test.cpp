@@ -1,0 +1,200 @@
+// The SQL kit on real PostgreSQL, MariaDB and SQLite: install (twice: it is
+// idempotent), then capture inserts, updates and deletes, multi-row
+// statements, key changes; skip unmapped and same-value updates and the
+// agent's own writes; then uninstall, leaving the catalogue as it was.
+#include <algorithm>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "change_capture/installer.h"
+#include "change_capture/sql_kit.h"
+#include "odbc/statement.h"
+#include "odbc/transaction.h"
+#include "tests/integration/odbc_fixture.h"
+#include "tests/support/status_matchers.h"
+
+namespace zcrmsync::testing {
+namespace {
+
+using change_capture::CaptureTable;
+using change_capture::Dialect;
+using change_capture::KitOptions;
+
+struct Change {
+  std::string key;  // JSON text without spaces
+  std::string op;
+  bool operator==(const Change&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Change& c) { return os << c.op << " " << c.key; }
+
+class CaptureIntegrationTest : public OdbcFixture {
+ protected:
+  void SetUp() override {
+    OdbcFixture::SetUp();
+    if (IsSkipped()) return;
+    dialect_ = is(kPostgres) ? Dialect::kPostgreSQL : is(kMariaDb) ? Dialect::kMySQL : Dialect::kSQLite;
+    options_ = KitOptions{dialect_, "zcrmsync_it"};
+    std::optional<std::string> schema;
+    if (is(kPostgres)) schema = "public";
+    if (is(kMariaDb)) schema = "syncdb";
+    // Awkward names: a space and mixed case in the table, reserved words as columns.
+    table_ = CaptureTable{"customers", schema, "Customer List", {"id"}, {"name", "order", "email"}};
+    Uninstall();  // leftovers of an earlier failed run
+    Exec("DROP TABLE IF EXISTS " + TableSql());
+    Exec("CREATE TABLE " + TableSql() + " (id integer PRIMARY KEY, name varchar(100), " +
+         Q("order") + " integer, email varchar(200), note varchar(100))");
+  }
+
+  void TearDown() override {
+    if (conn_) {
+      Uninstall();
+      (void)conn_->Execute("DROP TABLE IF EXISTS " + TableSql());
+    }
+  }
+
+  std::string Q(const std::string& name) { return *change_capture::QuoteIdentifier(dialect_, name); }
+  std::string TableSql() {
+    return (table_.schema ? Q(*table_.schema) + "." : std::string()) + Q(table_.table);
+  }
+
+  void Install() {
+    auto script = change_capture::RenderInstall(options_, {table_});
+    ASSERT_TRUE(script.has_value()) << script.error();
+    ASSERT_THAT(change_capture::ApplyScript(conn(), *script), IsOk());
+  }
+
+  void Uninstall() {
+    auto script = change_capture::RenderUninstall(options_, {table_});
+    ASSERT_TRUE(script.has_value()) << script.error();
+    ASSERT_THAT(change_capture::ApplyScript(conn(), *script), IsOk());
+  }
+
+  // Everything in the catalogue that the kit could create or leave behind.
+  std::set<std::string> Catalogue() {
+    std::string sql;
+    if (is(kPostgres)) {
+      sql = "SELECT 'rel ' || n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog','information_schema','pg_toast') "
+            "UNION ALL SELECT 'fn ' || n.nspname || '.' || p.proname FROM pg_proc p JOIN pg_namespace n "
+            "ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog','information_schema') "
+            "UNION ALL SELECT 'trg ' || tgname FROM pg_trigger WHERE NOT tgisinternal "
+            "UNION ALL SELECT 'ns ' || nspname FROM pg_namespace";
+    } else if (is(kMariaDb)) {
+      sql = "SELECT CONCAT('tbl ', table_schema, '.', table_name) FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('mysql','information_schema','performance_schema','sys') "
+            "UNION ALL SELECT CONCAT('trg ', trigger_schema, '.', trigger_name) FROM "
+            "information_schema.triggers";
+    } else {
+      // sqlite_sequence appears with the first AUTOINCREMENT table and cannot be dropped.
+      sql = "SELECT type || ' ' || name FROM sqlite_master WHERE name <> 'sqlite_sequence'";
+    }
+    auto stmt = conn().Prepare(sql);
+    EXPECT_TRUE(stmt.has_value()) << stmt.error();
+    EXPECT_TRUE(stmt->Execute().has_value());
+    std::set<std::string> out;
+    for (;;) {
+      auto rows = stmt->FetchBatch(500);
+      EXPECT_TRUE(rows.has_value()) << rows.error();
+      if (!rows || rows->empty()) break;
+      for (auto& r : *rows) out.insert(r[0].is_null() ? "" : r[0].text_value());
+    }
+    return out;
+  }
+
+  std::vector<Change> ReadChanges() {
+    auto names = change_capture::AgentTableNames(options_);
+    auto stmt = conn().Prepare("SELECT key_json, op FROM " + names->at(1) +
+                               " WHERE change_id > ? ORDER BY change_id");
+    EXPECT_TRUE(stmt.has_value()) << stmt.error();
+    EXPECT_THAT(stmt->Bind(1, Value::Int64(last_seen_)), IsOk());
+    EXPECT_TRUE(stmt->Execute().has_value());
+    std::vector<Change> out;
+    for (;;) {
+      auto more = stmt->Fetch();
+      EXPECT_TRUE(more.has_value());
+      if (!more || !*more) break;
+      std::string key = **stmt->GetText(1);
+      std::erase(key, ' ');
+      out.push_back({key, **stmt->GetText(2)});
+    }
+    auto max = conn().Prepare("SELECT MAX(change_id) FROM " + names->at(1));
+    EXPECT_TRUE(max->Execute().has_value());
+    EXPECT_THAT(max->Fetch(), IsOkAndHolds(true));
+    last_seen_ = max->GetInt64(1)->value_or(0);
+    return out;
+  }
+
+  // Writes as the agent does: one transaction with echo suppression on.
+  void AgentWrites(const std::vector<std::string>& statements) {
+    auto begin = change_capture::RenderBeginAgentWrites(options_);
+    auto end = change_capture::RenderEndAgentWrites(options_);
+    ASSERT_TRUE(begin.has_value() && end.has_value());
+    auto tx = odbc::Transaction::Begin(conn());
+    ASSERT_TRUE(tx.has_value());
+    for (const auto& s : begin->statements) Exec(s);
+    for (const auto& s : statements) Exec(s);
+    for (const auto& s : end->statements) Exec(s);
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+
+  Dialect dialect_ = Dialect::kPostgreSQL;
+  KitOptions options_;
+  CaptureTable table_;
+  int64_t last_seen_ = 0;
+};
+
+TEST_P(CaptureIntegrationTest, CapturesMappedChangesOnlyAndUninstallsCleanly) {
+  const std::set<std::string> before = Catalogue();
+  Install();
+  Install();  // idempotent
+  const std::string t = TableSql();
+  const std::string order = Q("order");
+
+  Exec("INSERT INTO " + t + " (id, name, " + order + ", email, note) VALUES "
+       "(1, 'Zoë', 10, 'z@example.com', 'x'), (2, '東京', 20, NULL, 'y')");
+  EXPECT_EQ(ReadChanges(), (std::vector<Change>{{"[\"1\"]", "I"}, {"[\"2\"]", "I"}}));
+
+  Exec("UPDATE " + t + " SET note = 'unmapped only' WHERE id = 1");
+  Exec("UPDATE " + t + " SET name = 'Zoë' WHERE id = 1");  // same value
+  EXPECT_EQ(ReadChanges(), std::vector<Change>{});
+
+  Exec("UPDATE " + t + " SET " + order + " = " + order + " + 1");  // multi-row, reserved word
+  // Within one statement the order of the rows is the database's choice.
+  auto multi = ReadChanges();
+  std::sort(multi.begin(), multi.end(), [](const Change& a, const Change& b) { return a.key < b.key; });
+  EXPECT_EQ(multi, (std::vector<Change>{{"[\"1\"]", "U"}, {"[\"2\"]", "U"}}));
+
+  Exec("UPDATE " + t + " SET email = 'new@example.com' WHERE id = 2");  // NULL -> value
+  EXPECT_EQ(ReadChanges(), (std::vector<Change>{{"[\"2\"]", "U"}}));
+
+  Exec("UPDATE " + t + " SET id = 10 WHERE id = 1");  // a key change: D old + I new
+  auto key_change = ReadChanges();
+  std::sort(key_change.begin(), key_change.end(),
+            [](const Change& a, const Change& b) { return a.op < b.op; });
+  EXPECT_EQ(key_change, (std::vector<Change>{{"[\"1\"]", "D"}, {"[\"10\"]", "I"}}));
+
+  Exec("DELETE FROM " + t + " WHERE id = 2");
+  EXPECT_EQ(ReadChanges(), (std::vector<Change>{{"[\"2\"]", "D"}}));
+
+  AgentWrites({"INSERT INTO " + t + " (id, name) VALUES (3, 'from the CRM')",
+               "UPDATE " + t + " SET name = 'CRM edit' WHERE id = 10",
+               "DELETE FROM " + t + " WHERE id = 3"});
+  EXPECT_EQ(ReadChanges(), std::vector<Change>{}) << "the agent's own writes were captured";
+
+  // Suppression ends with the agent's transaction.
+  Exec("UPDATE " + t + " SET name = 'ERP edit' WHERE id = 10");
+  EXPECT_EQ(ReadChanges(), (std::vector<Change>{{"[\"10\"]", "U"}}));
+
+  Uninstall();
+  Uninstall();  // idempotent
+  Exec("UPDATE " + t + " SET name = 'after uninstall' WHERE id = 10");  // no trigger left to fail
+  EXPECT_EQ(Catalogue(), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, CaptureIntegrationTest,
+                         ::testing::Values(kPostgres, kMariaDb, kSqlite), DatabaseName);
+
+}  // namespace
+}  // namespace zcrmsync::testing
