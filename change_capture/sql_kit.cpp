@@ -146,6 +146,15 @@ Result<Script> RenderAgentWrites(const KitOptions& options, std::string_view tem
   return Script{options.dialect, SplitStatements(rendered)};
 }
 
+Result<std::string> RenderAgentStatement(const KitOptions& options,
+                                         std::string_view template_name) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(Script script, RenderAgentWrites(options, template_name));
+  if (script.statements.size() != 1) {
+    return Error(InternalError(std::string(template_name) + " must hold exactly one statement"));
+  }
+  return std::move(script.statements.front());
+}
+
 Result<Script> RenderBeginAgentWrites(const KitOptions& options) {
   return RenderAgentWrites(options, "begin_agent_writes.sql");
 }

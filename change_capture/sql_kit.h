@@ -47,6 +47,10 @@ Result<Script> RenderUninstall(const KitOptions& options, const std::vector<Capt
 Result<Script> RenderBeginAgentWrites(const KitOptions& options);
 Result<Script> RenderEndAgentWrites(const KitOptions& options);
 
+// One statement from an agent-level template (read_changes.sql,
+// purge_changes.sql, oldest_open_transaction.sql), rendered for `options`.
+Result<std::string> RenderAgentStatement(const KitOptions& options, std::string_view template_name);
+
 // The names of the agent's own tables for `options` (quoted, qualified), in
 // the order: schema_version, changes, links, state, errors, conflicts.
 Result<std::vector<std::string>> AgentTableNames(const KitOptions& options);

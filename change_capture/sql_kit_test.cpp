@@ -52,6 +52,23 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
     }
     EXPECT_EQ(script->ToText(), ReadFile(path)) << path;
   }
+  // The agent's runtime statements, in one golden file per dialect.
+  Script runtime{d, {}};
+  for (auto render : {RenderBeginAgentWrites, RenderEndAgentWrites}) {
+    auto part = render(options);
+    ASSERT_TRUE(part.has_value()) << part.error();
+    for (auto& s : part->statements) runtime.statements.push_back(s);
+  }
+  for (const char* name : {"read_changes.sql", "purge_changes.sql", "oldest_open_transaction.sql"}) {
+    auto s = RenderAgentStatement(options, name);
+    ASSERT_TRUE(s.has_value()) << s.error();
+    runtime.statements.push_back(*s);
+  }
+  const std::string runtime_path = dir + "/agent_statements.sql";
+  if (std::getenv("ZCRMSYNC_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(runtime_path, std::ios::binary) << runtime.ToText();
+  }
+  EXPECT_EQ(runtime.ToText(), ReadFile(runtime_path)) << runtime_path;
   // Deterministic: the same input renders the same text.
   EXPECT_EQ(RenderInstall(options, SampleTables(d))->ToText(), install->ToText());
 }

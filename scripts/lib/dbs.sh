@@ -67,7 +67,9 @@ dbs_start() {
     kill -0 "$DBS_MY_PID" 2>/dev/null || { cat "$DBS_DIR/my/error.log" >&2; return 1; }
     sleep 0.1
   done
-  # The agent keeps its own objects in a database of their own (zcrmsync...).
+  # The agent keeps its own objects in a database of their own (zcrmsync...),
+  # and reads INNODB_TRX (PROCESS) to tell a rolled-back gap in the change ids
+  # from a transaction still running.
   mariadb --no-defaults --socket="$DBS_DIR/my/mysqld.sock" -uroot -e "
     CREATE DATABASE syncdb CHARACTER SET utf8mb4;
     CREATE USER 'sync'@'localhost' IDENTIFIED BY 'sync';
@@ -75,7 +77,9 @@ dbs_start() {
     GRANT ALL ON syncdb.* TO 'sync'@'localhost';
     GRANT ALL ON syncdb.* TO 'sync'@'127.0.0.1';
     GRANT ALL ON \`zcrmsync%\`.* TO 'sync'@'localhost';
-    GRANT ALL ON \`zcrmsync%\`.* TO 'sync'@'127.0.0.1';" || return 1
+    GRANT ALL ON \`zcrmsync%\`.* TO 'sync'@'127.0.0.1';
+    GRANT PROCESS ON *.* TO 'sync'@'localhost';
+    GRANT PROCESS ON *.* TO 'sync'@'127.0.0.1';" || return 1
 
   # SQLite: a file per run.
   mkdir -p "$DBS_DIR/sqlite"

@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include "change_capture/change_reader.h"
 #include "change_capture/installer.h"
 #include "change_capture/sql_kit.h"
 #include "odbc/statement.h"
@@ -193,8 +196,91 @@ TEST_P(CaptureIntegrationTest, CapturesMappedChangesOnlyAndUninstallsCleanly) {
   EXPECT_EQ(Catalogue(), before);
 }
 
+TEST_P(CaptureIntegrationTest, ReaderHandsOutChangesInOrderAndPurges) {
+  Install();
+  const std::string t = TableSql();
+  for (int id = 1; id <= 5; ++id) {
+    Exec("INSERT INTO " + t + " (id, name) VALUES (" + std::to_string(id) + ", 'n')");
+  }
+  change_capture::ChangeReader reader(conn(), options_);
+  std::string cursor;
+  std::vector<int64_t> ids;
+  for (int round = 0; round < 5 && ids.size() < 5; ++round) {
+    auto batch = reader.Next(cursor, 2);
+    ASSERT_TRUE(batch.has_value()) << batch.error();
+    EXPECT_LE(batch->size(), 2u);
+    for (const auto& c : *batch) {
+      ids.push_back(c.change_id);
+      EXPECT_EQ(c.op, 'I');
+      EXPECT_EQ(c.mapping, "customers");
+      EXPECT_GE(c.changed_at.year, 2024);
+      cursor = c.cursor;
+    }
+  }
+  ASSERT_EQ(ids.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_THAT(reader.Next(cursor, 10), IsOkAndHolds(::testing::IsEmpty()));
+  EXPECT_THAT(reader.Next("not a cursor", 10), StatusIs(StatusCode::kInvalidArgument));
+  // Purge in bounded batches.
+  EXPECT_THAT(reader.Purge(cursor, 3), IsOkAndHolds(3));
+  EXPECT_THAT(reader.Purge(cursor, 3), IsOkAndHolds(2));
+  EXPECT_THAT(reader.Purge(cursor, 3), IsOkAndHolds(0));
+  Uninstall();
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, CaptureIntegrationTest,
                          ::testing::Values(kPostgres, kMariaDb, kSqlite), DatabaseName);
+
+// Commit order on servers with concurrent writers: a long transaction takes
+// the smaller change id and commits after a short one.
+class CaptureOrderTest : public CaptureIntegrationTest {};
+
+TEST_P(CaptureOrderTest, NeverSkipsALateCommitAndSkipsARolledBackGap) {
+  Install();
+  const std::string t = TableSql();
+  auto long_conn = Open();
+  ASSERT_TRUE(long_conn.has_value()) << long_conn.error();
+  change_capture::ChangeReader reader(conn(), options_);
+
+  auto long_tx = odbc::Transaction::Begin(*long_conn);
+  ASSERT_TRUE(long_tx.has_value());
+  ASSERT_TRUE(long_conn->Execute("INSERT INTO " + t + " (id, name) VALUES (1, 'long')").has_value());
+  Exec("INSERT INTO " + t + " (id, name) VALUES (2, 'short')");  // commits first
+
+  auto early = reader.Next("", 10);
+  ASSERT_TRUE(early.has_value()) << early.error();
+  EXPECT_TRUE(early->empty()) << "handed out " << early->size()
+                              << " change(s) while a smaller id was still uncommitted";
+  ASSERT_THAT(long_tx->Commit(), IsOk());
+  auto both = reader.Next("", 10);
+  ASSERT_TRUE(both.has_value()) << both.error();
+  ASSERT_EQ(both->size(), 2u);
+  std::set<std::string> keys = {both->at(0).key_json, both->at(1).key_json};
+  EXPECT_EQ(keys, (std::set<std::string>{"[\"1\"]", "[\"2\"]"}));
+  const std::string cursor = both->back().cursor;
+
+  // A rolled-back insert leaves a hole in the ids that never fills.
+  {
+    auto tx = odbc::Transaction::Begin(*long_conn);
+    ASSERT_TRUE(tx.has_value());
+    ASSERT_TRUE(long_conn->Execute("INSERT INTO " + t + " (id, name) VALUES (3, 'gone')").has_value());
+    ASSERT_THAT(tx->Rollback(), IsOk());
+  }
+  Exec("INSERT INTO " + t + " (id, name) VALUES (4, 'after the hole')");
+  std::vector<change_capture::Change> after;
+  for (int i = 0; i < 40 && after.empty(); ++i) {  // MySQL waits about a second
+    auto r = reader.Next(cursor, 10);
+    ASSERT_TRUE(r.has_value()) << r.error();
+    after = *r;
+    if (after.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].key_json, "[\"4\"]");
+  Uninstall();
+}
+
+INSTANTIATE_TEST_SUITE_P(Servers, CaptureOrderTest, ::testing::Values(kPostgres, kMariaDb),
+                         DatabaseName);
 
 }  // namespace
 }  // namespace zcrmsync::testing

@@ -1,0 +1,71 @@
+// ChangeReader: reads the change table in commit order, so a change is never
+// skipped even when transactions commit out of id order, and purges what has
+// been processed in bounded batches.
+//   PostgreSQL: by (txid, change_id), only below the snapshot's xmin.
+//   MySQL/MariaDB: by change_id, stopping at a gap until it fills, or until no
+//     transaction that was open when the gap appeared is still open (or, when
+//     that cannot be seen, until gap_timeout).
+//   SQLite: by change_id (one writer at a time).
+//   SQL Server: by rowversion below MIN_ACTIVE_ROWVERSION() (not executed here).
+// Cursors are opaque text; "" means "from the start". Not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "change_capture/sql_kit.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "core/value.h"
+#include "odbc/connection.h"
+
+namespace zcrmsync::change_capture {
+
+struct Change {
+  int64_t change_id = 0;
+  std::string mapping;
+  std::string key_json;  // the key as a JSON array of text, e.g. ["42"]
+  char op = 'U';         // 'I', 'U' or 'D'
+  Timestamp changed_at;  // UTC
+  std::string cursor;    // the cursor that lies just after this change
+};
+
+struct ReaderOptions {
+  // MySQL only: how long a gap in the change ids may hold the reader back
+  // when open transactions cannot be listed (no PROCESS privilege).
+  std::chrono::milliseconds gap_timeout{std::chrono::seconds(60)};
+};
+
+class ChangeReader {
+ public:
+  // REQUIRES: `connection` outlives the reader and is used by one thread.
+  ChangeReader(odbc::Connection& connection, KitOptions kit, ReaderOptions options = {},
+               Clock& clock = SystemClock());
+
+  // Up to `limit` changes after `cursor`, in commit order. An empty result
+  // means nothing is safe to hand out yet. INVALID_ARGUMENT for a cursor of
+  // the wrong form.
+  Result<std::vector<Change>> Next(const std::string& cursor, size_t limit);
+
+  // Deletes up to `limit` changes at or before `cursor`; returns how many.
+  Result<int64_t> Purge(const std::string& cursor, size_t limit);
+
+ private:
+  Result<bool> GapCanBeSkipped(int64_t first_missing);
+
+  odbc::Connection& connection_;
+  KitOptions kit_;
+  ReaderOptions options_;
+  Clock& clock_;
+  struct GapSeen {
+    std::chrono::steady_clock::time_point at;
+    std::optional<Timestamp> db_time;  // the server's clock when first seen
+  };
+  std::map<int64_t, GapSeen> gaps_;  // first missing id -> when first seen
+};
+
+}  // namespace zcrmsync::change_capture

@@ -1,0 +1,9 @@
+-- zcrmsync: the next changes after the cursor. SQLite has one writer at a
+-- time, so change ids commit in order.
+-- Tokens: ${changes} (a quoted identifier).
+-- Parameters: 1 cursor change_id, 2 the batch size.
+SELECT change_id, mapping, key_json, op, changed_at, CAST(change_id AS TEXT)
+  FROM ${changes}
+ WHERE change_id > ?
+ ORDER BY change_id
+ LIMIT ?

@@ -1,0 +1,23 @@
+-- zcrmsync SQL kit for postgresql. Review it, then run it as one transaction where the dialect allows.
+
+SET LOCAL zcrmsync.origin = 'agent';
+
+SELECT 1;
+
+SELECT change_id, mapping, key_json, op, changed_at AT TIME ZONE 'UTC', txid::text
+  FROM "zcrmsync"."changes"
+ WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+   AND (txid > CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id > ?))
+ ORDER BY txid, change_id
+ LIMIT ?;
+
+DELETE FROM "zcrmsync"."changes"
+ WHERE change_id IN (
+   SELECT change_id FROM "zcrmsync"."changes"
+    WHERE txid < CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id <= ?)
+    ORDER BY txid, change_id
+    LIMIT ?);
+
+SELECT MIN(xact_start) AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+  FROM pg_stat_activity WHERE backend_xid IS NOT NULL;
+
