@@ -1,0 +1,207 @@
+#include "crm/zoho_auth.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/log.h"
+#include "core/secrets.h"
+#include "crm/http_errors.h"
+#include "crm/json.h"
+
+namespace zcrmsync::crm {
+namespace {
+
+const log::Logger& Log() {
+  static const log::Logger* logger = new log::Logger("crm.auth");
+  return *logger;
+}
+
+std::string TrimSlash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+}  // namespace
+
+Result<DataCenter> ParseDataCenter(std::string_view name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "us" || lower == "com") return DataCenter::kUs;
+  if (lower == "eu") return DataCenter::kEu;
+  if (lower == "in") return DataCenter::kIn;
+  if (lower == "au") return DataCenter::kAu;
+  if (lower == "jp") return DataCenter::kJp;
+  if (lower == "ca") return DataCenter::kCa;
+  if (lower == "sa") return DataCenter::kSa;
+  if (lower == "cn") return DataCenter::kCn;
+  return Error(InvalidArgumentError("unknown Zoho data centre '" + std::string(name) +
+                                    "' (expected us, eu, in, au, jp, ca, sa or cn)"));
+}
+
+DataCenterHosts HostsFor(DataCenter dc) {
+  switch (dc) {
+    case DataCenter::kUs:
+      return {"https://accounts.zoho.com", "https://www.zohoapis.com"};
+    case DataCenter::kEu:
+      return {"https://accounts.zoho.eu", "https://www.zohoapis.eu"};
+    case DataCenter::kIn:
+      return {"https://accounts.zoho.in", "https://www.zohoapis.in"};
+    case DataCenter::kAu:
+      return {"https://accounts.zoho.com.au", "https://www.zohoapis.com.au"};
+    case DataCenter::kJp:
+      return {"https://accounts.zoho.jp", "https://www.zohoapis.jp"};
+    case DataCenter::kCa:
+      return {"https://accounts.zohocloud.ca", "https://www.zohoapis.ca"};
+    case DataCenter::kSa:
+      return {"https://accounts.zoho.sa", "https://www.zohoapis.sa"};
+    case DataCenter::kCn:
+      return {"https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"};
+  }
+  return {"https://accounts.zoho.com", "https://www.zohoapis.com"};
+}
+
+ZohoAuth::ZohoAuth(AuthOptions options, HttpTransport& transport, Clock& clock)
+    : options_(std::move(options)), transport_(transport), clock_(clock) {
+  DataCenterHosts hosts = HostsFor(options_.data_center);
+  if (options_.accounts_url.empty()) options_.accounts_url = hosts.accounts_url;
+  if (options_.api_base_url.empty()) options_.api_base_url = hosts.api_base_url;
+  options_.accounts_url = TrimSlash(options_.accounts_url);
+  options_.api_base_url = TrimSlash(options_.api_base_url);
+  token_.api_base_url = options_.api_base_url;
+}
+
+Result<ZohoAuth::Token> ZohoAuth::GetToken() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    if (!token_.access_token.empty() && clock_.SteadyNow() < refresh_at_) return token_;
+    if (!refreshing_) return RefreshLocked(lock);
+    const int64_t seen = refresh_count_;
+    cv_.wait(lock, [this] { return !refreshing_; });
+    // The refresh we waited for failed: share its error, do not stampede.
+    if (refresh_count_ == seen && !last_error_.ok()) return Error(last_error_);
+  }
+}
+
+Result<ZohoAuth::Token> ZohoAuth::Refresh(std::string_view rejected_access_token) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (refreshing_) {
+    const int64_t seen = refresh_count_;
+    cv_.wait(lock, [this] { return !refreshing_; });
+    if (refresh_count_ == seen && !last_error_.ok()) return Error(last_error_);
+  }
+  if (!token_.access_token.empty() && token_.access_token != rejected_access_token) {
+    return token_;  // someone else already replaced the rejected token
+  }
+  return RefreshLocked(lock);
+}
+
+Result<ZohoAuth::Token> ZohoAuth::RefreshLocked(std::unique_lock<std::mutex>& lock) {
+  refreshing_ = true;
+  lock.unlock();
+  Result<Token> fetched = FetchToken();
+  lock.lock();
+  refreshing_ = false;
+  if (fetched.has_value()) {
+    token_ = *fetched;
+    ++refresh_count_;
+    last_error_ = Status::Ok();
+  } else {
+    last_error_ = fetched.error();
+  }
+  cv_.notify_all();
+  return fetched;
+}
+
+Result<ZohoAuth::Token> ZohoAuth::FetchToken() {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = options_.accounts_url + "/oauth/v2/token";
+  request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  request.body = "grant_type=refresh_token&client_id=" + UrlEncode(options_.client_id) +
+                 "&client_secret=" + UrlEncode(options_.client_secret) +
+                 "&refresh_token=" + UrlEncode(options_.refresh_token);
+  request.timeout = options_.timeout;
+  const std::vector<std::string> secrets = {options_.client_secret, options_.refresh_token};
+  const auto started = clock_.SteadyNow();
+  Result<HttpResponse> response = transport_.Send(std::move(request));
+  if (!response.has_value()) {
+    Status s = response.error();
+    Status clean(s.code(), RedactSecrets("token refresh: " + s.message(), secrets));
+    for (const auto& [k, v] : s.payloads()) clean.SetPayload(k, RedactSecrets(v, secrets));
+    Log().Warn("token refresh failed", {{"error", clean.ToString()}});
+    return Error(std::move(clean));
+  }
+  Result<JsonValue> body = ParseJson(response->body);
+  const JsonValue json = body.has_value() ? std::move(*body) : JsonValue();
+  const std::string error = json.GetString("error");
+  const JsonValue* access = json.Find("access_token");
+  if (response->status != 200 || !error.empty() || access == nullptr || !access->is_string() ||
+      access->as_string().empty()) {
+    std::string what = RedactSecrets(error.empty() ? std::string("no access_token in the reply")
+                                                   : error,
+                                     secrets);
+    Status s;
+    if (response->status == 429 || what == "Access Denied") {
+      // Accounts throttles after 10 tokens per refresh token in 10 minutes.
+      s = ResourceExhaustedError("token refresh throttled by Zoho Accounts: " + what);
+    } else if (response->status >= 500) {
+      s = UnavailableError("token refresh: Zoho Accounts answered HTTP " +
+                           std::to_string(response->status));
+    } else {
+      std::string hint;
+      if (error == "invalid_code") hint = " (refresh token revoked, expired or wrong)";
+      if (error == "invalid_client") hint = " (client id or client secret wrong)";
+      s = UnauthenticatedError("token refresh refused by Zoho Accounts (HTTP " +
+                               std::to_string(response->status) + "): " + what + hint);
+    }
+    s.SetPayload("http_status", std::to_string(response->status));
+    Log().Warn("token refresh failed", {{"error", s.ToString()}});
+    return Error(std::move(s));
+  }
+  Token token;
+  token.access_token = access->as_string();
+  token.api_base_url = TrimSlash(json.GetString("api_domain"));
+  if (token.api_base_url.empty()) token.api_base_url = options_.api_base_url;
+  // expires_in is seconds; old replies had expires_in_sec (and expires_in in ms).
+  int64_t lifetime_s = 3600;
+  if (const JsonValue* v = json.Find("expires_in_sec"); v != nullptr && v->is_int()) {
+    lifetime_s = v->as_int();
+  } else if (const JsonValue* e = json.Find("expires_in"); e != nullptr && e->is_int()) {
+    lifetime_s = e->as_int();
+  }
+  lifetime_s = std::max<int64_t>(lifetime_s, 1);
+  // Refresh refresh_margin early, but never earlier than half the lifetime.
+  const int64_t margin_s = std::min<int64_t>(options_.refresh_margin.count(), lifetime_s / 2);
+  // FetchToken runs without mu_ (RefreshLocked released it); only the one
+  // refreshing caller gets here, so writing refresh_at_ under mu_ is enough.
+  std::lock_guard<std::mutex> lock(mu_);
+  refresh_at_ = started + std::chrono::seconds(lifetime_s - margin_s);
+  Log().Info("access token refreshed",
+             {{"expires_in_s", lifetime_s}, {"api_domain", token.api_base_url}});
+  return token;
+}
+
+std::string ZohoAuth::api_base_url() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return token_.api_base_url;
+}
+
+int64_t ZohoAuth::refresh_count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return refresh_count_;
+}
+
+std::vector<std::string> ZohoAuth::SecretsForRedaction() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Very short values (test fixtures) would mangle every message; real
+  // secrets and tokens are far longer.
+  std::vector<std::string> out;
+  for (const std::string* s : {&options_.client_secret, &options_.refresh_token,
+                               &token_.access_token}) {
+    if (s->size() >= 6) out.push_back(*s);
+  }
+  return out;
+}
+
+}  // namespace zcrmsync::crm

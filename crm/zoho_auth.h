@@ -1,0 +1,95 @@
+// ZohoAuth: the OAuth refresh-token flow. Holds the client secret and refresh
+// token, caches the access token, refreshes it a few minutes before expiry or
+// when the API rejects it (401 INVALID_TOKEN), with exactly one caller
+// refreshing while the others wait. Secrets never appear in logs or messages.
+// Also maps Zoho data centres to their accounts and API hosts.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "crm/http_transport.h"
+
+namespace zcrmsync::crm {
+
+enum class DataCenter { kUs, kEu, kIn, kAu, kJp, kCa, kSa, kCn };
+
+// "us" "eu" "in" "au" "jp" "ca" "sa" "cn" (any case) -> DataCenter;
+// INVALID_ARGUMENT otherwise.
+Result<DataCenter> ParseDataCenter(std::string_view name);
+
+struct DataCenterHosts {
+  std::string accounts_url;  // "https://accounts.zoho.eu"
+  std::string api_base_url;  // "https://www.zohoapis.eu"
+};
+DataCenterHosts HostsFor(DataCenter dc);
+
+struct AuthOptions {
+  DataCenter data_center = DataCenter::kUs;
+  std::string client_id;
+  std::string client_secret;  // secret
+  std::string refresh_token;  // secret
+  // Overrides for the emulator or a proxy: base URLs without a trailing path
+  // ("http://127.0.0.1:18080"). Empty: the data centre's hosts.
+  std::string accounts_url;
+  std::string api_base_url;
+  // Refresh this long before the token expires.
+  std::chrono::seconds refresh_margin{300};
+  std::chrono::milliseconds timeout{30'000};
+};
+
+class ZohoAuth {
+ public:
+  struct Token {
+    std::string access_token;  // secret
+    std::string api_base_url;  // where API calls go: api_domain from the reply
+  };
+
+  // `transport` and `clock` must outlive this object.
+  ZohoAuth(AuthOptions options, HttpTransport& transport, Clock& clock);
+
+  // The cached token, refreshed first when missing or within refresh_margin
+  // of expiry. Errors: UNAUTHENTICATED (Zoho refused the credentials: the
+  // reply had "error", HTTP 200 or not), or the transport's error (UNAVAILABLE,
+  // DEADLINE_EXCEEDED, ...). Thread-safe: one caller refreshes, others wait.
+  Result<Token> GetToken();
+
+  // Called after the API rejected `rejected_access_token` (401 INVALID_TOKEN):
+  // refreshes unless another caller already replaced that token, and returns
+  // the current one. Thread-safe, same errors as GetToken().
+  Result<Token> Refresh(std::string_view rejected_access_token);
+
+  // The API base URL for the current token, or the configured one before the
+  // first token.
+  std::string api_base_url();
+
+  // Token replies received (successful refreshes). For tests and stats.
+  int64_t refresh_count();
+
+  // The secrets this object holds (client secret, refresh token, current
+  // access token; those of 6+ characters), for redacting text before it is logged.
+  std::vector<std::string> SecretsForRedaction();
+
+ private:
+  Result<Token> RefreshLocked(std::unique_lock<std::mutex>& lock);
+  Result<Token> FetchToken();  // no lock held
+
+  AuthOptions options_;
+  HttpTransport& transport_;
+  Clock& clock_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool refreshing_ = false;                  // guarded by mu_
+  Token token_;                              // guarded by mu_
+  std::chrono::steady_clock::time_point refresh_at_{};  // guarded by mu_
+  int64_t refresh_count_ = 0;                // guarded by mu_
+  Status last_error_;                        // guarded by mu_
+};
+
+}  // namespace zcrmsync::crm

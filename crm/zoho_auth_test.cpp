@@ -1,0 +1,213 @@
+#include "crm/zoho_auth.h"
+
+#include <atomic>
+#include <sstream>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/log.h"
+#include "crm/testing/fake_transport.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/status_matchers.h"
+
+namespace zcrmsync::crm {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::zcrmsync::testing::FakeClock;
+using ::zcrmsync::testing::IsOk;
+using ::zcrmsync::testing::StatusIs;
+using testing::FakeTransport;
+using testing::JsonReply;
+
+constexpr char kSecret[] = "s3cr3t-client-secret";
+constexpr char kRefresh[] = "1000.refresh-token-value";
+
+AuthOptions Options() {
+  AuthOptions o;
+  o.data_center = DataCenter::kEu;
+  o.client_id = "client";
+  o.client_secret = kSecret;
+  o.refresh_token = kRefresh;
+  return o;
+}
+
+// Token endpoint issuing "access-1", "access-2", ... with the given lifetime.
+FakeTransport::Handler TokenServer(std::atomic<int>& issued, int lifetime_s = 3600,
+                                   std::chrono::milliseconds delay = {}) {
+  return [&issued, lifetime_s, delay](const HttpRequest& r) -> Result<HttpResponse> {
+    if (r.url.find("/oauth/v2/token") == std::string::npos) return JsonReply(404, "{}");
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+    int n = ++issued;
+    return JsonReply(200, R"({"access_token":"access-)" + std::to_string(n) +
+                              R"(","api_domain":"https://www.zohoapis.eu","token_type":"Bearer","expires_in":)" +
+                              std::to_string(lifetime_s) + "}");
+  };
+}
+
+TEST(DataCenterTest, Table) {
+  EXPECT_EQ(HostsFor(DataCenter::kUs).accounts_url, "https://accounts.zoho.com");
+  EXPECT_EQ(HostsFor(DataCenter::kEu).api_base_url, "https://www.zohoapis.eu");
+  EXPECT_EQ(HostsFor(DataCenter::kAu).accounts_url, "https://accounts.zoho.com.au");
+  EXPECT_EQ(HostsFor(DataCenter::kCa).accounts_url, "https://accounts.zohocloud.ca");
+  EXPECT_EQ(HostsFor(DataCenter::kCn).api_base_url, "https://www.zohoapis.com.cn");
+  EXPECT_EQ(HostsFor(DataCenter::kSa).api_base_url, "https://www.zohoapis.sa");
+  EXPECT_EQ(HostsFor(DataCenter::kJp).api_base_url, "https://www.zohoapis.jp");
+  EXPECT_EQ(HostsFor(DataCenter::kIn).api_base_url, "https://www.zohoapis.in");
+  EXPECT_THAT(ParseDataCenter("EU"), ::zcrmsync::testing::IsOkAndHolds(DataCenter::kEu));
+  EXPECT_THAT(ParseDataCenter("uk"), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(ZohoAuthTest, CachesTokenAndSendsCredentialsToAccounts) {
+  std::atomic<int> issued{0};
+  FakeTransport transport(TokenServer(issued));
+  FakeClock clock;
+  ZohoAuth auth(Options(), transport, clock);
+  auto t1 = auth.GetToken();
+  auto t2 = auth.GetToken();
+  ASSERT_THAT(t1, IsOk());
+  ASSERT_THAT(t2, IsOk());
+  EXPECT_EQ(t1->access_token, "access-1");
+  EXPECT_EQ(t2->access_token, "access-1");
+  EXPECT_EQ(t1->api_base_url, "https://www.zohoapis.eu");
+  EXPECT_EQ(issued.load(), 1);
+  auto reqs = transport.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].method, "POST");
+  EXPECT_EQ(reqs[0].url, "https://accounts.zoho.eu/oauth/v2/token");
+  EXPECT_THAT(reqs[0].body, HasSubstr("grant_type=refresh_token"));
+  EXPECT_THAT(reqs[0].body, HasSubstr("refresh_token=1000.refresh-token-value"));
+}
+
+TEST(ZohoAuthTest, RefreshesAFewMinutesBeforeExpiry) {
+  std::atomic<int> issued{0};
+  FakeTransport transport(TokenServer(issued));
+  FakeClock clock;
+  ZohoAuth auth(Options(), transport, clock);
+  ASSERT_THAT(auth.GetToken(), IsOk());
+  clock.Advance(std::chrono::seconds(3600 - 301));
+  EXPECT_EQ(auth.GetToken()->access_token, "access-1");
+  clock.Advance(std::chrono::seconds(2));  // inside the 5-minute margin
+  EXPECT_EQ(auth.GetToken()->access_token, "access-2");
+  EXPECT_EQ(issued.load(), 2);
+}
+
+TEST(ZohoAuthTest, ApiDomainFromReplyWinsOverOverride) {
+  std::atomic<int> issued{0};
+  FakeTransport transport(TokenServer(issued));
+  FakeClock clock;
+  AuthOptions o = Options();
+  o.accounts_url = "http://127.0.0.1:9/";
+  o.api_base_url = "http://127.0.0.1:9";
+  ZohoAuth auth(o, transport, clock);
+  EXPECT_EQ(auth.api_base_url(), "http://127.0.0.1:9");
+  ASSERT_THAT(auth.GetToken(), IsOk());
+  EXPECT_EQ(transport.requests()[0].url, "http://127.0.0.1:9/oauth/v2/token");
+  EXPECT_EQ(auth.api_base_url(), "https://www.zohoapis.eu");
+}
+
+TEST(ZohoAuthTest, ConcurrentCallersShareOneRefresh) {
+  std::atomic<int> issued{0};
+  FakeTransport transport(TokenServer(issued, 3600, std::chrono::milliseconds(50)));
+  FakeClock clock;
+  ZohoAuth auth(Options(), transport, clock);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&] {
+      if (auth.GetToken().has_value()) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 16);
+  EXPECT_EQ(issued.load(), 1);
+}
+
+TEST(ZohoAuthTest, RejectedTokenIsRefreshedExactlyOnceUnderConcurrency) {
+  std::atomic<int> issued{0};
+  FakeTransport transport(TokenServer(issued, 3600, std::chrono::milliseconds(50)));
+  FakeClock clock;
+  ZohoAuth auth(Options(), transport, clock);
+  const std::string old = auth.GetToken()->access_token;
+  std::vector<std::thread> threads;
+  std::vector<std::string> got(16);
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      auto t = auth.Refresh(old);
+      if (t.has_value()) got[static_cast<size_t>(i)] = t->access_token;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(issued.load(), 2);  // the first token and one refresh
+  for (const std::string& g : got) EXPECT_EQ(g, "access-2");
+  EXPECT_EQ(auth.refresh_count(), 2);
+}
+
+TEST(ZohoAuthTest, ErrorReplyWithHttp200IsUnauthenticatedAndLeaksNoSecret) {
+  std::ostringstream logs;
+  log::SetOutputForTesting(&logs);
+  FakeTransport transport([](const HttpRequest& r) -> Result<HttpResponse> {
+    // A hostile reply quoting the credentials back.
+    return JsonReply(200, std::string(R"({"error":"invalid_code )") + kRefresh + " " + kSecret +
+                              "\"}");
+    (void)r;
+  });
+  FakeClock clock;
+  ZohoAuth auth(Options(), transport, clock);
+  auto t = auth.GetToken();
+  log::SetOutputForTesting(nullptr);
+  ASSERT_THAT(t, StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(t.error().message(), HasSubstr("refused by Zoho Accounts"));
+  EXPECT_THAT(t.error().ToString(), Not(HasSubstr(kSecret)));
+  EXPECT_THAT(t.error().ToString(), Not(HasSubstr(kRefresh)));
+  EXPECT_THAT(logs.str(), HasSubstr("token refresh failed"));
+  EXPECT_THAT(logs.str(), Not(HasSubstr(kSecret)));
+  EXPECT_THAT(logs.str(), Not(HasSubstr(kRefresh)));
+}
+
+TEST(ZohoAuthTest, MissingAccessTokenIsAnError) {
+  FakeTransport transport(
+      [](const HttpRequest&) -> Result<HttpResponse> { return JsonReply(200, "{}"); });
+  FakeClock clock;
+  ZohoAuth auth(Options(), transport, clock);
+  EXPECT_THAT(auth.GetToken(), StatusIs(StatusCode::kUnauthenticated));
+}
+
+TEST(ZohoAuthTest, ThrottledAndServerErrors) {
+  FakeTransport transport([](const HttpRequest&) -> Result<HttpResponse> {
+    return JsonReply(400, R"({"error":"Access Denied","status":"failure"})");
+  });
+  FakeClock clock;
+  ZohoAuth auth(Options(), transport, clock);
+  EXPECT_THAT(auth.GetToken(), StatusIs(StatusCode::kResourceExhausted));
+  transport.set_handler(
+      [](const HttpRequest&) -> Result<HttpResponse> { return JsonReply(503, ""); });
+  EXPECT_THAT(auth.GetToken(), StatusIs(StatusCode::kUnavailable));
+  transport.set_handler([](const HttpRequest&) -> Result<HttpResponse> {
+    return Error(UnavailableError("connection refused"));
+  });
+  EXPECT_THAT(auth.GetToken(), StatusIs(StatusCode::kUnavailable));
+}
+
+TEST(ZohoAuthTest, LegacyExpiresInSec) {
+  std::atomic<int> n{0};
+  FakeTransport transport([&](const HttpRequest&) -> Result<HttpResponse> {
+    ++n;
+    return JsonReply(200, R"({"access_token":"a","expires_in":3600000,"expires_in_sec":3600})");
+  });
+  FakeClock clock;
+  ZohoAuth auth(Options(), transport, clock);
+  ASSERT_THAT(auth.GetToken(), IsOk());
+  clock.Advance(std::chrono::seconds(3000));
+  ASSERT_THAT(auth.GetToken(), IsOk());
+  EXPECT_EQ(n.load(), 1);
+  clock.Advance(std::chrono::seconds(400));
+  ASSERT_THAT(auth.GetToken(), IsOk());
+  EXPECT_EQ(n.load(), 2);
+}
+
+}  // namespace
+}  // namespace zcrmsync::crm

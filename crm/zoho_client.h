@@ -1,0 +1,169 @@
+// ZohoClient: typed Zoho CRM v8 operations over an HttpTransport. Writes go
+// in batches of at most 100 records, sent concurrently, with per-record
+// results in input order. Failed calls are classified once (crm/http_errors.h)
+// and retried per core/retry.h, waiting through the Clock. At most
+// max_concurrency calls are in flight at any time, across all threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "core/retry.h"
+#include "crm/http_transport.h"
+#include "crm/json.h"
+#include "crm/zoho_auth.h"
+
+namespace zcrmsync::crm {
+
+struct ClientOptions {
+  // Calls in flight at once (Zoho: 10 on Standard, 5 for COQL/search is wise).
+  int max_concurrency = 10;
+  // Records per write call, 1..100 (Zoho's maximum is 100).
+  int batch_size = 100;
+  // Total time per HTTP call (connect and timeouts of the transport aside).
+  std::chrono::milliseconds request_timeout{60'000};
+  retry::Policy retry;
+  retry::RandomSource random;  // empty: retry::DefaultRandom()
+  // An insert (POST) whose outcome is unknown (5xx, timeout, dropped
+  // connection after sending) may have created the record; by default it is
+  // not re-sent (use Upsert on a unique ERP key for safe retries).
+  bool retry_ambiguous_inserts = false;
+};
+
+// The outcome for one input record (or id), in input order.
+struct RecordResult {
+  Status status;              // OK, or the per-record / per-call error
+  std::string id;             // the Zoho record id (writes and deletes)
+  std::string action;         // Upsert: "insert" or "update"; else as Zoho says
+  std::string modified_time;  // details.Modified_Time, when given
+};
+
+struct DeletedRecord {
+  std::string id;
+  std::string display_name;
+  std::string type;          // "recycle" or "permanent"
+  std::string deleted_time;  // as Zoho renders it
+};
+
+struct FieldInfo {
+  std::string api_name;
+  std::string data_type;  // text, picklist, lookup, ...
+  std::string json_type;  // string, integer, jsonobject, ...
+  int64_t length = 0;
+  bool read_only = false;
+  bool system_mandatory = false;
+  bool custom_field = false;
+  bool unique = false;
+};
+
+struct CoqlResult {
+  std::vector<Record> rows;
+  bool more_records = false;
+};
+
+struct ClientStats {
+  int64_t calls = 0;    // HTTP calls sent to the API (token calls excluded)
+  int64_t retries = 0;  // of which re-sent after a failure
+  int64_t credits = 0;  // API credits spent (Zoho's documented costs)
+};
+
+class ZohoClient {
+ public:
+  // `auth`, `transport` and `clock` must outlive the client.
+  ZohoClient(ClientOptions options, ZohoAuth& auth, HttpTransport& transport, Clock& clock);
+
+  // Writes. The Result fails only for bad arguments (INVALID_ARGUMENT: module
+  // name, empty fields list, ...). Otherwise one RecordResult per input, in
+  // input order; a call that failed for good (after retries) gives its error
+  // to every record it carried. Per-record errors: INVALID_ARGUMENT with
+  // payload "field" (INVALID_DATA, MANDATORY_NOT_FOUND, DUPLICATE_DATA with
+  // "duplicate_id"), ABORTED for ALREADY_MODIFIED (payload "modified_time").
+  // Thread-safe.
+  Result<std::vector<RecordResult>> Insert(std::string_view module,
+                                           const std::vector<Record>& records);
+  // Each record carries its "id". With `if_unmodified_since`, Zoho refuses
+  // (ABORTED) records modified after that time.
+  Result<std::vector<RecordResult>> Update(
+      std::string_view module, const std::vector<Record>& records,
+      std::optional<Clock::TimePoint> if_unmodified_since = std::nullopt);
+  // Inserts or updates, matching on `duplicate_check_fields` in order
+  // (use a unique ERP key field). Safe to retry.
+  Result<std::vector<RecordResult>> Upsert(std::string_view module,
+                                           const std::vector<Record>& records,
+                                           const std::vector<std::string>& duplicate_check_fields);
+  // Deletes by id. An id Zoho does not know (INVALID_DATA: already deleted or
+  // never existed) gives NOT_FOUND for that id, which callers may treat as
+  // done.
+  Result<std::vector<RecordResult>> Delete(std::string_view module,
+                                           const std::vector<std::string>& ids);
+
+  // Reads `fields` (1..50 api names) of the records with these ids; unknown
+  // ids are simply absent. Order as Zoho returns them.
+  Result<std::vector<Record>> GetByIds(std::string_view module, const std::vector<std::string>& ids,
+                                       const std::vector<std::string>& fields);
+
+  // Every record modified after `since` (all when nullopt), oldest first,
+  // page by page (200 per page; page numbers up to 2,000 records, then
+  // page_token). `on_page` may stop the scan by returning an error, which is
+  // returned. Errors: the call's classified error.
+  Status ListModifiedSince(std::string_view module, const std::vector<std::string>& fields,
+                           std::optional<Clock::TimePoint> since,
+                           const std::function<Status(std::vector<Record>&&)>& on_page);
+  Result<std::vector<Record>> ListModifiedSince(std::string_view module,
+                                                const std::vector<std::string>& fields,
+                                                std::optional<Clock::TimePoint> since);
+
+  // One COQL query ("select ... from M where ... limit N offset K").
+  Result<CoqlResult> Coql(std::string_view select_query);
+
+  // Records deleted after `since` (all when nullopt), every page.
+  Result<std::vector<DeletedRecord>> DeletedSince(std::string_view module,
+                                                  std::optional<Clock::TimePoint> since);
+
+  // Field metadata of a module.
+  Result<std::vector<FieldInfo>> Fields(std::string_view module);
+
+  ClientStats stats() const;
+
+ private:
+  struct Call;
+  enum class WriteKind { kInsert, kUpdate, kUpsert };
+
+  Result<std::vector<RecordResult>> Write(WriteKind kind, std::string_view module,
+                                          const std::vector<Record>& records,
+                                          const std::vector<std::string>& duplicate_check_fields,
+                                          std::optional<Clock::TimePoint> if_unmodified_since);
+  // Sends every call, retrying per options_.retry; fills each call's outcome.
+  void Execute(std::vector<Call>& calls);
+  Result<HttpResponse> ExecuteOne(Call call);
+  int AcquireSlots(int wanted);
+  void ReleaseSlots(int count);
+  Status Redact(Status status);
+
+  ClientOptions options_;
+  ZohoAuth& auth_;
+  HttpTransport& transport_;
+  Clock& clock_;
+  std::mutex slots_mu_;
+  std::condition_variable slots_cv_;
+  int free_slots_;  // guarded by slots_mu_
+  std::atomic<int64_t> calls_{0};
+  std::atomic<int64_t> retries_{0};
+  std::atomic<int64_t> credits_{0};
+};
+
+// Zoho's date-time for headers and COQL: "2026-11-30T09:40:01+00:00" (UTC,
+// whole seconds).
+std::string FormatZohoTime(Clock::TimePoint time);
+
+}  // namespace zcrmsync::crm

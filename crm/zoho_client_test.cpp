@@ -1,0 +1,414 @@
+#include "crm/zoho_client.h"
+
+#include <atomic>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/log.h"
+#include "crm/testing/fake_transport.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/status_matchers.h"
+
+namespace zcrmsync::crm {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::zcrmsync::testing::FakeClock;
+using ::zcrmsync::testing::IsOk;
+using ::zcrmsync::testing::StatusIs;
+using testing::FakeTransport;
+using testing::JsonReply;
+
+constexpr char kSecret[] = "client-secret-XYZ";
+constexpr char kRefresh[] = "refresh-token-XYZ";
+
+// A per-record success reply for a write body with n records.
+std::string SuccessItems(size_t n, size_t first_id = 1) {
+  std::string out = R"({"data":[)";
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ",";
+    out += R"({"code":"SUCCESS","status":"success","message":"record added","details":{"id":")" +
+           std::to_string(first_id + i) + R"(","Modified_Time":"2026-01-01T00:00:00+05:30"}})";
+  }
+  return out + "]}";
+}
+
+size_t CountRecords(const std::string& body) {
+  Result<JsonValue> json = ParseJson(body);
+  if (!json.has_value()) return 0;
+  const JsonValue* data = json->Find("data");
+  return data != nullptr && data->is_array() ? data->as_array().size() : 0;
+}
+
+class ZohoClientTest : public ::testing::Test {
+ protected:
+  using ApiHandler = std::function<Result<HttpResponse>(const HttpRequest&)>;
+
+  void SetUp() override {
+    transport_.set_handler([this](const HttpRequest& r) -> Result<HttpResponse> {
+      if (r.url.find("/oauth/v2/token") != std::string::npos) {
+        int n = ++tokens_;
+        return JsonReply(200, R"({"access_token":"access-)" + std::to_string(n) +
+                                  R"(","api_domain":"https://www.zohoapis.com","expires_in":3600})");
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      return api_(r);
+    });
+  }
+  void SetApi(ApiHandler h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    api_ = std::move(h);
+  }
+  ZohoClient& Client(ClientOptions options = {}) {
+    AuthOptions a;
+    a.client_id = "id";
+    a.client_secret = kSecret;
+    a.refresh_token = kRefresh;
+    auth_ = std::make_unique<ZohoAuth>(a, transport_, clock_);
+    options.random = [] { return 0.5; };
+    client_ = std::make_unique<ZohoClient>(options, *auth_, transport_, clock_);
+    return *client_;
+  }
+  std::vector<HttpRequest> ApiRequests() { return transport_.RequestsTo("/crm/v8/"); }
+
+  static std::vector<Record> Records(size_t n) {
+    std::vector<Record> out;
+    for (size_t i = 0; i < n; ++i) {
+      out.push_back(Record{{"Last_Name", JsonValue("L" + std::to_string(i))},
+                           {"ERP_Id", JsonValue("E" + std::to_string(i))}});
+    }
+    return out;
+  }
+
+  std::mutex mu_;
+  ApiHandler api_;
+  std::atomic<int> tokens_{0};
+  FakeTransport transport_;
+  FakeClock clock_;
+  std::unique_ptr<ZohoAuth> auth_;
+  std::unique_ptr<ZohoClient> client_;
+};
+
+TEST_F(ZohoClientTest, Batches101RecordsIntoTwoCallsWithResultsInInputOrder) {
+  SetApi([](const HttpRequest& r) -> Result<HttpResponse> {
+    size_t n = CountRecords(r.body);
+    // The second batch gets ids from 1000 so the order can be checked.
+    return JsonReply(201, SuccessItems(n, n == 100 ? 1 : 1000));
+  });
+  ZohoClient& client = Client();
+  auto results = client.Insert("Leads", Records(101));
+  ASSERT_THAT(results, IsOk());
+  ASSERT_EQ(results->size(), 101u);
+  auto reqs = ApiRequests();
+  ASSERT_EQ(reqs.size(), 2u);
+  std::vector<size_t> sizes = {CountRecords(reqs[0].body), CountRecords(reqs[1].body)};
+  std::sort(sizes.begin(), sizes.end());
+  EXPECT_EQ(sizes, (std::vector<size_t>{1, 100}));
+  EXPECT_EQ((*results)[0].id, "1");
+  EXPECT_EQ((*results)[99].id, "100");
+  EXPECT_EQ((*results)[100].id, "1000");
+  for (const RecordResult& r : *results) EXPECT_THAT(r.status, IsOk());
+  EXPECT_EQ(reqs[0].method, "POST");
+  EXPECT_EQ(reqs[0].url, "https://www.zohoapis.com/crm/v8/Leads");
+  bool has_auth = false;
+  for (const auto& [k, v] : reqs[0].headers) {
+    if (k == "Authorization") has_auth = v == "Zoho-oauthtoken access-1";
+  }
+  EXPECT_TRUE(has_auth);
+  EXPECT_EQ(client.stats().calls, 2);
+  EXPECT_EQ(client.stats().credits, 10 + 1);
+}
+
+TEST_F(ZohoClientTest, RetriesOn429Then500ThenSucceeds) {
+  std::atomic<int> n{0};
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    int k = ++n;
+    if (k == 1) {
+      HttpResponse busy = JsonReply(429, R"({"code":"TOO_MANY_REQUESTS","status":"error"})");
+      busy.headers.emplace_back("Retry-After", "7");
+      return busy;
+    }
+    if (k == 2) return JsonReply(500, R"({"code":"INTERNAL_ERROR","status":"error"})");
+    return JsonReply(200, SuccessItems(CountRecords(r.body)));
+  });
+  ZohoClient& client = Client();
+  auto results = client.Upsert("Leads", Records(3), {"ERP_Id"});
+  ASSERT_THAT(results, IsOk());
+  for (const RecordResult& r : *results) EXPECT_THAT(r.status, IsOk());
+  EXPECT_EQ(n.load(), 3);
+  EXPECT_EQ(client.stats().retries, 2);
+  // 7 s (Retry-After) + half of the 1 s backoff ceiling of retry 2.
+  EXPECT_EQ(clock_.total_slept(), std::chrono::milliseconds(7000 + 500));
+  EXPECT_THAT(ApiRequests()[0].body, HasSubstr(R"("duplicate_check_fields":["ERP_Id"])"));
+  EXPECT_EQ(ApiRequests()[0].url, "https://www.zohoapis.com/crm/v8/Leads/upsert");
+}
+
+TEST_F(ZohoClientTest, NoRetryOnInvalidDataAndFieldIsReported) {
+  std::atomic<int> n{0};
+  SetApi([&](const HttpRequest&) -> Result<HttpResponse> {
+    ++n;
+    return JsonReply(
+        207,
+        R"({"data":[{"code":"SUCCESS","status":"success","details":{"id":"11"}},)"
+        R"({"code":"INVALID_DATA","status":"error","message":"invalid data","details":{"api_name":"Email","json_path":"$.data[1].Email"}},)"
+        R"({"code":"MANDATORY_NOT_FOUND","status":"error","details":{"api_name":"Last_Name"}}]})");
+  });
+  ZohoClient& client = Client();
+  auto results = client.Insert("Leads", Records(3));
+  ASSERT_THAT(results, IsOk());
+  EXPECT_EQ(n.load(), 1);
+  EXPECT_THAT((*results)[0].status, IsOk());
+  EXPECT_EQ((*results)[0].id, "11");
+  EXPECT_THAT((*results)[1].status, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ((*results)[1].status.GetPayload("field"), "Email");
+  EXPECT_EQ((*results)[2].status.GetPayload("field"), "Last_Name");
+  EXPECT_EQ(clock_.total_slept().count(), 0);
+}
+
+TEST_F(ZohoClientTest, AllRecordsFailing400IsPerRecordNotRetried) {
+  std::atomic<int> n{0};
+  SetApi([&](const HttpRequest&) -> Result<HttpResponse> {
+    ++n;
+    return JsonReply(400, R"({"data":[{"code":"DUPLICATE_DATA","status":"error","details":{"api_name":"ERP_Id","duplicate_record":{"id":"9"}}}]})");
+  });
+  auto results = Client().Insert("Leads", Records(1));
+  ASSERT_THAT(results, IsOk());
+  EXPECT_EQ(n.load(), 1);
+  EXPECT_THAT((*results)[0].status, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ((*results)[0].status.GetPayload("duplicate_id"), "9");
+}
+
+TEST_F(ZohoClientTest, InsertIsNotResentAfterAmbiguousFailureButUpsertIs) {
+  std::atomic<int> n{0};
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    if (++n == 1) return JsonReply(500, R"({"code":"INTERNAL_ERROR"})");
+    return JsonReply(200, SuccessItems(CountRecords(r.body)));
+  });
+  ZohoClient& client = Client();
+  auto inserted = client.Insert("Leads", Records(2));
+  ASSERT_THAT(inserted, IsOk());
+  EXPECT_THAT((*inserted)[0].status, StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT((*inserted)[1].status, StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(n.load(), 1);
+  n = 0;
+  auto upserted = client.Upsert("Leads", Records(2), {"ERP_Id"});
+  EXPECT_THAT((*upserted)[0].status, IsOk());
+  EXPECT_EQ(n.load(), 2);
+}
+
+TEST_F(ZohoClientTest, InsertIsResentAfter429) {
+  std::atomic<int> n{0};
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    if (++n == 1) return JsonReply(429, R"({"code":"TOO_MANY_REQUESTS"})");
+    return JsonReply(201, SuccessItems(CountRecords(r.body)));
+  });
+  auto results = Client().Insert("Leads", Records(2));
+  EXPECT_THAT((*results)[1].status, IsOk());
+  EXPECT_EQ(n.load(), 2);
+}
+
+TEST_F(ZohoClientTest, GivesUpAfterMaxAttempts) {
+  std::atomic<int> n{0};
+  SetApi([&](const HttpRequest&) -> Result<HttpResponse> {
+    ++n;
+    return JsonReply(503, "");
+  });
+  ClientOptions o;
+  o.retry.max_attempts = 4;
+  auto results = Client(o).Upsert("Leads", Records(1), {"ERP_Id"});
+  EXPECT_THAT((*results)[0].status, StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(n.load(), 4);
+}
+
+TEST_F(ZohoClientTest, InvalidTokenRefreshesOnceAndRetries) {
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    for (const auto& [k, v] : r.headers) {
+      if (k == "Authorization" && v == "Zoho-oauthtoken access-1") {
+        return JsonReply(401, R"({"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"})");
+      }
+    }
+    return JsonReply(200, SuccessItems(CountRecords(r.body)));
+  });
+  ZohoClient& client = Client();
+  auto results = client.Upsert("Leads", Records(250), {"ERP_Id"});
+  ASSERT_THAT(results, IsOk());
+  for (const RecordResult& r : *results) EXPECT_THAT(r.status, IsOk());
+  EXPECT_EQ(tokens_.load(), 2);  // three calls rejected, one refresh
+  EXPECT_EQ(ApiRequests().size(), 6u);
+}
+
+TEST_F(ZohoClientTest, PersistentInvalidTokenGivesUpAfterOneRefresh) {
+  SetApi([&](const HttpRequest&) -> Result<HttpResponse> {
+    return JsonReply(401, R"({"code":"INVALID_TOKEN","message":"invalid oauth token"})");
+  });
+  auto results = Client().Upsert("Leads", Records(1), {"ERP_Id"});
+  EXPECT_THAT((*results)[0].status, StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_EQ(tokens_.load(), 2);
+  EXPECT_EQ(ApiRequests().size(), 2u);
+}
+
+TEST_F(ZohoClientTest, ScopeMismatchIsPermissionDeniedNotRetried) {
+  SetApi([&](const HttpRequest&) -> Result<HttpResponse> {
+    return JsonReply(401, R"({"code":"OAUTH_SCOPE_MISMATCH","message":"scope"})");
+  });
+  auto results = Client().Upsert("Leads", Records(1), {"ERP_Id"});
+  EXPECT_THAT((*results)[0].status, StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_EQ(ApiRequests().size(), 1u);
+}
+
+TEST_F(ZohoClientTest, NeverMoreThanMaxConcurrencyInFlight) {
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return JsonReply(200, SuccessItems(CountRecords(r.body)));
+  });
+  ClientOptions o;
+  o.max_concurrency = 3;
+  ZohoClient& client = Client(o);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] { (void)client.Upsert("Leads", Records(1000), {"ERP_Id"}); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ApiRequests().size(), 40u);
+  EXPECT_LE(transport_.max_in_flight_seen(), 3 + 1);  // + the token call
+  int api_max = transport_.max_in_flight_seen();
+  EXPECT_GE(api_max, 2);
+}
+
+TEST_F(ZohoClientTest, UpdateSendsIfUnmodifiedSinceAndReportsConflict) {
+  SetApi([&](const HttpRequest&) -> Result<HttpResponse> {
+    return JsonReply(412, R"({"data":[{"code":"ALREADY_MODIFIED","status":"error","message":"modified","details":{"id":"5","Modified_Time":"2026-02-02T10:00:00+05:30"}}]})");
+  });
+  ZohoClient& client = Client();
+  std::vector<Record> recs = {Record{{"id", JsonValue("5")}, {"Phone", JsonValue("1")}}};
+  auto results = client.Update("Leads", recs, clock_.Now());
+  ASSERT_THAT(results, IsOk());
+  EXPECT_THAT((*results)[0].status, StatusIs(StatusCode::kAborted));
+  EXPECT_EQ((*results)[0].status.GetPayload("modified_time"), "2026-02-02T10:00:00+05:30");
+  auto reqs = ApiRequests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].method, "PUT");
+  bool has_header = false;
+  for (const auto& [k, v] : reqs[0].headers) {
+    if (k == "If-Unmodified-Since") has_header = v == "2026-01-01T00:00:00+00:00";
+  }
+  EXPECT_TRUE(has_header);
+  EXPECT_THAT(client.Update("Leads", Records(1)), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST_F(ZohoClientTest, DeleteUnknownIdIsNotFound) {
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    EXPECT_EQ(r.method, "DELETE");
+    EXPECT_THAT(r.url, HasSubstr("/crm/v8/Leads?ids=1,2"));
+    return JsonReply(207, R"({"data":[{"code":"SUCCESS","status":"success","details":{"id":"1"}},{"code":"INVALID_DATA","status":"error","details":{"id":"2"},"message":"the id given seems to be invalid"}]})");
+  });
+  auto results = Client().Delete("Leads", {"1", "2"});
+  ASSERT_THAT(results, IsOk());
+  EXPECT_THAT((*results)[0].status, IsOk());
+  EXPECT_THAT((*results)[1].status, StatusIs(StatusCode::kNotFound));
+  EXPECT_EQ((*results)[1].id, "2");
+}
+
+TEST_F(ZohoClientTest, ListSwitchesToPageTokenAfter2000Records) {
+  std::vector<std::string> urls;
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    urls.push_back(r.url);
+    std::string data = "[";
+    for (int i = 0; i < 200; ++i) data += std::string(i ? "," : "") + R"({"id":"1"})";
+    data += "]";
+    const bool last = urls.size() == 12;
+    return JsonReply(200, R"({"data":)" + data + R"(,"info":{"more_records":)" +
+                              (last ? "false" : "true") + R"(,"next_page_token":"tok)" +
+                              std::to_string(urls.size()) + R"("}})");
+  });
+  auto all = Client().ListModifiedSince("Leads", {"Last_Name", "Email"}, clock_.Now());
+  ASSERT_THAT(all, IsOk());
+  EXPECT_EQ(all->size(), 2400u);
+  ASSERT_EQ(urls.size(), 12u);
+  EXPECT_THAT(urls[0], HasSubstr("fields=Last_Name,Email"));
+  EXPECT_THAT(urls[0], HasSubstr("&page=1"));
+  EXPECT_THAT(urls[9], HasSubstr("&page=10"));
+  EXPECT_THAT(urls[10], HasSubstr("&page_token=tok10"));
+  EXPECT_THAT(urls[10], Not(HasSubstr("&page=")));
+  EXPECT_THAT(urls[11], HasSubstr("&page_token=tok11"));
+}
+
+TEST_F(ZohoClientTest, ListNotModifiedIsEmpty) {
+  SetApi([&](const HttpRequest&) -> Result<HttpResponse> { return JsonReply(304, ""); });
+  auto all = Client().ListModifiedSince("Leads", {"Last_Name"}, clock_.Now());
+  ASSERT_THAT(all, IsOk());
+  EXPECT_TRUE(all->empty());
+}
+
+TEST_F(ZohoClientTest, CoqlCreditsFollowLimit) {
+  SetApi([&](const HttpRequest&) -> Result<HttpResponse> {
+    return JsonReply(200, R"({"data":[{"id":"1","Last_Name":"x"}],"info":{"count":1,"more_records":true}})");
+  });
+  ZohoClient& client = Client();
+  auto r = client.Coql("select Last_Name from Leads where Last_Name is not null limit 1500");
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->rows.size(), 1u);
+  EXPECT_TRUE(r->more_records);
+  EXPECT_EQ(client.stats().credits, 3);
+  ASSERT_THAT(client.Coql("select id from Leads where id is not null"), IsOk());
+  EXPECT_EQ(client.stats().credits, 4);
+}
+
+TEST_F(ZohoClientTest, BadArgumentsAreRejectedUpFront) {
+  ZohoClient& client = Client();
+  EXPECT_THAT(client.Insert("Leads/../x", Records(1)), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(client.GetByIds("Leads", {"1"}, {}), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_TRUE(ApiRequests().empty());
+}
+
+TEST_F(ZohoClientTest, SecretsNeverInLogsOrErrors) {
+  std::ostringstream logs;
+  log::Configure({log::Level::kTrace, log::Format::kText});
+  log::SetOutputForTesting(&logs);
+  // A server that echoes whatever Authorization header it got into its errors.
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    std::string auth;
+    for (const auto& [k, v] : r.headers) {
+      if (k == "Authorization") auth = v;
+    }
+    return JsonReply(400, R"({"code":"INVALID_REQUEST","message":"bad header )" + auth + R"("})");
+  });
+  ZohoClient& client = Client();
+  auto results = client.Upsert("Leads", Records(1), {"ERP_Id"});
+  auto list = client.ListModifiedSince("Leads", {"Last_Name"}, std::nullopt);
+  log::SetOutputForTesting(nullptr);
+  log::Configure({});
+  ASSERT_THAT(results, IsOk());
+  const Status& s = (*results)[0].status;
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
+  ASSERT_FALSE(list.has_value());
+  for (const std::string& text : {s.ToString(), list.error().ToString(), logs.str()}) {
+    EXPECT_THAT(text, Not(HasSubstr("access-1")));
+    EXPECT_THAT(text, Not(HasSubstr(kSecret)));
+    EXPECT_THAT(text, Not(HasSubstr(kRefresh)));
+  }
+  EXPECT_THAT(logs.str(), HasSubstr("call failed"));
+  EXPECT_THAT(logs.str(), HasSubstr("access token refreshed"));
+}
+
+TEST_F(ZohoClientTest, PlainHttpToRemoteApiDomainIsRefused) {
+  transport_.set_handler([](const HttpRequest&) -> Result<HttpResponse> {
+    return JsonReply(200, R"({"access_token":"t","api_domain":"http://evil.example","expires_in":3600})");
+  });
+  auto results = Client().Upsert("Leads", Records(1), {"ERP_Id"});
+  ASSERT_THAT(results, IsOk());
+  EXPECT_THAT((*results)[0].status, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT((*results)[0].status.message(), HasSubstr("TLS is required"));
+}
+
+TEST(FormatZohoTimeTest, Utc) {
+  EXPECT_EQ(FormatZohoTime(Clock::TimePoint(std::chrono::seconds(1'767'225'600) +
+                                            std::chrono::microseconds(999))),
+            "2026-01-01T00:00:00+00:00");
+}
+
+}  // namespace
+}  // namespace zcrmsync::crm
