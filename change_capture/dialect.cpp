@@ -40,6 +40,8 @@ std::string_view DialectName(Dialect dialect) {
   return "unknown";
 }
 
+std::ostream& operator<<(std::ostream& os, Dialect dialect) { return os << DialectName(dialect); }
+
 Result<std::string> QuoteIdentifier(Dialect dialect, std::string_view name) {
   if (name.empty()) return Error(InvalidArgumentError("empty identifier"));
   if (name.find('\0') != std::string_view::npos) {

@@ -4,6 +4,7 @@
 // Identifiers from the config are always quoted, never pasted raw.
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,7 @@ enum class Dialect { kPostgreSQL, kMySQL, kSQLite, kSqlServer };
 // INVALID_ARGUMENT names the allowed values.
 Result<Dialect> ParseDialect(std::string_view name);
 std::string_view DialectName(Dialect dialect);
+std::ostream& operator<<(std::ostream& os, Dialect dialect);
 
 // Quotes one identifier: "a""b" (PostgreSQL, SQLite), `a``b` (MySQL),
 // [a]]b] (SQL Server). INVALID_ARGUMENT for an empty name, a NUL character,

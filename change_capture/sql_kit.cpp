@@ -61,10 +61,10 @@ Status ValidateTable(const CaptureTable& t) {
   const std::string where = "mapping '" + t.mapping + "'";
   if (t.mapping.empty() || t.mapping.size() > 40 ||
       !std::all_of(t.mapping.begin(), t.mapping.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
       })) {
     return InvalidArgumentError(where +
-                                ": the name must be 1-40 letters, digits or underscores "
+                                ": the name must be 1-40 letters, digits, '_' or '-' "
                                 "(it names the triggers)");
   }
   if (t.table.empty()) return InvalidArgumentError(where + ": no table");
@@ -127,6 +127,14 @@ std::string Script::ToText() const {
               ? "-- Not executed on a SQL Server by the zcrmsync project: grammar-checked only.\n"
               : "") +
          "\n" + kit->JoinForReading(statements);
+}
+
+Result<Script> RenderCaptureTable(const KitOptions& options, const CaptureTable& table) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(Script all, Render(options, {table}, /*install=*/true));
+  ZCRMSYNC_ASSIGN_OR_RETURN(Script agent, Render(options, {}, /*install=*/true));
+  all.statements.erase(all.statements.begin(),
+                       all.statements.begin() + static_cast<std::ptrdiff_t>(agent.statements.size()));
+  return all;
 }
 
 Result<Script> RenderInstall(const KitOptions& options, const std::vector<CaptureTable>& tables) {

@@ -41,6 +41,9 @@ struct Script {
 Result<Script> RenderInstall(const KitOptions& options, const std::vector<CaptureTable>& tables);
 Result<Script> RenderUninstall(const KitOptions& options, const std::vector<CaptureTable>& tables);
 
+// Only the capture statements of one table (capture_table.sql).
+Result<Script> RenderCaptureTable(const KitOptions& options, const CaptureTable& table);
+
 // The statements that start and end echo suppression for the agent's own
 // write transactions (sql/<dialect>/begin_agent_writes.sql and
 // end_agent_writes.sql). REQUIRES for PostgreSQL and SQLite: autocommit off.

@@ -59,7 +59,9 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
     ASSERT_TRUE(part.has_value()) << part.error();
     for (auto& s : part->statements) runtime.statements.push_back(s);
   }
-  for (const char* name : {"read_changes.sql", "purge_changes.sql", "oldest_open_transaction.sql"}) {
+  for (const char* name : {"read_changes.sql", "purge_changes.sql", "oldest_open_transaction.sql",
+                           "save_state.sql", "load_state.sql", "describe_table.sql",
+                           "list_capture_objects.sql"}) {
     auto s = RenderAgentStatement(options, name);
     ASSERT_TRUE(s.has_value()) << s.error();
     runtime.statements.push_back(*s);

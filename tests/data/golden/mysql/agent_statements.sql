@@ -16,4 +16,18 @@ DELETE FROM `zcrmsync`.`changes` WHERE change_id <= ? ORDER BY change_id LIMIT ?
 
 SELECT MIN(trx_started), NOW(6) FROM information_schema.INNODB_TRX $$
 
+INSERT INTO `zcrmsync`.`state` (name, value, updated_at) VALUES (?, ?, CURRENT_TIMESTAMP(6))
+ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at) $$
+
+SELECT value FROM `zcrmsync`.`state` WHERE name = ? $$
+
+SELECT column_name, column_type, is_nullable
+  FROM information_schema.columns
+ WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?
+ ORDER BY ordinal_position $$
+
+SELECT 'trigger', trigger_name, action_statement
+  FROM information_schema.triggers
+ WHERE event_object_schema = COALESCE(?, DATABASE()) AND event_object_table = ? $$
+
 DELIMITER ;

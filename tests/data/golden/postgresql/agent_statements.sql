@@ -21,3 +21,20 @@ DELETE FROM "zcrmsync"."changes"
 SELECT MIN(xact_start) AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
   FROM pg_stat_activity WHERE backend_xid IS NOT NULL;
 
+INSERT INTO "zcrmsync"."state" (name, value, updated_at) VALUES (?, ?, now())
+ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at;
+
+SELECT value FROM "zcrmsync"."state" WHERE name = ?;
+
+SELECT a.attname, format_type(a.atttypid, a.atttypmod),
+       CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END
+  FROM pg_attribute a
+ WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY a.attnum;
+
+SELECT 'trigger', t.tgname::text, ''
+  FROM pg_trigger t WHERE t.tgrelid = to_regclass(?) AND NOT t.tgisinternal
+UNION ALL
+SELECT 'function', p.proname::text, p.prosrc
+  FROM pg_proc p WHERE p.oid = to_regprocedure(?);
+

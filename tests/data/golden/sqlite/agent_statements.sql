@@ -15,3 +15,15 @@ DELETE FROM "zcrmsync_changes"
 
 SELECT NULL, strftime('%Y-%m-%d %H:%M:%f', 'now');
 
+INSERT INTO "zcrmsync_state" (name, value, updated_at)
+VALUES (?, ?, strftime('%Y-%m-%d %H:%M:%f', 'now'))
+ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
+
+SELECT value FROM "zcrmsync_state" WHERE name = ?;
+
+SELECT name, type, CASE WHEN "notnull" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END
+  FROM pragma_table_info(?)
+ ORDER BY cid;
+
+SELECT 'trigger', name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?;
+

@@ -20,3 +20,24 @@ GO
 SELECT MIN(transaction_begin_time), SYSDATETIME() FROM sys.dm_tran_active_transactions
 GO
 
+MERGE INTO [zcrmsync].[state] AS s
+USING (SELECT CAST(? AS nvarchar(200)) AS name, CAST(? AS nvarchar(max)) AS value) AS v
+   ON s.name = v.name
+ WHEN MATCHED THEN UPDATE SET value = v.value, updated_at = SYSUTCDATETIME()
+ WHEN NOT MATCHED THEN INSERT (name, value) VALUES (v.name, v.value);
+GO
+
+SELECT value FROM [zcrmsync].[state] WHERE name = ?
+GO
+
+SELECT c.name, TYPE_NAME(c.user_type_id), CASE WHEN c.is_nullable = 1 THEN 'YES' ELSE 'NO' END
+  FROM sys.columns AS c
+ WHERE c.object_id = OBJECT_ID(?)
+ ORDER BY c.column_id
+GO
+
+SELECT 'trigger', t.name, OBJECT_DEFINITION(t.object_id)
+  FROM sys.triggers AS t
+ WHERE t.parent_id = OBJECT_ID(?)
+GO
+

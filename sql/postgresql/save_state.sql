@@ -1,0 +1,5 @@
+-- zcrmsync: sets one row of the agent's state (a cursor, a watermark, an
+-- install snapshot).
+-- Tokens: ${state} (a quoted identifier). Parameters: 1 name, 2 value.
+INSERT INTO ${state} (name, value, updated_at) VALUES (?, ?, now())
+ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
