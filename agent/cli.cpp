@@ -5,6 +5,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "agent/commands.h"
 #include "core/env.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -20,7 +21,7 @@ constexpr const char kUsage[] = "usage: zcrmsync [global options] <command> [com
 struct Command {
   const char* name;
   const char* summary;
-  int (*run)(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+  int (*run)(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
 };
 
 po::options_description GlobalOptions() {
@@ -28,6 +29,7 @@ po::options_description GlobalOptions() {
   global.add_options()
       ("help,h", "show this help and exit")
       ("version,V", "print the version and exit")
+      ("config", po::value<std::string>(), "the config file (JSON with comments; see mappings/CONFIG.md)")
       ("log-level", po::value<std::string>()->default_value("info"),
        "trace, debug, info, warn, error or off")
       ("log-format", po::value<std::string>()->default_value("text"),
@@ -35,7 +37,9 @@ po::options_description GlobalOptions() {
   return global;
 }
 
-int RunPing(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+}  // namespace
+
+int RunPing(const CommandArgs& args, const Context& /*ctx*/, std::ostream& out, std::ostream& err) {
   po::options_description opts(
       "zcrmsync ping: connect to a database over ODBC and run a test query\n\n"
       "usage: zcrmsync ping --connection-string 'DRIVER={...};...;PWD=${ERP_DB_PASSWORD}'\n\n"
@@ -84,8 +88,15 @@ int RunPing(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   return kExitOk;
 }
 
+namespace {
+
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
+      {"check", "validate the config against the database and Zoho", RunCheck},
+      {"sql", "print the install or uninstall script for review (sql install|uninstall)", RunSql},
+      {"install", "install the agent's objects and the capture triggers", RunInstall},
+      {"uninstall", "remove the capture triggers and the agent's objects", RunUninstall},
+      {"verify", "compare what is installed with what the config implies", RunVerify},
       {"ping", "connect to a database over ODBC and run a test query", RunPing},
   };
   return commands;
@@ -96,9 +107,12 @@ void PrintHelp(std::ostream& out) {
       << ": two-way sync between an ERP database (over ODBC) and Zoho CRM\n\n"
       << kUsage << "\n\n"
       << GlobalOptions() << "\nCommands:\n";
-  for (const Command& c : Commands()) out << "  " << c.name << "    " << c.summary << "\n";
+  for (const Command& c : Commands()) {
+    out << "  " << c.name << std::string(11 - std::string_view(c.name).size(), ' ') << c.summary
+        << "\n";
+  }
   out << "\nRun 'zcrmsync <command> --help' for a command's options.\n"
-      << "Not built yet: check, sql, install, uninstall, verify (issue #4); run (issue #5).\n";
+      << "Not built yet: run, status, plan, conflicts, errors (issue #5).\n";
 }
 
 int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -148,8 +162,10 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   std::vector<std::string> rest = po::collect_unrecognized(parsed.options, po::include_positional);
   rest.erase(rest.begin());  // the command itself
   if (vm.count("help")) rest.push_back("--help");
+  Context ctx;
+  if (vm.count("config")) ctx.config_path = vm["config"].as<std::string>();
   for (const Command& c : Commands()) {
-    if (name == c.name) return c.run(rest, out, err);
+    if (name == c.name) return c.run(rest, ctx, out, err);
   }
   err << "zcrmsync: unknown command '" << name << "'\n" << kUsage
       << "\nRun 'zcrmsync --help' for the list of commands.\n";

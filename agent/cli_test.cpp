@@ -35,6 +35,9 @@ TEST(CliTest, HelpListsCommandsAndGlobalOptions) {
   EXPECT_NE(o.out.find("ping"), std::string::npos);
   EXPECT_NE(o.out.find("--log-format"), std::string::npos);
   EXPECT_NE(o.out.find("Not built yet"), std::string::npos);
+  for (const char* c : {"check", "sql", "install", "uninstall", "verify", "--config"}) {
+    EXPECT_NE(o.out.find(c), std::string::npos) << c;
+  }
 }
 
 TEST(CliTest, NoCommandIsAUsageError) {
@@ -87,6 +90,34 @@ TEST(CliTest, PingFailureHidesThePassword) {
   EXPECT_EQ(o.code, kExitFailure);
   EXPECT_EQ(o.err.find("Hunter22"), std::string::npos) << o.err;
   EXPECT_NE(o.err.find("PWD=***"), std::string::npos) << o.err;
+}
+
+TEST(CliTest, EveryCommandAnswersHelp) {
+  for (const char* c : {"check", "sql", "install", "uninstall", "verify", "ping"}) {
+    Outcome o = Cli({c, "--help"});
+    EXPECT_EQ(o.code, kExitOk) << c << ": " << o.err;
+    EXPECT_NE(o.out.find("zcrmsync"), std::string::npos) << c;
+  }
+}
+
+TEST(CliTest, KitCommandsNeedAConfig) {
+  for (const char* c : {"check", "install", "uninstall", "verify"}) {
+    Outcome o = Cli({c});
+    EXPECT_EQ(o.code, kExitUsage) << c;
+    EXPECT_NE(o.err.find("--config FILE is required"), std::string::npos) << o.err;
+  }
+}
+
+TEST(CliTest, MissingConfigFileIsNamed) {
+  Outcome o = Cli({"--config", "/nonexistent/zcrmsync.jsonc", "verify"});
+  EXPECT_EQ(o.code, kExitFailure);
+  EXPECT_NE(o.err.find("/nonexistent/zcrmsync.jsonc"), std::string::npos) << o.err;
+}
+
+TEST(CliTest, SqlNeedsAnAction) {
+  Outcome o = Cli({"--config", "x", "sql", "reinstall"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_NE(o.err.find("'install' or 'uninstall'"), std::string::npos) << o.err;
 }
 
 }  // namespace

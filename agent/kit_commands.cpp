@@ -1,0 +1,256 @@
+// check, sql, install, uninstall, verify: the DBA's commands on the SQL kit.
+#include <boost/program_options.hpp>
+
+#include "agent/cli.h"
+#include "agent/commands.h"
+#include "change_capture/kit_manager.h"
+#include "core/log.h"
+#include "crm/curl_transport.h"
+#include "crm/zoho_auth.h"
+#include "crm/zoho_client.h"
+#include "mappings/config_loader.h"
+#include "odbc/connection.h"
+
+namespace zcrmsync::agent {
+namespace {
+
+namespace po = boost::program_options;
+
+// Parses a command's options; returns an exit code when the command should
+// stop here (--help shown, or a usage error).
+std::optional<int> ParseCommand(const CommandArgs& args, po::options_description& opts,
+                                po::positional_options_description* positional,
+                                po::variables_map& vm, std::ostream& out) {
+  opts.add_options()("help,h", "show this help and exit");
+  auto parser = po::command_line_parser(args).options(opts);
+  if (positional != nullptr) parser.positional(*positional);
+  po::store(parser.run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    out << opts << "\n";
+    return kExitOk;
+  }
+  return std::nullopt;
+}
+
+std::optional<mappings::Config> LoadConfig(const Context& ctx, const char* command,
+                                           std::ostream& err, int& code) {
+  if (!ctx.config_path) {
+    err << "zcrmsync " << command << ": --config FILE is required (zcrmsync --config FILE "
+        << command << ")\n";
+    code = kExitUsage;
+    return std::nullopt;
+  }
+  auto config = mappings::LoadConfigFile(*ctx.config_path);
+  if (!config) {
+    err << "zcrmsync " << command << ": " << config.error().message() << "\n";
+    code = kExitFailure;
+    return std::nullopt;
+  }
+  return std::move(*config);
+}
+
+struct Database {
+  odbc::Connection connection;
+  change_capture::KitOptions options;
+  std::vector<change_capture::CaptureTable> tables;
+};
+
+std::optional<Database> OpenDatabase(const mappings::Config& config, const char* command,
+                                     std::ostream& err) {
+  auto options = change_capture::KitOptionsFor(config);
+  if (!options) {
+    err << "zcrmsync " << command << ": " << options.error().message() << "\n";
+    return std::nullopt;
+  }
+  auto conn = odbc::Connection::Open({.connection_string = config.database.connection_string});
+  if (!conn) {
+    err << "zcrmsync " << command << ": database: " << conn.error() << "\n";
+    return std::nullopt;
+  }
+  return Database{std::move(*conn), *options, change_capture::CaptureTablesFor(config)};
+}
+
+// Zoho side of `check`: every module, mapped field and external id field exists.
+void CheckZoho(const mappings::Config& config, std::vector<std::string>& problems) {
+  auto dc = crm::ParseDataCenter(config.zoho.data_center);
+  if (!dc) {
+    problems.push_back("zoho: " + dc.error().message());
+    return;
+  }
+  crm::CurlTransport transport;
+  crm::ZohoAuth auth({.data_center = *dc,
+                      .client_id = config.zoho.client_id,
+                      .client_secret = config.zoho.client_secret,
+                      .refresh_token = config.zoho.refresh_token,
+                      .accounts_url = config.zoho.accounts_url.value_or(""),
+                      .api_base_url = config.zoho.api_base_url.value_or("")},
+                     transport, SystemClock());
+  crm::ClientOptions client_options;
+  client_options.max_concurrency = config.zoho.max_concurrency;
+  client_options.retry.max_attempts = 2;
+  crm::ZohoClient client(client_options, auth, transport, SystemClock());
+  if (auto token = auth.GetToken(); !token) {
+    problems.push_back("zoho: " + token.error().message());
+    return;
+  }
+  for (const mappings::Mapping& m : config.mappings) {
+    const std::string where = "mapping " + m.name + ": Zoho module " + m.module;
+    auto fields = client.Fields(m.module);
+    if (!fields) {
+      problems.push_back(where + ": " + fields.error().message());
+      continue;
+    }
+    auto find = [&](const std::string& api_name) -> const crm::FieldInfo* {
+      for (const auto& f : *fields) {
+        if (f.api_name == api_name) return &f;
+      }
+      return nullptr;
+    };
+    for (const mappings::FieldMapping& f : m.fields) {
+      if (find(f.field) == nullptr) {
+        problems.push_back(where + " has no field " + f.field + " (mapped from column \"" +
+                           f.column + "\")");
+      }
+    }
+    const crm::FieldInfo* ext = find(m.external_id_field);
+    if (ext == nullptr) {
+      problems.push_back(where + " has no field " + m.external_id_field +
+                         " (external_id_field)");
+    } else if (!ext->unique) {
+      problems.push_back(where + ": external_id_field " + m.external_id_field +
+                         " is not unique in Zoho, so upserts could create duplicates");
+    }
+  }
+}
+
+int PrintProblems(const std::vector<std::string>& problems, const char* ok_message,
+                  std::ostream& out, std::ostream& err) {
+  for (const auto& p : problems) err << p << "\n";
+  if (problems.empty()) {
+    out << ok_message << "\n";
+    return kExitOk;
+  }
+  return kExitFailure;
+}
+
+}  // namespace
+
+int RunCheck(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err) {
+  po::options_description opts(
+      "zcrmsync --config FILE check: validate the config, then check that every mapped table,\n"
+      "key and column exists in the database and every mapped field exists in Zoho.\n"
+      "Prints one line per problem; exit 0 when all is well, else 1.\n\nOptions");
+  opts.add_options()("skip-zoho", "do not contact Zoho (database checks only)");
+  po::variables_map vm;
+  if (auto code = ParseCommand(args, opts, nullptr, vm, out)) return *code;
+  int code = kExitOk;
+  auto config = LoadConfig(ctx, "check", err, code);
+  if (!config) return code;
+  std::vector<std::string> problems;
+  auto db = OpenDatabase(*config, "check", err);
+  if (!db) return kExitFailure;
+  auto tables = change_capture::CheckTables(db->connection, db->options, db->tables);
+  if (!tables) {
+    problems.push_back("database: " + tables.error().message());
+  } else {
+    problems.insert(problems.end(), tables->begin(), tables->end());
+  }
+  if (!vm.count("skip-zoho")) CheckZoho(*config, problems);
+  return PrintProblems(problems, "ok: the config, the database and Zoho agree", out, err);
+}
+
+int RunSql(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err) {
+  po::options_description opts(
+      "zcrmsync --config FILE sql install|uninstall: print the full install or removal script\n"
+      "for the configured dialect, for a DBA to review (and run). Nothing is executed.\n\nOptions");
+  opts.add_options()("action", po::value<std::string>(), "install or uninstall");
+  po::positional_options_description positional;
+  positional.add("action", 1);
+  po::variables_map vm;
+  if (auto code = ParseCommand(args, opts, &positional, vm, out)) return *code;
+  const std::string action = vm.count("action") ? vm["action"].as<std::string>() : "";
+  if (action != "install" && action != "uninstall") {
+    err << "zcrmsync sql: say 'install' or 'uninstall' (zcrmsync --config FILE sql install)\n";
+    return kExitUsage;
+  }
+  int code = kExitOk;
+  auto config = LoadConfig(ctx, "sql", err, code);
+  if (!config) return code;
+  auto options = change_capture::KitOptionsFor(*config);
+  if (!options) {
+    err << "zcrmsync sql: " << options.error().message() << "\n";
+    return kExitFailure;
+  }
+  auto tables = change_capture::CaptureTablesFor(*config);
+  auto script = action == "install" ? change_capture::RenderInstall(*options, tables)
+                                    : change_capture::RenderUninstall(*options, tables);
+  if (!script) {
+    err << "zcrmsync sql: " << script.error().message() << "\n";
+    return kExitFailure;
+  }
+  out << script->ToText();
+  return kExitOk;
+}
+
+namespace {
+
+int RunApply(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err,
+             bool install) {
+  const char* name = install ? "install" : "uninstall";
+  po::options_description opts(
+      install ? "zcrmsync --config FILE install: create the agent's objects and the capture\n"
+                "triggers (the script 'sql install' prints), in one transaction where the\n"
+                "dialect allows. Refused when a mapped table or column is missing.\n\nOptions"
+              : "zcrmsync --config FILE uninstall: remove the capture triggers and the agent's\n"
+                "objects (the script 'sql uninstall' prints).\n\nOptions");
+  po::variables_map vm;
+  if (auto code = ParseCommand(args, opts, nullptr, vm, out)) return *code;
+  int code = kExitOk;
+  auto config = LoadConfig(ctx, name, err, code);
+  if (!config) return code;
+  auto db = OpenDatabase(*config, name, err);
+  if (!db) return kExitFailure;
+  Status s = install ? change_capture::Install(db->connection, db->options, db->tables)
+                     : change_capture::Uninstall(db->connection, db->options, db->tables);
+  if (!s.ok()) {
+    err << "zcrmsync " << name << ": " << s.message() << "\n";
+    return kExitFailure;
+  }
+  out << "ok: " << (install ? "installed" : "uninstalled") << " the SQL kit for "
+      << db->tables.size() << " mapping(s) ("
+      << change_capture::DialectName(db->options.dialect) << ")\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunInstall(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err) {
+  return RunApply(args, ctx, out, err, /*install=*/true);
+}
+
+int RunUninstall(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err) {
+  return RunApply(args, ctx, out, err, /*install=*/false);
+}
+
+int RunVerify(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err) {
+  po::options_description opts(
+      "zcrmsync --config FILE verify: compare what is installed with what the config implies:\n"
+      "missing agent tables, missing or edited triggers, dropped or retyped mapped columns.\n"
+      "Exit 0 when they match; else 1, with one line per difference.\n\nOptions");
+  po::variables_map vm;
+  if (auto code = ParseCommand(args, opts, nullptr, vm, out)) return *code;
+  int code = kExitOk;
+  auto config = LoadConfig(ctx, "verify", err, code);
+  if (!config) return code;
+  auto db = OpenDatabase(*config, "verify", err);
+  if (!db) return kExitFailure;
+  auto problems = change_capture::Verify(db->connection, db->options, db->tables);
+  if (!problems) {
+    err << "zcrmsync verify: " << problems.error().message() << "\n";
+    return kExitFailure;
+  }
+  return PrintProblems(*problems, "ok: the installed SQL kit matches the config", out, err);
+}
+
+}  // namespace zcrmsync::agent

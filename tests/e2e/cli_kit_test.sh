@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# e2e: the zcrmsync binary's SQL kit commands on a real database ($3:
+# postgresql | mariadb | sqlite) and the Zoho emulator: check (database and
+# Zoho), sql install, install, verify, drift after a dropped trigger,
+# uninstall. Exit 77 = skipped (no connection string; scripts/test.sh sets it).
+set -uo pipefail
+bin=$1 emulator=$2 db=$3
+var=ZCRMSYNC_TEST_CONNSTR_$(echo "$db" | tr a-z A-Z)
+cs=${!var:-}
+[ -n "$cs" ] || { echo "SKIP: $var is not set"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+work=$(mktemp -d)
+emu_pid=
+cleanup() { [ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+sql() { echo "$1" | isql -k -b "$cs" >/dev/null 2>&1; }
+
+case "$db" in
+  postgresql) dialect=postgresql ;;
+  mariadb) dialect=mysql ;;
+  sqlite) dialect=sqlite ;;
+esac
+sql "DROP TABLE IF EXISTS e2e_customers"
+sql "CREATE TABLE e2e_customers (id integer PRIMARY KEY, name varchar(100), email varchar(200))" ||
+  fail "could not create the test table"
+
+"$emulator" --port 0 >"$work/emu.out" 2>"$work/emu.err" &
+emu_pid=$!
+for _ in $(seq 1 50); do
+  url=$(sed -n 's/^listening on //p' "$work/emu.out" | head -1)
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "${url:-}" ] || fail "emulator did not start"
+
+write_config() {  # $1 = the Zoho field the email column maps to
+  cat >"$work/config.jsonc" <<JSON
+{
+  "database": {"dialect": "$dialect", "connection_string": "\${ZCRMSYNC_E2E_CS}", "schema": "zcrmsync_e2e"},
+  "zoho": {"api_base_url": "$url", "accounts_url": "$url", "client_id": "zcrmsync-demo",
+           "client_secret": "\${ZCRMSYNC_E2E_SECRET}", "refresh_token": "zcrmsync-demo-refresh"},
+  "mappings": [{
+    "name": "customers", "table": "e2e_customers", "module": "Accounts",
+    "key_columns": ["id"], "external_id_field": "ERP_Id",
+    "fields": [{"column": "name", "field": "Account_Name"}, {"column": "email", "field": "$1"}],
+  }],
+}
+JSON
+}
+export ZCRMSYNC_E2E_CS=$cs ZCRMSYNC_E2E_SECRET=zcrmsync-demo-secret
+z() { "$bin" --log-level warn --config "$work/config.jsonc" "$@"; }
+
+write_config Website
+out=$(z check 2>&1) || fail "check failed: $out"
+echo "$out" | grep -q "^ok:" || fail "check printed no ok line: $out"
+
+write_config Emial
+out=$(z check 2>&1) && fail "check accepted a Zoho field that does not exist"
+echo "$out" | grep -q "mapping customers: Zoho module Accounts has no field Emial" ||
+  fail "check did not name the missing field: $out"
+write_config Website
+
+out=$(z sql install) || fail "sql install failed"
+echo "$out" | grep -q "zcrmsync_e2e_customers_insert" || fail "sql install shows no insert trigger"
+out=$(z install 2>&1) || fail "install failed: $out"
+out=$(z verify 2>&1) || fail "verify after install: $out"
+
+if [ "$db" = postgresql ]; then
+  sql "DROP TRIGGER zcrmsync_e2e_customers_update ON e2e_customers"
+else
+  sql "DROP TRIGGER zcrmsync_e2e_customers_update"
+fi
+out=$(z verify 2>&1) && fail "verify missed a dropped trigger"
+echo "$out" | grep -q "mapping customers: trigger zcrmsync_e2e_customers_update is missing" ||
+  fail "verify did not name the dropped trigger: $out"
+z install >/dev/null 2>&1 || fail "re-install failed"
+z verify >/dev/null 2>&1 || fail "verify after re-install"
+
+out=$(z uninstall 2>&1) || fail "uninstall failed: $out"
+out=$(z verify 2>&1) && fail "verify passed after uninstall"
+case "$db" in
+  sqlite) ;;
+  *) for o in "$out" "$(z check 2>&1)"; do
+       echo "$o" | grep -q "PWD=sync" && fail "password printed: $o"
+     done ;;
+esac
+sql "DROP TABLE IF EXISTS e2e_customers"
+echo PASS
