@@ -1,5 +1,6 @@
 #include "change_capture/change_reader.h"
 
+#include <cctype>
 #include <charconv>
 
 #include "core/log.h"
@@ -74,7 +75,156 @@ Status BindCursor(odbc::Statement& stmt, Dialect dialect, const std::string& cur
   return InternalError("unknown dialect");
 }
 
+// A minimal reader for the one JSON shape the triggers write.
+class KeysParser {
+ public:
+  explicit KeysParser(std::string_view text) : s_(text) {}
+
+  Result<std::vector<std::vector<std::string>>> Parse() {
+    std::vector<std::vector<std::string>> keys;
+    if (!Eat('[')) return Fail("expected [");
+    if (Eat(']')) return End(std::move(keys));
+    do {
+      std::vector<std::string> key;
+      if (!Eat('[')) return Fail("expected [ for a key");
+      if (!Eat(']')) {
+        do {
+          ZCRMSYNC_ASSIGN_OR_RETURN(std::string v, String());
+          key.push_back(std::move(v));
+        } while (Eat(','));
+        if (!Eat(']')) return Fail("expected ] after a key");
+      }
+      keys.push_back(std::move(key));
+    } while (Eat(','));
+    if (!Eat(']')) return Fail("expected ]");
+    return End(std::move(keys));
+  }
+
+ private:
+  void Skip() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r')) ++i_;
+  }
+  bool Eat(char c) {
+    Skip();
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  Result<std::vector<std::vector<std::string>>> End(std::vector<std::vector<std::string>> keys) {
+    Skip();
+    if (i_ != s_.size()) return Fail("trailing text");
+    return keys;
+  }
+  std::unexpected<Status> Fail(const std::string& what) {
+    return Error(InvalidArgumentError("keys_json: " + what + " at offset " + std::to_string(i_)));
+  }
+  static void AppendUtf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+  Result<uint32_t> Hex4() {
+    if (i_ + 4 > s_.size()) return Fail("short \\u escape");
+    uint32_t v = 0;
+    auto [p, ec] = std::from_chars(s_.data() + i_, s_.data() + i_ + 4, v, 16);
+    if (ec != std::errc() || p != s_.data() + i_ + 4) return Fail("bad \\u escape");
+    i_ += 4;
+    return v;
+  }
+  Result<std::string> String() {
+    if (!Eat('"')) {
+      // Keys are text; a bare number (a trigger that did not cast) is read as-is.
+      size_t start = i_;
+      while (i_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[i_])) || s_[i_] == '-' ||
+                                s_[i_] == '.')) {
+        ++i_;
+      }
+      if (start == i_) return Fail("expected a string");
+      return std::string(s_.substr(start, i_ - start));
+    }
+    std::string out;
+    while (i_ < s_.size() && s_[i_] != '"') {
+      char c = s_[i_++];
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (i_ >= s_.size()) return Fail("unterminated escape");
+      char e = s_[i_++];
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          ZCRMSYNC_ASSIGN_OR_RETURN(uint32_t cp, Hex4());
+          if (cp >= 0xD800 && cp <= 0xDBFF && i_ + 1 < s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
+            i_ += 2;
+            ZCRMSYNC_ASSIGN_OR_RETURN(uint32_t low, Hex4());
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          }
+          AppendUtf8(out, cp);
+          break;
+        }
+        default: return Fail("bad escape");
+      }
+    }
+    if (i_ >= s_.size()) return Fail("unterminated string");
+    ++i_;
+    return out;
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
 }  // namespace
+
+Result<std::vector<std::vector<std::string>>> ParseKeys(std::string_view keys_json) {
+  return KeysParser(keys_json).Parse();
+}
+
+std::string KeyToJson(const std::vector<std::string>& key) {
+  std::string out = "[";
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : key[i]) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (u < 0x20) {
+        static const char* kHex = "0123456789abcdef";
+        out += "\\u00";
+        out += kHex[u >> 4];
+        out += kHex[u & 0xF];
+      } else {
+        out += c;
+      }
+    }
+    out += '"';
+  }
+  return out + "]";
+}
 
 ChangeReader::ChangeReader(odbc::Connection& connection, KitOptions kit, ReaderOptions options,
                            Clock& clock)
@@ -102,17 +252,27 @@ Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t
     }
     c.change_id = *id;
     c.mapping = std::move(*mapping);
-    c.key_json = std::move(*key);
     c.op = (*op)[0];
     c.changed_at = at.value_or(Timestamp{});
     c.cursor = kit_.dialect == Dialect::kPostgreSQL ? *position + ":" + std::to_string(c.change_id)
                                                     : *position;
-    out.push_back(std::move(c));
+    auto keys = ParseKeys(*key);
+    if (!keys) {
+      return Error(DataLossError("change " + std::to_string(c.change_id) + " of mapping " +
+                                 c.mapping + ": " + keys.error().message()));
+    }
+    for (auto& k : *keys) {
+      Change one = c;
+      one.key_json = KeyToJson(k);
+      one.key = std::move(k);
+      out.push_back(std::move(one));
+    }
   }
   ZCRMSYNC_RETURN_IF_ERROR(stmt.CloseCursor());
   if (kit_.dialect != Dialect::kMySQL) return out;
 
-  // MySQL/MariaDB: hand out only the unbroken run after the cursor.
+  // MySQL/MariaDB (one key per change row): hand out only the unbroken run
+  // after the cursor.
   ZCRMSYNC_ASSIGN_OR_RETURN(int64_t expected, ParseIdCursor(cursor));
   ++expected;
   std::erase_if(gaps_, [&](const auto& gap) { return gap.first < expected; });  // filled or passed

@@ -25,10 +25,13 @@
 
 namespace zcrmsync::change_capture {
 
+// One captured change of one row. A change row may hold many keys (one
+// statement on PostgreSQL); they share change_id and cursor.
 struct Change {
   int64_t change_id = 0;
   std::string mapping;
-  std::string key_json;  // the key as a JSON array of text, e.g. ["42"]
+  std::string key_json;  // the key as a compact JSON array of text, e.g. ["42","A"]
+  std::vector<std::string> key;  // the same, decoded: one string per key column
   char op = 'U';         // 'I', 'U' or 'D'
   Timestamp changed_at;  // UTC
   std::string cursor;    // the cursor that lies just after this change
@@ -46,9 +49,10 @@ class ChangeReader {
   ChangeReader(odbc::Connection& connection, KitOptions kit, ReaderOptions options = {},
                Clock& clock = SystemClock());
 
-  // Up to `limit` changes after `cursor`, in commit order. An empty result
-  // means nothing is safe to hand out yet. INVALID_ARGUMENT for a cursor of
-  // the wrong form.
+  // The changes of up to `limit` change rows after `cursor`, in commit order
+  // (a row holding many keys yields them all). An empty result means nothing
+  // is safe to hand out yet. INVALID_ARGUMENT for a cursor of the wrong form;
+  // DATA_LOSS for a change row whose keys cannot be read.
   Result<std::vector<Change>> Next(const std::string& cursor, size_t limit);
 
   // Deletes up to `limit` changes at or before `cursor`; returns how many.
@@ -67,5 +71,12 @@ class ChangeReader {
   };
   std::map<int64_t, GapSeen> gaps_;  // first missing id -> when first seen
 };
+
+// Decodes keys_json, a JSON array of keys, each an array of strings:
+// [["1"],["2"]] -> {{"1"}, {"2"}}. INVALID_ARGUMENT on anything else.
+Result<std::vector<std::vector<std::string>>> ParseKeys(std::string_view keys_json);
+
+// A key as compact JSON: {"1","A"} -> ["1","A"].
+std::string KeyToJson(const std::vector<std::string>& key);
 
 }  // namespace zcrmsync::change_capture

@@ -42,8 +42,8 @@ class PostgresKit final : public DialectKit {
     t["mapping"] = StringLiteral(table.mapping);
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string kn, JoinColumns(kD, table.key_columns, "n.$c::text", ", "));
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string ko, JoinColumns(kD, table.key_columns, "o.$c::text", ", "));
-    t["key_json_new"] = "json_build_array(" + kn + ")::text";
-    t["key_json_old"] = "json_build_array(" + ko + ")::text";
+    t["key_json_new"] = "json_build_array(" + kn + ")";
+    t["key_json_old"] = "json_build_array(" + ko + ")";
     ZCRMSYNC_ASSIGN_OR_RETURN(t["key_join"],
                               JoinColumns(kD, table.key_columns, "o.$c = n.$c", " AND "));
     if (table.mapped_columns.empty()) {

@@ -30,10 +30,14 @@ class SqliteKit final : public DialectKit {
     ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, AgentTokens(prefix));
     ZCRMSYNC_ASSIGN_OR_RETURN(t["table"], QuoteIdentifier(kD, table.table));
     const std::string trigger_prefix = prefix + "_" + table.mapping;
-    for (const char* ev : {"insert", "update", "delete"}) {
+    for (const char* ev : {"insert", "update", "update_key", "delete"}) {
       ZCRMSYNC_ASSIGN_OR_RETURN(t[std::string("trigger_") + ev],
                                 QuoteIdentifier(kD, trigger_prefix + "_" + ev));
     }
+    std::vector<std::string> update_columns = table.key_columns;
+    update_columns.insert(update_columns.end(), table.mapped_columns.begin(),
+                          table.mapped_columns.end());
+    ZCRMSYNC_ASSIGN_OR_RETURN(t["update_columns"], JoinColumns(kD, update_columns, "$c", ", "));
     t["mapping"] = StringLiteral(table.mapping);
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string kn,
                               JoinColumns(kD, table.key_columns, "CAST(NEW.$c AS TEXT)", ", "));

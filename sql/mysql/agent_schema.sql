@@ -15,7 +15,7 @@ GO
 CREATE TABLE IF NOT EXISTS ${changes} (
   change_id  bigint       NOT NULL AUTO_INCREMENT PRIMARY KEY,
   mapping    varchar(64)  NOT NULL,
-  key_json   varchar(2000) NOT NULL,
+  keys_json   varchar(2000) NOT NULL,
   op         char(1)      NOT NULL,
   changed_at datetime(6)  NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4

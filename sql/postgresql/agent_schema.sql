@@ -17,7 +17,7 @@ GO
 CREATE TABLE IF NOT EXISTS ${changes} (
   change_id  bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   mapping    varchar(64) NOT NULL,
-  key_json   text        NOT NULL,
+  keys_json   text        NOT NULL,
   op         char(1)     NOT NULL CHECK (op IN ('I', 'U', 'D')),
   changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   txid       xid8        NOT NULL DEFAULT pg_current_xact_id()

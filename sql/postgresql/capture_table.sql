@@ -1,13 +1,15 @@
 -- zcrmsync: capture triggers for one mapped table, PostgreSQL 12+.
--- Statement-level triggers with transition tables: one INSERT ... SELECT per
--- statement, not per row. A key change is captured as D (old) + I (new); an
--- UPDATE that changes no mapped column captures nothing. Transactions that set
--- zcrmsync.origin = 'agent' (SET LOCAL) are not captured (echo suppression).
+-- Statement-level triggers with transition tables: one change row per
+-- statement and operation, holding the keys of every row it touched as a
+-- JSON array (so a 100,000-row UPDATE writes one change row, not 100,000).
+-- A key change is captured as D (old) + I (new); an UPDATE that changes no
+-- mapped column captures nothing. Transactions that set zcrmsync.origin =
+-- 'agent' (SET LOCAL) are not captured (echo suppression).
 -- Tokens: ${table} ${function} ${trigger_insert} ${trigger_update}
 --   ${trigger_delete} ${changes} (quoted identifiers), ${mapping} (a string
---   literal), ${key_json_new} ${key_json_old} (key as JSON text, from n / o),
---   ${key_join} (o = n on the key), ${mapped_changed} (a mapped column of o
---   differs from n). No parameters. Idempotent.
+--   literal), ${key_json_new} ${key_json_old} (one key as a JSON array, from
+--   n / o), ${key_join} (o = n on the key), ${mapped_changed} (a mapped column
+--   of o differs from n). No parameters. Idempotent.
 CREATE OR REPLACE FUNCTION ${function}() RETURNS trigger
 LANGUAGE plpgsql AS $zcrmsync$
 BEGIN
@@ -15,22 +17,27 @@ BEGIN
     RETURN NULL;
   END IF;
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO ${changes} (mapping, key_json, op)
-      SELECT ${mapping}, ${key_json_new}, 'I' FROM zcrmsync_new n;
+    INSERT INTO ${changes} (mapping, keys_json, op)
+      SELECT ${mapping}, json_agg(${key_json_new})::text, 'I' FROM zcrmsync_new n
+      HAVING count(*) > 0;
   ELSIF TG_OP = 'DELETE' THEN
-    INSERT INTO ${changes} (mapping, key_json, op)
-      SELECT ${mapping}, ${key_json_old}, 'D' FROM zcrmsync_old o;
+    INSERT INTO ${changes} (mapping, keys_json, op)
+      SELECT ${mapping}, json_agg(${key_json_old})::text, 'D' FROM zcrmsync_old o
+      HAVING count(*) > 0;
   ELSE
-    INSERT INTO ${changes} (mapping, key_json, op)
-      SELECT ${mapping}, ${key_json_new}, 'U'
+    INSERT INTO ${changes} (mapping, keys_json, op)
+      SELECT ${mapping}, json_agg(${key_json_new})::text, 'U'
         FROM zcrmsync_old o JOIN zcrmsync_new n ON ${key_join}
-       WHERE ${mapped_changed};
-    INSERT INTO ${changes} (mapping, key_json, op)
-      SELECT ${mapping}, ${key_json_old}, 'D' FROM zcrmsync_old o
-       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_new n WHERE ${key_join});
-    INSERT INTO ${changes} (mapping, key_json, op)
-      SELECT ${mapping}, ${key_json_new}, 'I' FROM zcrmsync_new n
-       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_old o WHERE ${key_join});
+       WHERE ${mapped_changed}
+      HAVING count(*) > 0;
+    INSERT INTO ${changes} (mapping, keys_json, op)
+      SELECT ${mapping}, json_agg(${key_json_old})::text, 'D' FROM zcrmsync_old o
+       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_new n WHERE ${key_join})
+      HAVING count(*) > 0;
+    INSERT INTO ${changes} (mapping, keys_json, op)
+      SELECT ${mapping}, json_agg(${key_json_new})::text, 'I' FROM zcrmsync_new n
+       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_old o WHERE ${key_join})
+      HAVING count(*) > 0;
   END IF;
   RETURN NULL;
 END

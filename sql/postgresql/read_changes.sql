@@ -5,7 +5,7 @@
 -- Tokens: ${changes} (a quoted identifier).
 -- Parameters: 1 cursor txid (text), 2 cursor txid (text), 3 cursor change_id,
 --   4 the batch size.
-SELECT change_id, mapping, key_json, op, changed_at AT TIME ZONE 'UTC', txid::text
+SELECT change_id, mapping, keys_json, op, changed_at AT TIME ZONE 'UTC', txid::text
   FROM ${changes}
  WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
    AND (txid > CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id > ?))

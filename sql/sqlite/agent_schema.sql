@@ -12,12 +12,15 @@ INSERT OR IGNORE INTO ${schema_version} (version) VALUES (1)
 GO
 CREATE TABLE IF NOT EXISTS ${changes} (
   -- zcrmsync: one row per captured change of a mapped row. SQLite has one
-  -- writer at a time, so change ids commit in order.
-  change_id  integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+  -- writer at a time, so change ids commit in order. A rowid key (no
+  -- AUTOINCREMENT: that costs a write per insert) takes max + 1, so the purge
+  -- always keeps the newest row to keep ids from going back.
+  change_id  integer NOT NULL PRIMARY KEY,
   mapping    text    NOT NULL,
-  key_json   text    NOT NULL,
+  keys_json   text    NOT NULL,
   op         text    NOT NULL CHECK (op IN ('I', 'U', 'D')),
-  changed_at text    NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
+  -- UTC as a Julian day number: cheaper per row than formatting text.
+  changed_at real    NOT NULL DEFAULT (julianday('now'))
 )
 GO
 CREATE TABLE IF NOT EXISTS ${links} (
@@ -43,7 +46,7 @@ CREATE TABLE IF NOT EXISTS ${state} (
 GO
 CREATE TABLE IF NOT EXISTS ${errors} (
   -- zcrmsync: the dead letter: records parked after a data error
-  error_id        integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+  error_id        integer NOT NULL PRIMARY KEY,
   mapping         text    NOT NULL,
   erp_key         text,
   zoho_id         text,
@@ -59,7 +62,7 @@ CREATE TABLE IF NOT EXISTS ${errors} (
 GO
 CREATE TABLE IF NOT EXISTS ${conflicts} (
   -- zcrmsync: fields both sides changed under the manual rule, held for a person
-  conflict_id    integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+  conflict_id    integer NOT NULL PRIMARY KEY,
   mapping        text    NOT NULL,
   erp_key        text    NOT NULL,
   zoho_id        text,

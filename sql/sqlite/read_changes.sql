@@ -2,7 +2,8 @@
 -- time, so change ids commit in order.
 -- Tokens: ${changes} (a quoted identifier).
 -- Parameters: 1 cursor change_id, 2 the batch size.
-SELECT change_id, mapping, key_json, op, changed_at, CAST(change_id AS TEXT)
+SELECT change_id, mapping, keys_json, op, strftime('%Y-%m-%d %H:%M:%f', changed_at),
+       CAST(change_id AS TEXT)
   FROM ${changes}
  WHERE change_id > ?
  ORDER BY change_id

@@ -22,7 +22,7 @@ IF OBJECT_ID(${changes_literal}, N'U') IS NULL
 CREATE TABLE ${changes} (
   change_id  bigint        IDENTITY(1, 1) NOT NULL PRIMARY KEY,
   mapping    nvarchar(64)  NOT NULL,
-  key_json   nvarchar(900) NOT NULL,
+  keys_json   nvarchar(900) NOT NULL,
   op         nchar(1)      NOT NULL CHECK (op IN (N'I', N'U', N'D')),
   changed_at datetime2(6)  NOT NULL DEFAULT SYSUTCDATETIME(),
   row_ver    rowversion    NOT NULL

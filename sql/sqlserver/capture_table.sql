@@ -6,8 +6,8 @@
 -- captured (echo suppression). DROP + CREATE, because the sqlfluff version
 -- used for the grammar check cannot parse CREATE OR ALTER.
 -- Tokens: ${table} ${trigger} ${changes} (quoted identifiers), ${mapping} (a
---   string literal), ${key_json_inserted} ${key_json_deleted} (key as JSON
---   text from i / d), ${key_join} (d = i on the key), ${mapped_changed} (a
+--   string literal), ${key_json_inserted} ${key_json_deleted} (one key as a
+--   JSON array from i / d; keys_json holds an array of keys, here one per row), ${key_join} (d = i on the key), ${mapped_changed} (a
 --   mapped column of d differs from i). No parameters. Idempotent.
 DROP TRIGGER IF EXISTS ${trigger}
 GO
@@ -15,14 +15,14 @@ CREATE TRIGGER ${trigger} ON ${table} AFTER INSERT, UPDATE, DELETE AS
 BEGIN
   SET NOCOUNT ON;
   IF CAST(SESSION_CONTEXT(N'zcrmsync_origin') AS nvarchar(32)) = N'agent' RETURN;
-  INSERT INTO ${changes} (mapping, key_json, op)
-    SELECT ${mapping}, ${key_json_inserted}, N'U'
+  INSERT INTO ${changes} (mapping, keys_json, op)
+    SELECT ${mapping}, N'[' + ${key_json_inserted} + N']', N'U'
       FROM inserted AS i INNER JOIN deleted AS d ON ${key_join}
      WHERE ${mapped_changed};
-  INSERT INTO ${changes} (mapping, key_json, op)
-    SELECT ${mapping}, ${key_json_deleted}, N'D' FROM deleted AS d
+  INSERT INTO ${changes} (mapping, keys_json, op)
+    SELECT ${mapping}, N'[' + ${key_json_deleted} + N']', N'D' FROM deleted AS d
      WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE ${key_join});
-  INSERT INTO ${changes} (mapping, key_json, op)
-    SELECT ${mapping}, ${key_json_inserted}, N'I' FROM inserted AS i
+  INSERT INTO ${changes} (mapping, keys_json, op)
+    SELECT ${mapping}, N'[' + ${key_json_inserted} + N']', N'I' FROM inserted AS i
      WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE ${key_join});
 END

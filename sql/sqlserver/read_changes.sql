@@ -4,7 +4,7 @@
 -- NOT EXECUTED on a SQL Server here: grammar-checked with sqlfluff only.
 -- Tokens: ${changes} (a quoted identifier).
 -- Parameters: 1 the batch size, 2 cursor rowversion (binary(8)).
-SELECT TOP (?) change_id, mapping, key_json, op, changed_at,
+SELECT TOP (?) change_id, mapping, keys_json, op, changed_at,
        CONVERT(varchar(20), CAST(row_ver AS binary(8)), 1)
   FROM ${changes}
  WHERE row_ver < MIN_ACTIVE_ROWVERSION() AND row_ver > ?

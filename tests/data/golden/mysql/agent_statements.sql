@@ -6,7 +6,7 @@ SET @zcrmsync_origin = 'agent' $$
 
 SET @zcrmsync_origin = NULL $$
 
-SELECT change_id, mapping, key_json, op, changed_at, CAST(change_id AS CHAR)
+SELECT change_id, mapping, keys_json, op, changed_at, CAST(change_id AS CHAR)
   FROM `zcrmsync`.`changes`
  WHERE change_id > ?
  ORDER BY change_id

@@ -15,7 +15,7 @@ INSERT IGNORE INTO `zcrmsync`.`schema_version` (version) VALUES (1) $$
 CREATE TABLE IF NOT EXISTS `zcrmsync`.`changes` (
   change_id  bigint       NOT NULL AUTO_INCREMENT PRIMARY KEY,
   mapping    varchar(64)  NOT NULL,
-  key_json   varchar(2000) NOT NULL,
+  keys_json   varchar(2000) NOT NULL,
   op         char(1)      NOT NULL,
   changed_at datetime(6)  NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
@@ -78,8 +78,8 @@ DROP TRIGGER IF EXISTS `erp`.`zcrmsync_customers_insert` $$
 
 CREATE TRIGGER `erp`.`zcrmsync_customers_insert` AFTER INSERT ON `erp`.`Customer List` FOR EACH ROW
   IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
-    INSERT INTO `zcrmsync`.`changes` (mapping, key_json, op, changed_at)
-      VALUES ('customers', JSON_ARRAY(CAST(NEW.`id` AS CHAR)), 'I', UTC_TIMESTAMP(6));
+    INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
+      VALUES ('customers', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`id` AS CHAR))), 'I', UTC_TIMESTAMP(6));
   END IF $$
 
 DROP TRIGGER IF EXISTS `erp`.`zcrmsync_customers_update` $$
@@ -87,12 +87,12 @@ DROP TRIGGER IF EXISTS `erp`.`zcrmsync_customers_update` $$
 CREATE TRIGGER `erp`.`zcrmsync_customers_update` AFTER UPDATE ON `erp`.`Customer List` FOR EACH ROW
   IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
     IF NOT (OLD.`id` <=> NEW.`id`) THEN
-      INSERT INTO `zcrmsync`.`changes` (mapping, key_json, op, changed_at)
-        VALUES ('customers', JSON_ARRAY(CAST(OLD.`id` AS CHAR)), 'D', UTC_TIMESTAMP(6)),
-               ('customers', JSON_ARRAY(CAST(NEW.`id` AS CHAR)), 'I', UTC_TIMESTAMP(6));
+      INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
+        VALUES ('customers', JSON_ARRAY(JSON_ARRAY(CAST(OLD.`id` AS CHAR))), 'D', UTC_TIMESTAMP(6)),
+               ('customers', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`id` AS CHAR))), 'I', UTC_TIMESTAMP(6));
     ELSEIF NOT (OLD.`email` <=> NEW.`email` AND OLD.`name` <=> NEW.`name` AND OLD.`order` <=> NEW.`order`) THEN
-      INSERT INTO `zcrmsync`.`changes` (mapping, key_json, op, changed_at)
-        VALUES ('customers', JSON_ARRAY(CAST(NEW.`id` AS CHAR)), 'U', UTC_TIMESTAMP(6));
+      INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
+        VALUES ('customers', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`id` AS CHAR))), 'U', UTC_TIMESTAMP(6));
     END IF;
   END IF $$
 
@@ -100,16 +100,16 @@ DROP TRIGGER IF EXISTS `erp`.`zcrmsync_customers_delete` $$
 
 CREATE TRIGGER `erp`.`zcrmsync_customers_delete` AFTER DELETE ON `erp`.`Customer List` FOR EACH ROW
   IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
-    INSERT INTO `zcrmsync`.`changes` (mapping, key_json, op, changed_at)
-      VALUES ('customers', JSON_ARRAY(CAST(OLD.`id` AS CHAR)), 'D', UTC_TIMESTAMP(6));
+    INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
+      VALUES ('customers', JSON_ARRAY(JSON_ARRAY(CAST(OLD.`id` AS CHAR))), 'D', UTC_TIMESTAMP(6));
   END IF $$
 
 DROP TRIGGER IF EXISTS `erp`.`zcrmsync_order_lines_insert` $$
 
 CREATE TRIGGER `erp`.`zcrmsync_order_lines_insert` AFTER INSERT ON `erp`.`order lines` FOR EACH ROW
   IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
-    INSERT INTO `zcrmsync`.`changes` (mapping, key_json, op, changed_at)
-      VALUES ('order_lines', JSON_ARRAY(CAST(NEW.`order` AS CHAR), CAST(NEW.`line no` AS CHAR)), 'I', UTC_TIMESTAMP(6));
+    INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
+      VALUES ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`order` AS CHAR), CAST(NEW.`line no` AS CHAR))), 'I', UTC_TIMESTAMP(6));
   END IF $$
 
 DROP TRIGGER IF EXISTS `erp`.`zcrmsync_order_lines_update` $$
@@ -117,12 +117,12 @@ DROP TRIGGER IF EXISTS `erp`.`zcrmsync_order_lines_update` $$
 CREATE TRIGGER `erp`.`zcrmsync_order_lines_update` AFTER UPDATE ON `erp`.`order lines` FOR EACH ROW
   IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
     IF NOT (OLD.`order` <=> NEW.`order` AND OLD.`line no` <=> NEW.`line no`) THEN
-      INSERT INTO `zcrmsync`.`changes` (mapping, key_json, op, changed_at)
-        VALUES ('order_lines', JSON_ARRAY(CAST(OLD.`order` AS CHAR), CAST(OLD.`line no` AS CHAR)), 'D', UTC_TIMESTAMP(6)),
-               ('order_lines', JSON_ARRAY(CAST(NEW.`order` AS CHAR), CAST(NEW.`line no` AS CHAR)), 'I', UTC_TIMESTAMP(6));
+      INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
+        VALUES ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(OLD.`order` AS CHAR), CAST(OLD.`line no` AS CHAR))), 'D', UTC_TIMESTAMP(6)),
+               ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`order` AS CHAR), CAST(NEW.`line no` AS CHAR))), 'I', UTC_TIMESTAMP(6));
     ELSEIF NOT (OLD.`Unit "Price"` <=> NEW.`Unit "Price"` AND OLD.`qty` <=> NEW.`qty` AND OLD.`user` <=> NEW.`user`) THEN
-      INSERT INTO `zcrmsync`.`changes` (mapping, key_json, op, changed_at)
-        VALUES ('order_lines', JSON_ARRAY(CAST(NEW.`order` AS CHAR), CAST(NEW.`line no` AS CHAR)), 'U', UTC_TIMESTAMP(6));
+      INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
+        VALUES ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`order` AS CHAR), CAST(NEW.`line no` AS CHAR))), 'U', UTC_TIMESTAMP(6));
     END IF;
   END IF $$
 
@@ -130,8 +130,8 @@ DROP TRIGGER IF EXISTS `erp`.`zcrmsync_order_lines_delete` $$
 
 CREATE TRIGGER `erp`.`zcrmsync_order_lines_delete` AFTER DELETE ON `erp`.`order lines` FOR EACH ROW
   IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
-    INSERT INTO `zcrmsync`.`changes` (mapping, key_json, op, changed_at)
-      VALUES ('order_lines', JSON_ARRAY(CAST(OLD.`order` AS CHAR), CAST(OLD.`line no` AS CHAR)), 'D', UTC_TIMESTAMP(6));
+    INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
+      VALUES ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(OLD.`order` AS CHAR), CAST(OLD.`line no` AS CHAR))), 'D', UTC_TIMESTAMP(6));
   END IF $$
 
 DELIMITER ;

@@ -16,7 +16,7 @@ INSERT INTO "zcrmsync"."schema_version" (version) VALUES (1) ON CONFLICT (versio
 CREATE TABLE IF NOT EXISTS "zcrmsync"."changes" (
   change_id  bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   mapping    varchar(64) NOT NULL,
-  key_json   text        NOT NULL,
+  keys_json   text        NOT NULL,
   op         char(1)     NOT NULL CHECK (op IN ('I', 'U', 'D')),
   changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   txid       xid8        NOT NULL DEFAULT pg_current_xact_id()
@@ -92,22 +92,27 @@ BEGIN
     RETURN NULL;
   END IF;
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO "zcrmsync"."changes" (mapping, key_json, op)
-      SELECT 'customers', json_build_array(n."id"::text)::text, 'I' FROM zcrmsync_new n;
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      SELECT 'customers', json_agg(json_build_array(n."id"::text))::text, 'I' FROM zcrmsync_new n
+      HAVING count(*) > 0;
   ELSIF TG_OP = 'DELETE' THEN
-    INSERT INTO "zcrmsync"."changes" (mapping, key_json, op)
-      SELECT 'customers', json_build_array(o."id"::text)::text, 'D' FROM zcrmsync_old o;
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      SELECT 'customers', json_agg(json_build_array(o."id"::text))::text, 'D' FROM zcrmsync_old o
+      HAVING count(*) > 0;
   ELSE
-    INSERT INTO "zcrmsync"."changes" (mapping, key_json, op)
-      SELECT 'customers', json_build_array(n."id"::text)::text, 'U'
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      SELECT 'customers', json_agg(json_build_array(n."id"::text))::text, 'U'
         FROM zcrmsync_old o JOIN zcrmsync_new n ON o."id" = n."id"
-       WHERE (o."email" IS DISTINCT FROM n."email" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order");
-    INSERT INTO "zcrmsync"."changes" (mapping, key_json, op)
-      SELECT 'customers', json_build_array(o."id"::text)::text, 'D' FROM zcrmsync_old o
-       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_new n WHERE o."id" = n."id");
-    INSERT INTO "zcrmsync"."changes" (mapping, key_json, op)
-      SELECT 'customers', json_build_array(n."id"::text)::text, 'I' FROM zcrmsync_new n
-       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_old o WHERE o."id" = n."id");
+       WHERE (o."email" IS DISTINCT FROM n."email" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")
+      HAVING count(*) > 0;
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      SELECT 'customers', json_agg(json_build_array(o."id"::text))::text, 'D' FROM zcrmsync_old o
+       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_new n WHERE o."id" = n."id")
+      HAVING count(*) > 0;
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      SELECT 'customers', json_agg(json_build_array(n."id"::text))::text, 'I' FROM zcrmsync_new n
+       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_old o WHERE o."id" = n."id")
+      HAVING count(*) > 0;
   END IF;
   RETURN NULL;
 END
@@ -146,22 +151,27 @@ BEGIN
     RETURN NULL;
   END IF;
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO "zcrmsync"."changes" (mapping, key_json, op)
-      SELECT 'order_lines', json_build_array(n."order"::text, n."line no"::text)::text, 'I' FROM zcrmsync_new n;
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      SELECT 'order_lines', json_agg(json_build_array(n."order"::text, n."line no"::text))::text, 'I' FROM zcrmsync_new n
+      HAVING count(*) > 0;
   ELSIF TG_OP = 'DELETE' THEN
-    INSERT INTO "zcrmsync"."changes" (mapping, key_json, op)
-      SELECT 'order_lines', json_build_array(o."order"::text, o."line no"::text)::text, 'D' FROM zcrmsync_old o;
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      SELECT 'order_lines', json_agg(json_build_array(o."order"::text, o."line no"::text))::text, 'D' FROM zcrmsync_old o
+      HAVING count(*) > 0;
   ELSE
-    INSERT INTO "zcrmsync"."changes" (mapping, key_json, op)
-      SELECT 'order_lines', json_build_array(n."order"::text, n."line no"::text)::text, 'U'
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      SELECT 'order_lines', json_agg(json_build_array(n."order"::text, n."line no"::text))::text, 'U'
         FROM zcrmsync_old o JOIN zcrmsync_new n ON o."order" = n."order" AND o."line no" = n."line no"
-       WHERE (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user" IS DISTINCT FROM n."user");
-    INSERT INTO "zcrmsync"."changes" (mapping, key_json, op)
-      SELECT 'order_lines', json_build_array(o."order"::text, o."line no"::text)::text, 'D' FROM zcrmsync_old o
-       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_new n WHERE o."order" = n."order" AND o."line no" = n."line no");
-    INSERT INTO "zcrmsync"."changes" (mapping, key_json, op)
-      SELECT 'order_lines', json_build_array(n."order"::text, n."line no"::text)::text, 'I' FROM zcrmsync_new n
-       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_old o WHERE o."order" = n."order" AND o."line no" = n."line no");
+       WHERE (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user" IS DISTINCT FROM n."user")
+      HAVING count(*) > 0;
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      SELECT 'order_lines', json_agg(json_build_array(o."order"::text, o."line no"::text))::text, 'D' FROM zcrmsync_old o
+       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_new n WHERE o."order" = n."order" AND o."line no" = n."line no")
+      HAVING count(*) > 0;
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      SELECT 'order_lines', json_agg(json_build_array(n."order"::text, n."line no"::text))::text, 'I' FROM zcrmsync_new n
+       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_old o WHERE o."order" = n."order" AND o."line no" = n."line no")
+      HAVING count(*) > 0;
   END IF;
   RETURN NULL;
 END

@@ -4,14 +4,17 @@ INSERT INTO "zcrmsync_suppress" (origin) VALUES ('agent');
 
 DELETE FROM "zcrmsync_suppress";
 
-SELECT change_id, mapping, key_json, op, changed_at, CAST(change_id AS TEXT)
+SELECT change_id, mapping, keys_json, op, strftime('%Y-%m-%d %H:%M:%f', changed_at),
+       CAST(change_id AS TEXT)
   FROM "zcrmsync_changes"
  WHERE change_id > ?
  ORDER BY change_id
  LIMIT ?;
 
 DELETE FROM "zcrmsync_changes"
- WHERE change_id IN (SELECT change_id FROM "zcrmsync_changes" WHERE change_id <= ? ORDER BY change_id LIMIT ?);
+ WHERE change_id IN (SELECT change_id FROM "zcrmsync_changes" WHERE change_id <= ?
+                         AND change_id < (SELECT MAX(change_id) FROM "zcrmsync_changes")
+                       ORDER BY change_id LIMIT ?);
 
 SELECT NULL, strftime('%Y-%m-%d %H:%M:%f', 'now');
 

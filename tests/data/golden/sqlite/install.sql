@@ -10,12 +10,15 @@ INSERT OR IGNORE INTO "zcrmsync_schema_version" (version) VALUES (1);
 
 CREATE TABLE IF NOT EXISTS "zcrmsync_changes" (
   -- zcrmsync: one row per captured change of a mapped row. SQLite has one
-  -- writer at a time, so change ids commit in order.
-  change_id  integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+  -- writer at a time, so change ids commit in order. A rowid key (no
+  -- AUTOINCREMENT: that costs a write per insert) takes max + 1, so the purge
+  -- always keeps the newest row to keep ids from going back.
+  change_id  integer NOT NULL PRIMARY KEY,
   mapping    text    NOT NULL,
-  key_json   text    NOT NULL,
+  keys_json   text    NOT NULL,
   op         text    NOT NULL CHECK (op IN ('I', 'U', 'D')),
-  changed_at text    NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))
+  -- UTC as a Julian day number: cheaper per row than formatting text.
+  changed_at real    NOT NULL DEFAULT (julianday('now'))
 );
 
 CREATE TABLE IF NOT EXISTS "zcrmsync_links" (
@@ -41,7 +44,7 @@ CREATE TABLE IF NOT EXISTS "zcrmsync_state" (
 
 CREATE TABLE IF NOT EXISTS "zcrmsync_errors" (
   -- zcrmsync: the dead letter: records parked after a data error
-  error_id        integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+  error_id        integer NOT NULL PRIMARY KEY,
   mapping         text    NOT NULL,
   erp_key         text,
   zoho_id         text,
@@ -57,7 +60,7 @@ CREATE TABLE IF NOT EXISTS "zcrmsync_errors" (
 
 CREATE TABLE IF NOT EXISTS "zcrmsync_conflicts" (
   -- zcrmsync: fields both sides changed under the manual rule, held for a person
-  conflict_id    integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+  conflict_id    integer NOT NULL PRIMARY KEY,
   mapping        text    NOT NULL,
   erp_key        text    NOT NULL,
   zoho_id        text,
@@ -84,20 +87,27 @@ DROP TRIGGER IF EXISTS "zcrmsync_customers_insert";
 CREATE TRIGGER "zcrmsync_customers_insert" AFTER INSERT ON "Customer List"
   WHEN NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
-  INSERT INTO "zcrmsync_changes" (mapping, key_json, op) VALUES ('customers', json_array(CAST(NEW."id" AS TEXT)), 'I');
+  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
+    VALUES ('customers', json_array(json_array(CAST(NEW."id" AS TEXT))), 'I');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_customers_update";
 
-CREATE TRIGGER "zcrmsync_customers_update" AFTER UPDATE ON "Customer List"
-  WHEN NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
+CREATE TRIGGER "zcrmsync_customers_update" AFTER UPDATE OF "id", "email", "name", "order" ON "Customer List"
+  WHEN (OLD."id" IS NEW."id") AND NOT (OLD."email" IS NEW."email" AND OLD."name" IS NEW."name" AND OLD."order" IS NEW."order") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
-  INSERT INTO "zcrmsync_changes" (mapping, key_json, op)
-    SELECT 'customers', json_array(CAST(OLD."id" AS TEXT)), 'D' WHERE NOT (OLD."id" IS NEW."id");
-  INSERT INTO "zcrmsync_changes" (mapping, key_json, op)
-    SELECT 'customers', json_array(CAST(NEW."id" AS TEXT)), 'I' WHERE NOT (OLD."id" IS NEW."id");
-  INSERT INTO "zcrmsync_changes" (mapping, key_json, op)
-    SELECT 'customers', json_array(CAST(NEW."id" AS TEXT)), 'U' WHERE (OLD."id" IS NEW."id") AND NOT (OLD."email" IS NEW."email" AND OLD."name" IS NEW."name" AND OLD."order" IS NEW."order");
+  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
+    VALUES ('customers', json_array(json_array(CAST(NEW."id" AS TEXT))), 'U');
+END;
+
+DROP TRIGGER IF EXISTS "zcrmsync_customers_update_key";
+
+CREATE TRIGGER "zcrmsync_customers_update_key" AFTER UPDATE OF "id", "email", "name", "order" ON "Customer List"
+  WHEN NOT (OLD."id" IS NEW."id") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
+BEGIN
+  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
+    VALUES ('customers', json_array(json_array(CAST(OLD."id" AS TEXT))), 'D'),
+           ('customers', json_array(json_array(CAST(NEW."id" AS TEXT))), 'I');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_customers_delete";
@@ -105,7 +115,8 @@ DROP TRIGGER IF EXISTS "zcrmsync_customers_delete";
 CREATE TRIGGER "zcrmsync_customers_delete" AFTER DELETE ON "Customer List"
   WHEN NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
-  INSERT INTO "zcrmsync_changes" (mapping, key_json, op) VALUES ('customers', json_array(CAST(OLD."id" AS TEXT)), 'D');
+  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
+    VALUES ('customers', json_array(json_array(CAST(OLD."id" AS TEXT))), 'D');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_insert";
@@ -113,20 +124,27 @@ DROP TRIGGER IF EXISTS "zcrmsync_order_lines_insert";
 CREATE TRIGGER "zcrmsync_order_lines_insert" AFTER INSERT ON "order lines"
   WHEN NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
-  INSERT INTO "zcrmsync_changes" (mapping, key_json, op) VALUES ('order_lines', json_array(CAST(NEW."order" AS TEXT), CAST(NEW."line no" AS TEXT)), 'I');
+  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
+    VALUES ('order_lines', json_array(json_array(CAST(NEW."order" AS TEXT), CAST(NEW."line no" AS TEXT))), 'I');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_update";
 
-CREATE TRIGGER "zcrmsync_order_lines_update" AFTER UPDATE ON "order lines"
-  WHEN NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
+CREATE TRIGGER "zcrmsync_order_lines_update" AFTER UPDATE OF "order", "line no", "Unit ""Price""", "qty", "user" ON "order lines"
+  WHEN (OLD."order" IS NEW."order" AND OLD."line no" IS NEW."line no") AND NOT (OLD."Unit ""Price""" IS NEW."Unit ""Price""" AND OLD."qty" IS NEW."qty" AND OLD."user" IS NEW."user") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
-  INSERT INTO "zcrmsync_changes" (mapping, key_json, op)
-    SELECT 'order_lines', json_array(CAST(OLD."order" AS TEXT), CAST(OLD."line no" AS TEXT)), 'D' WHERE NOT (OLD."order" IS NEW."order" AND OLD."line no" IS NEW."line no");
-  INSERT INTO "zcrmsync_changes" (mapping, key_json, op)
-    SELECT 'order_lines', json_array(CAST(NEW."order" AS TEXT), CAST(NEW."line no" AS TEXT)), 'I' WHERE NOT (OLD."order" IS NEW."order" AND OLD."line no" IS NEW."line no");
-  INSERT INTO "zcrmsync_changes" (mapping, key_json, op)
-    SELECT 'order_lines', json_array(CAST(NEW."order" AS TEXT), CAST(NEW."line no" AS TEXT)), 'U' WHERE (OLD."order" IS NEW."order" AND OLD."line no" IS NEW."line no") AND NOT (OLD."Unit ""Price""" IS NEW."Unit ""Price""" AND OLD."qty" IS NEW."qty" AND OLD."user" IS NEW."user");
+  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
+    VALUES ('order_lines', json_array(json_array(CAST(NEW."order" AS TEXT), CAST(NEW."line no" AS TEXT))), 'U');
+END;
+
+DROP TRIGGER IF EXISTS "zcrmsync_order_lines_update_key";
+
+CREATE TRIGGER "zcrmsync_order_lines_update_key" AFTER UPDATE OF "order", "line no", "Unit ""Price""", "qty", "user" ON "order lines"
+  WHEN NOT (OLD."order" IS NEW."order" AND OLD."line no" IS NEW."line no") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
+BEGIN
+  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
+    VALUES ('order_lines', json_array(json_array(CAST(OLD."order" AS TEXT), CAST(OLD."line no" AS TEXT))), 'D'),
+           ('order_lines', json_array(json_array(CAST(NEW."order" AS TEXT), CAST(NEW."line no" AS TEXT))), 'I');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_delete";
@@ -134,6 +152,7 @@ DROP TRIGGER IF EXISTS "zcrmsync_order_lines_delete";
 CREATE TRIGGER "zcrmsync_order_lines_delete" AFTER DELETE ON "order lines"
   WHEN NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
-  INSERT INTO "zcrmsync_changes" (mapping, key_json, op) VALUES ('order_lines', json_array(CAST(OLD."order" AS TEXT), CAST(OLD."line no" AS TEXT)), 'D');
+  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
+    VALUES ('order_lines', json_array(json_array(CAST(OLD."order" AS TEXT), CAST(OLD."line no" AS TEXT))), 'D');
 END;
 

@@ -4,11 +4,15 @@ DROP TRIGGER IF EXISTS "zcrmsync_customers_insert";
 
 DROP TRIGGER IF EXISTS "zcrmsync_customers_update";
 
+DROP TRIGGER IF EXISTS "zcrmsync_customers_update_key";
+
 DROP TRIGGER IF EXISTS "zcrmsync_customers_delete";
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_insert";
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_update";
+
+DROP TRIGGER IF EXISTS "zcrmsync_order_lines_update_key";
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_delete";
 

@@ -7,7 +7,7 @@ GO
 EXEC sp_set_session_context @key = N'zcrmsync_origin', @value = NULL
 GO
 
-SELECT TOP (?) change_id, mapping, key_json, op, changed_at,
+SELECT TOP (?) change_id, mapping, keys_json, op, changed_at,
        CONVERT(varchar(20), CAST(row_ver AS binary(8)), 1)
   FROM [zcrmsync].[changes]
  WHERE row_ver < MIN_ACTIVE_ROWVERSION() AND row_ver > ?

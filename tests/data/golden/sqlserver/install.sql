@@ -19,7 +19,7 @@ IF OBJECT_ID(N'[zcrmsync].[changes]', N'U') IS NULL
 CREATE TABLE [zcrmsync].[changes] (
   change_id  bigint        IDENTITY(1, 1) NOT NULL PRIMARY KEY,
   mapping    nvarchar(64)  NOT NULL,
-  key_json   nvarchar(900) NOT NULL,
+  keys_json   nvarchar(900) NOT NULL,
   op         nchar(1)      NOT NULL CHECK (op IN (N'I', N'U', N'D')),
   changed_at datetime2(6)  NOT NULL DEFAULT SYSUTCDATETIME(),
   row_ver    rowversion    NOT NULL
@@ -101,15 +101,15 @@ CREATE TRIGGER [dbo].[zcrmsync_customers_capture] ON [dbo].[Customer List] AFTER
 BEGIN
   SET NOCOUNT ON;
   IF CAST(SESSION_CONTEXT(N'zcrmsync_origin') AS nvarchar(32)) = N'agent' RETURN;
-  INSERT INTO [zcrmsync].[changes] (mapping, key_json, op)
-    SELECT N'customers', N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']', N'U'
+  INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
+    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']' + N']', N'U'
       FROM inserted AS i INNER JOIN deleted AS d ON d.[id] = i.[id]
      WHERE EXISTS (SELECT d.[email], d.[name], d.[order] EXCEPT SELECT i.[email], i.[name], i.[order]);
-  INSERT INTO [zcrmsync].[changes] (mapping, key_json, op)
-    SELECT N'customers', N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id]), 'json') + N'"' + N']', N'D' FROM deleted AS d
+  INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
+    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id]), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
      WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[id] = i.[id]);
-  INSERT INTO [zcrmsync].[changes] (mapping, key_json, op)
-    SELECT N'customers', N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']', N'I' FROM inserted AS i
+  INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
+    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
      WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[id] = i.[id]);
 END
 GO
@@ -121,15 +121,15 @@ CREATE TRIGGER [dbo].[zcrmsync_order_lines_capture] ON [dbo].[order lines] AFTER
 BEGIN
   SET NOCOUNT ON;
   IF CAST(SESSION_CONTEXT(N'zcrmsync_origin') AS nvarchar(32)) = N'agent' RETURN;
-  INSERT INTO [zcrmsync].[changes] (mapping, key_json, op)
-    SELECT N'order_lines', N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']', N'U'
+  INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
+    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']' + N']', N'U'
       FROM inserted AS i INNER JOIN deleted AS d ON d.[order] = i.[order] AND d.[line no] = i.[line no]
      WHERE EXISTS (SELECT d.[Unit "Price"], d.[qty], d.[user] EXCEPT SELECT i.[Unit "Price"], i.[qty], i.[user]);
-  INSERT INTO [zcrmsync].[changes] (mapping, key_json, op)
-    SELECT N'order_lines', N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no]), 'json') + N'"' + N']', N'D' FROM deleted AS d
+  INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
+    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no]), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
      WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
-  INSERT INTO [zcrmsync].[changes] (mapping, key_json, op)
-    SELECT N'order_lines', N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']', N'I' FROM inserted AS i
+  INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
+    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
      WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
 END
 GO

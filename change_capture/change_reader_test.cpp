@@ -1,0 +1,44 @@
+#include "change_capture/change_reader.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/status_matchers.h"
+
+namespace zcrmsync::change_capture {
+namespace {
+
+using ::zcrmsync::testing::IsOkAndHolds;
+using ::zcrmsync::testing::StatusIs;
+using Keys = std::vector<std::vector<std::string>>;
+
+TEST(ParseKeysTest, ReadsWhatEachDialectWrites) {
+  EXPECT_THAT(ParseKeys(R"([["1"]])"), IsOkAndHolds(Keys{{"1"}}));
+  EXPECT_THAT(ParseKeys(R"([["1", "a"], ["2", "b"]])"), IsOkAndHolds(Keys{{"1", "a"}, {"2", "b"}}));
+  EXPECT_THAT(ParseKeys("[ [ \"x\" ] ,\n [\"y\"] ]"), IsOkAndHolds(Keys{{"x"}, {"y"}}));
+  EXPECT_THAT(ParseKeys("[]"), IsOkAndHolds(Keys{}));
+  EXPECT_THAT(ParseKeys("[[42]]"), IsOkAndHolds(Keys{{"42"}}));  // an uncast number
+}
+
+TEST(ParseKeysTest, DecodesEscapes) {
+  EXPECT_THAT(ParseKeys(R"([["a\"b\\c\/d\n"]])"), IsOkAndHolds(Keys{{"a\"b\\c/d\n"}}));
+  EXPECT_THAT(ParseKeys(R"([["Zo\u00eb \u65e5 \ud83d\ude00"]])"),
+              IsOkAndHolds(Keys{{"Zoë 日 😀"}}));
+  EXPECT_THAT(ParseKeys(R"([["Zoë 日 😀"]])"), IsOkAndHolds(Keys{{"Zoë 日 😀"}}));
+}
+
+TEST(ParseKeysTest, RejectsOtherShapes) {
+  for (const char* bad : {"", "[", "[[\"1\"]", "[\"1\"]", "[[\"1\"]] x", "{\"a\":1}",
+                          "[[\"unterminated]]", "[[\"bad \\q\"]]", "[[\"\\u12\"]]"}) {
+    EXPECT_THAT(ParseKeys(bad), StatusIs(StatusCode::kInvalidArgument)) << bad;
+  }
+}
+
+TEST(KeyToJsonTest, RoundTrips) {
+  const std::vector<std::string> key = {"1", "quote\" back\\slash", "tab\there", "日本"};
+  const std::string json = KeyToJson(key);
+  EXPECT_EQ(json, "[\"1\",\"quote\\\" back\\\\slash\",\"tab\\u0009here\",\"日本\"]");
+  EXPECT_THAT(ParseKeys("[" + json + "]"), IsOkAndHolds(Keys{key}));
+}
+
+}  // namespace
+}  // namespace zcrmsync::change_capture
