@@ -4,7 +4,7 @@
 // table with the SQL kit installed and on an identical table without it,
 // alternating the two reps times, and reports the median ratio
 // (with triggers / without). Ratios, not seconds: these machines are shared.
-//   capture_bench [--rows N] [--reps R]
+//   capture_bench [--rows N] [--reps R] [--only postgresql|mariadb|sqlite]
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -152,12 +152,14 @@ int Run(const Db& db, const Shape& shape, const std::string& cs, int rows, int r
 
 int main(int argc, char** argv) {
   int rows = 100000, reps = 5;
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--rows") == 0) rows = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--reps") == 0) reps = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--only") == 0) only = argv[i + 1];
   }
   if (rows <= 0 || reps <= 0) {
-    std::cerr << "usage: capture_bench [--rows N] [--reps R]\n";
+    std::cerr << "usage: capture_bench [--rows N] [--reps R] [--only DB]\n";
     return 2;
   }
   zcrmsync::log::Configure({zcrmsync::log::Level::kWarn, zcrmsync::log::Format::kText});
@@ -171,6 +173,7 @@ int main(int argc, char** argv) {
                     {"ZCRMSYNC_TEST_CONNSTR_SQLITE", "sqlite", Dialect::kSQLite}};
   int status = 0;
   for (const Db& db : dbs) {
+    if (!only.empty() && only != db.label) continue;
     const char* cs = std::getenv(db.env);
     if (cs == nullptr || *cs == '\0') {
       fmt::print("{:<11} skipped: {} is not set\n", db.label, db.env);

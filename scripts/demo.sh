@@ -36,9 +36,10 @@ SQL
   echo "demo: created the ERP database $DB (3 customers)"
 fi
 
+SQLITE_DRIVER=/usr/lib/x86_64-linux-gnu/odbc/libsqlite3odbc.so
 echo
 echo "== 1. The ERP database over ODBC (sqliteodbc)"
-"$BIN/agent/zcrmsync" ping -c "DRIVER=/usr/lib/x86_64-linux-gnu/odbc/libsqlite3odbc.so;Database=$DB;"
+"$BIN/agent/zcrmsync" --log-level warn ping -c "DRIVER=$SQLITE_DRIVER;Database=$DB;"
 
 echo
 echo "== 2. The local Zoho CRM emulator"
@@ -53,19 +54,69 @@ for _ in $(seq 1 100); do
 done
 [ -n "${URL:-}" ] || { echo "demo: the emulator did not start; see $DEMO/emulator.log" >&2; exit 1; }
 echo "emulator listening on $URL (state kept in $DEMO/zoho-state.json)"
-TOKEN=$(curl -fsS -X POST "$URL/oauth/v2/token" \
-  -d grant_type=refresh_token -d client_id=zcrmsync-demo \
-  -d client_secret=zcrmsync-demo-secret -d refresh_token=zcrmsync-demo-refresh |
-  sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-[ -n "$TOKEN" ] || { echo "demo: no access token from the emulator" >&2; exit 1; }
-echo "OAuth refresh: got an access token"
-MODULES=$(curl -fsS -H "Authorization: Zoho-oauthtoken $TOKEN" "$URL/crm/v8/settings/modules" |
-  grep -o '"api_name":"[A-Za-z_]*"' | sed 's/"api_name":"\([^"]*\)"/\1/' | sort -u | tr '\n' ' ')
-echo "CRM modules: $MODULES"
+
+# The embedded default config: this SQLite file and the emulator. The secret
+# comes from the environment, as it should in production.
+CONFIG=$DEMO/zcrmsync.jsonc
+cat >"$CONFIG" <<JSON
+// zcrmsync demo config: SQLite ERP database + local Zoho CRM emulator.
+{
+  "database": {
+    "dialect": "sqlite",
+    "connection_string": "DRIVER=$SQLITE_DRIVER;Database=$DB;",
+    "schema": "zcrmsync",
+  },
+  "zoho": {
+    "api_base_url": "$URL",
+    "accounts_url": "$URL",
+    "client_id": "zcrmsync-demo",
+    "client_secret": "\${ZOHO_CLIENT_SECRET}",
+    "refresh_token": "zcrmsync-demo-refresh",
+  },
+  "mappings": [{
+    "name": "customers",
+    "table": "customers",
+    "module": "Accounts",
+    "key_columns": ["id"],
+    "external_id_field": "ERP_Id",
+    "fields": [
+      {"column": "name", "field": "Account_Name"},
+      {"column": "email", "field": "Website", "direction": "erp_to_crm"},
+      {"column": "tier", "field": "Rating", "values": {"A": "Acquired", "B": "Active"}},
+    ],
+  }],
+}
+JSON
+export ZOHO_CLIENT_SECRET=zcrmsync-demo-secret
+Z=("$BIN/agent/zcrmsync" --log-level warn --config "$CONFIG")
+echo "config written to $CONFIG"
+
+echo
+echo "== 3. zcrmsync check: the config against the database and Zoho's field metadata"
+"${Z[@]}" check
+
+echo
+echo "== 4. zcrmsync sql install: the script a DBA reviews (first lines)"
+"${Z[@]}" sql install | sed -n '1,12p'
+echo "   ... ($("${Z[@]}" sql install | grep -c 'CREATE') CREATE statements in all)"
+
+echo
+echo "== 5. zcrmsync install, then verify"
+"${Z[@]}" install
+"${Z[@]}" verify
+
+echo
+echo "== 6. ERP edits are captured; unmapped edits are not"
+sqlite3 "$DB" "UPDATE customers SET tier = 'A' WHERE id = 2;
+  UPDATE customers SET credit_limit = '999.00' WHERE id = 1;  -- not mapped: nothing captured
+  INSERT INTO customers (id, name, tier) VALUES (4, 'Nordlicht GmbH', 'B');
+  DELETE FROM customers WHERE id = 3;"
+sqlite3 -header -column "$DB" "SELECT change_id, op, keys_json, strftime('%H:%M:%f', changed_at) AS changed_at_utc
+  FROM zcrmsync_changes ORDER BY change_id"
 
 echo
 echo "== Not built yet"
-echo "- issue #4: the mapping config and the SQL kit (capture triggers, change tables)."
-echo "- issue #5: the sync engine (zcrmsync --config FILE run): nothing is synced yet."
+echo "- issue #5: the sync engine (zcrmsync --config FILE run): the captured changes above are"
+echo "  not pushed to Zoho yet, and nothing is pulled back."
 echo "- issue #6: the Windows service and the .deb package."
-echo "demo: done (the pieces that exist work; the sync itself does not exist yet)."
+echo "demo: done. Remove the SQL kit with: ${Z[*]} uninstall"

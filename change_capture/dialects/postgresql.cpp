@@ -46,6 +46,11 @@ class PostgresKit final : public DialectKit {
     t["key_json_old"] = "json_build_array(" + ko + ")";
     ZCRMSYNC_ASSIGN_OR_RETURN(t["key_join"],
                               JoinColumns(kD, table.key_columns, "o.$c = n.$c", " AND "));
+    // Key columns are never NULL in a row (a primary or unique key), so a
+    // NULL first key column means "no row on that side of the full join".
+    const std::vector<std::string> first_key = {table.key_columns.front()};
+    ZCRMSYNC_ASSIGN_OR_RETURN(t["old_missing"], JoinColumns(kD, first_key, "o.$c IS NULL", ""));
+    ZCRMSYNC_ASSIGN_OR_RETURN(t["new_missing"], JoinColumns(kD, first_key, "n.$c IS NULL", ""));
     if (table.mapped_columns.empty()) {
       t["mapped_changed"] = "false";
     } else {

@@ -23,7 +23,9 @@ CREATE TABLE IF NOT EXISTS ${changes} (
   txid       xid8        NOT NULL DEFAULT pg_current_xact_id()
 )
 GO
-COMMENT ON TABLE ${changes} IS 'zcrmsync: one row per captured change of a mapped row (key as a JSON array of text); read in commit order by txid'
+COMMENT ON TABLE ${changes} IS 'zcrmsync: captured changes of mapped rows, one row per statement and operation with the keys as a JSON array; read in commit order by txid. keys_json is stored uncompressed: compressing large key lists costs more than it saves'
+GO
+ALTER TABLE ${changes} ALTER COLUMN keys_json SET STORAGE EXTERNAL
 GO
 CREATE INDEX IF NOT EXISTS zcrmsync_changes_txid ON ${changes} (txid, change_id)
 GO

@@ -9,7 +9,8 @@
 --   ${trigger_delete} ${changes} (quoted identifiers), ${mapping} (a string
 --   literal), ${key_json_new} ${key_json_old} (one key as a JSON array, from
 --   n / o), ${key_join} (o = n on the key), ${mapped_changed} (a mapped column
---   of o differs from n). No parameters. Idempotent.
+--   of o differs from n), ${old_missing} ${new_missing} (no o / n row matched
+--   in the full join). No parameters. Idempotent.
 CREATE OR REPLACE FUNCTION ${function}() RETURNS trigger
 LANGUAGE plpgsql AS $zcrmsync$
 BEGIN
@@ -25,19 +26,16 @@ BEGIN
       SELECT ${mapping}, json_agg(${key_json_old})::text, 'D' FROM zcrmsync_old o
       HAVING count(*) > 0;
   ELSE
+    -- One full join sorts every row into U (same key, a mapped column
+    -- changed), D (old key gone) or I (new key): a key change is D + I.
     INSERT INTO ${changes} (mapping, keys_json, op)
-      SELECT ${mapping}, json_agg(${key_json_new})::text, 'U'
-        FROM zcrmsync_old o JOIN zcrmsync_new n ON ${key_join}
-       WHERE ${mapped_changed}
-      HAVING count(*) > 0;
-    INSERT INTO ${changes} (mapping, keys_json, op)
-      SELECT ${mapping}, json_agg(${key_json_old})::text, 'D' FROM zcrmsync_old o
-       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_new n WHERE ${key_join})
-      HAVING count(*) > 0;
-    INSERT INTO ${changes} (mapping, keys_json, op)
-      SELECT ${mapping}, json_agg(${key_json_new})::text, 'I' FROM zcrmsync_new n
-       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_old o WHERE ${key_join})
-      HAVING count(*) > 0;
+      SELECT ${mapping}, json_agg(c.k)::text, c.op
+        FROM (SELECT CASE WHEN ${old_missing} THEN 'I' WHEN ${new_missing} THEN 'D' ELSE 'U' END AS op,
+                     CASE WHEN ${new_missing} THEN ${key_json_old} ELSE ${key_json_new} END AS k
+                FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON ${key_join}
+               WHERE ${old_missing} OR ${new_missing} OR ${mapped_changed}) c
+       GROUP BY c.op
+       ORDER BY c.op;
   END IF;
   RETURN NULL;
 END

@@ -22,7 +22,9 @@ CREATE TABLE IF NOT EXISTS "zcrmsync"."changes" (
   txid       xid8        NOT NULL DEFAULT pg_current_xact_id()
 );
 
-COMMENT ON TABLE "zcrmsync"."changes" IS 'zcrmsync: one row per captured change of a mapped row (key as a JSON array of text); read in commit order by txid';
+COMMENT ON TABLE "zcrmsync"."changes" IS 'zcrmsync: captured changes of mapped rows, one row per statement and operation with the keys as a JSON array; read in commit order by txid. keys_json is stored uncompressed: compressing large key lists costs more than it saves';
+
+ALTER TABLE "zcrmsync"."changes" ALTER COLUMN keys_json SET STORAGE EXTERNAL;
 
 CREATE INDEX IF NOT EXISTS zcrmsync_changes_txid ON "zcrmsync"."changes" (txid, change_id);
 
@@ -100,19 +102,16 @@ BEGIN
       SELECT 'customers', json_agg(json_build_array(o."id"::text))::text, 'D' FROM zcrmsync_old o
       HAVING count(*) > 0;
   ELSE
+    -- One full join sorts every row into U (same key, a mapped column
+    -- changed), D (old key gone) or I (new key): a key change is D + I.
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
-      SELECT 'customers', json_agg(json_build_array(n."id"::text))::text, 'U'
-        FROM zcrmsync_old o JOIN zcrmsync_new n ON o."id" = n."id"
-       WHERE (o."email" IS DISTINCT FROM n."email" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")
-      HAVING count(*) > 0;
-    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
-      SELECT 'customers', json_agg(json_build_array(o."id"::text))::text, 'D' FROM zcrmsync_old o
-       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_new n WHERE o."id" = n."id")
-      HAVING count(*) > 0;
-    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
-      SELECT 'customers', json_agg(json_build_array(n."id"::text))::text, 'I' FROM zcrmsync_new n
-       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_old o WHERE o."id" = n."id")
-      HAVING count(*) > 0;
+      SELECT 'customers', json_agg(c.k)::text, c.op
+        FROM (SELECT CASE WHEN o."id" IS NULL THEN 'I' WHEN n."id" IS NULL THEN 'D' ELSE 'U' END AS op,
+                     CASE WHEN n."id" IS NULL THEN json_build_array(o."id"::text) ELSE json_build_array(n."id"::text) END AS k
+                FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON o."id" = n."id"
+               WHERE o."id" IS NULL OR n."id" IS NULL OR (o."email" IS DISTINCT FROM n."email" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")) c
+       GROUP BY c.op
+       ORDER BY c.op;
   END IF;
   RETURN NULL;
 END
@@ -159,19 +158,16 @@ BEGIN
       SELECT 'order_lines', json_agg(json_build_array(o."order"::text, o."line no"::text))::text, 'D' FROM zcrmsync_old o
       HAVING count(*) > 0;
   ELSE
+    -- One full join sorts every row into U (same key, a mapped column
+    -- changed), D (old key gone) or I (new key): a key change is D + I.
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
-      SELECT 'order_lines', json_agg(json_build_array(n."order"::text, n."line no"::text))::text, 'U'
-        FROM zcrmsync_old o JOIN zcrmsync_new n ON o."order" = n."order" AND o."line no" = n."line no"
-       WHERE (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user" IS DISTINCT FROM n."user")
-      HAVING count(*) > 0;
-    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
-      SELECT 'order_lines', json_agg(json_build_array(o."order"::text, o."line no"::text))::text, 'D' FROM zcrmsync_old o
-       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_new n WHERE o."order" = n."order" AND o."line no" = n."line no")
-      HAVING count(*) > 0;
-    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
-      SELECT 'order_lines', json_agg(json_build_array(n."order"::text, n."line no"::text))::text, 'I' FROM zcrmsync_new n
-       WHERE NOT EXISTS (SELECT 1 FROM zcrmsync_old o WHERE o."order" = n."order" AND o."line no" = n."line no")
-      HAVING count(*) > 0;
+      SELECT 'order_lines', json_agg(c.k)::text, c.op
+        FROM (SELECT CASE WHEN o."order" IS NULL THEN 'I' WHEN n."order" IS NULL THEN 'D' ELSE 'U' END AS op,
+                     CASE WHEN n."order" IS NULL THEN json_build_array(o."order"::text, o."line no"::text) ELSE json_build_array(n."order"::text, n."line no"::text) END AS k
+                FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON o."order" = n."order" AND o."line no" = n."line no"
+               WHERE o."order" IS NULL OR n."order" IS NULL OR (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user" IS DISTINCT FROM n."user")) c
+       GROUP BY c.op
+       ORDER BY c.op;
   END IF;
   RETURN NULL;
 END
