@@ -79,10 +79,15 @@ Result<int> Emulator::Start() {
   };
   // httplib's default sets SO_REUSEPORT, which would let a second emulator
   // share a busy fixed port silently; keep only SO_REUSEADDR.
-  server->set_socket_options([](socket_t sock) {
+  socket_t listen_sock = INVALID_SOCKET;
+  server->set_socket_options([&listen_sock](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+    listen_sock = sock;  // the last socket tried is the one bound
   });
+  // Kept-alive answers would otherwise wait for the client's delayed ACK
+  // (Nagle), about 28 ms per call on loopback.
+  server->set_tcp_nodelay(true);
   Impl* impl = impl_.get();
   auto handler = [impl](const httplib::Request& req, httplib::Response& res) {
     impl->Serve(req, res);
@@ -111,6 +116,11 @@ Result<int> Emulator::Start() {
   } else if (!server->bind_to_port("127.0.0.1", port)) {
     return Error(UnavailableError("cannot bind 127.0.0.1:" + std::to_string(port)));
   }
+  // The Debian library listens with a backlog of 5: when C > 5 clients
+  // connect at once, the extra SYNs are dropped and retried a second later.
+  // listen() again on the bound socket only raises the backlog.
+  if (listen_sock != INVALID_SOCKET) ::listen(listen_sock, SOMAXCONN);
+  server->set_socket_options([](socket_t) {});  // drop the reference to listen_sock
   impl_->port = port;
   impl_->engine->SetBaseUrl("http://127.0.0.1:" + std::to_string(port));
   httplib::Server* raw = server.get();
@@ -162,5 +172,9 @@ Status Emulator::SaveStateFile(const std::string& path) const {
 std::string Emulator::StatsJson() const { return impl_->engine->StatsJson(); }
 
 std::string Emulator::IssueTokenForTesting() { return impl_->engine->IssueToken(); }
+
+bool Emulator::WaitForNotificationsForTesting(std::chrono::milliseconds timeout) {
+  return impl_->engine->WaitForNotifications(timeout);
+}
 
 }  // namespace zcrmsync::emulator

@@ -6,7 +6,9 @@
 // noted beside the code that makes them. Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,6 +19,16 @@
 #include "core/result.h"
 
 namespace zcrmsync::emulator {
+
+// A watch-channel notification: the JSON body the emulator POSTs to a
+// channel's notify_url when a watched record changes.
+struct Notification {
+  std::string url;
+  std::string body;
+};
+// Receives notifications instead of HTTP delivery (tests). Called on the
+// delivery thread, never under the emulator's lock.
+using NotificationSink = std::function<void(const Notification&)>;
 
 struct Options {
   int port = 0;  // 0: pick a free port
@@ -39,6 +51,8 @@ struct Options {
   int org_offset_minutes = 330;  // times render as +05:30, like Zoho's samples
   uint64_t seed = 1;             // RNG seed for jitter and faults
   Clock* clock = nullptr;        // nullptr: SystemClock()
+  size_t notification_queue = 10'000;  // notifications waiting; more are dropped
+  NotificationSink notification_sink;  // empty: POST to notify_url over HTTP
 };
 
 struct HttpRequest {
@@ -90,6 +104,9 @@ class Emulator {
 
   // Issues an access token directly, as if refreshed. For tests.
   std::string IssueTokenForTesting();
+  // Waits until every queued notification was delivered or failed; false on
+  // timeout. For tests.
+  bool WaitForNotificationsForTesting(std::chrono::milliseconds timeout);
 
  private:
   struct Impl;

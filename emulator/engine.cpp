@@ -8,18 +8,22 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <set>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "core/log.h"
+#include "emulator/bulk_files.h"
 #include "emulator/coql.h"
 #include "emulator/json_internal.h"
 #include "emulator/metadata.h"
+#include "emulator/notifier.h"
 #include "emulator/time_util.h"
 
 namespace zcrmsync::emulator {
@@ -267,9 +271,28 @@ std::string PathTemplate(const std::string& path) {
   return out.empty() ? "/" : out;
 }
 
+// rapidjson's default pool starts with a 64 KiB chunk per document: per stored
+// record that is gigabytes at 200,000 records, and per temporary document a
+// large malloc. Documents that are many or short-lived use small chunks.
+using Pool = rapidjson::MemoryPoolAllocator<>;
+constexpr size_t kSmallChunk = 1024;
+
 struct Record {
+  Record() = default;
+  Record(Record&&) = default;
+  // The document lets go of its old pool's memory before the pool goes.
+  Record& operator=(Record&& o) noexcept {
+    id = std::move(o.id);
+    fields = std::move(o.fields);
+    pool = std::move(o.pool);
+    created = o.created;
+    modified = o.modified;
+    return *this;
+  }
+
   std::string id;
-  Doc fields{rapidjson::kObjectType};  // api_name -> stored value (system times excluded)
+  std::unique_ptr<Pool> pool = std::make_unique<Pool>(kSmallChunk);
+  Doc fields{rapidjson::kObjectType, pool.get()};  // api_name -> stored value (no system times)
   int64_t created = 0;
   int64_t modified = 0;
 };
@@ -281,10 +304,93 @@ struct DeletedRecord {
   int64_t deleted_time = 0;
 };
 
+// Ids of the records holding each value of one field, keyed by IndexKey().
+// Upsert matching and DUPLICATE_DATA checks look values up here instead of
+// scanning every record under the lock.
+using FieldIndex = std::unordered_map<std::string, std::set<std::string>>;
+
 struct ModuleStore {
   std::map<std::string, Record> records;  // ids have equal length: map order = id order
   std::vector<DeletedRecord> deleted;
+  // api_name -> index; built on a field's first lookup, then kept current by
+  // every change to `records` (AddRecord/ChangeRecord/RemoveRecord).
+  std::map<std::string, FieldIndex> indexes;
 };
+
+std::string NumberKey(const Val& v) {
+  if (v.IsInt64()) return std::to_string(v.GetInt64());
+  if (v.IsUint64()) return std::to_string(v.GetUint64());
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%.17g", v.GetDouble());
+  return buf;
+}
+
+// The key two values share exactly when the old linear scan called them equal:
+// text case-insensitively (unique fields have "casesensitive":"0"), lookups by
+// their id, numbers by value (1 == 1.0), anything else by its JSON text.
+// Empty values (null, "", []) never match, so they get no key.
+std::optional<std::string> IndexKey(const Val& v) {
+  if (v.IsNull() || (v.IsString() && v.GetStringLength() == 0) || (v.IsArray() && v.Empty())) {
+    return std::nullopt;
+  }
+  if (v.IsString()) return "s" + Lower(std::string_view(v.GetString(), v.GetStringLength()));
+  if (v.IsNumber()) return "n" + NumberKey(v);
+  if (v.IsObject()) {
+    auto id = v.FindMember("id");
+    if (id != v.MemberEnd()) {
+      if (id->value.IsString()) return "o" + std::string(id->value.GetString());
+      if (id->value.IsNumber()) return "p" + NumberKey(id->value);
+      return "q" + ToJson(id->value);
+    }
+  }
+  return "j" + ToJson(v);
+}
+
+void IndexInto(FieldIndex& index, const std::string& field, const Record& r) {
+  auto it = r.fields.FindMember(field.c_str());
+  if (it == r.fields.MemberEnd()) return;
+  if (auto key = IndexKey(it->value)) index[*key].insert(r.id);
+}
+
+void UnindexFrom(FieldIndex& index, const std::string& field, const Record& r) {
+  auto it = r.fields.FindMember(field.c_str());
+  if (it == r.fields.MemberEnd()) return;
+  auto key = IndexKey(it->value);
+  if (!key) return;
+  auto hit = index.find(*key);
+  if (hit == index.end()) return;
+  hit->second.erase(r.id);
+  if (hit->second.empty()) index.erase(hit);
+}
+
+void IndexRecord(ModuleStore& store, const Record& r) {
+  for (auto& [field, index] : store.indexes) IndexInto(index, field, r);
+}
+
+void UnindexRecord(ModuleStore& store, const Record& r) {
+  for (auto& [field, index] : store.indexes) UnindexFrom(index, field, r);
+}
+
+// REQUIRES: r.id is not in store.records.
+Record& AddRecord(ModuleStore& store, Record r) {
+  std::string id = r.id;
+  Record& added = store.records.emplace(std::move(id), std::move(r)).first->second;
+  IndexRecord(store, added);
+  return added;
+}
+
+void RemoveRecord(ModuleStore& store, std::map<std::string, Record>::iterator it) {
+  UnindexRecord(store, it->second);
+  store.records.erase(it);
+}
+
+FieldIndex& IndexFor(ModuleStore& store, const std::string& field) {
+  auto it = store.indexes.find(field);
+  if (it != store.indexes.end()) return it->second;
+  FieldIndex& index = store.indexes[field];
+  for (const auto& [id, rec] : store.records) IndexInto(index, field, rec);
+  return index;
+}
 
 struct PageToken {
   std::string signature;
@@ -305,10 +411,76 @@ struct Config {
   int org_offset_minutes;
 };
 
+// A watch channel (POST /crm/v8/actions/watch).
+struct Channel {
+  std::string id;                  // the client's channel_id (a long, kept as text)
+  std::set<std::string> events;    // "Leads.create", "Leads.all", ...
+  std::string notify_url;
+  std::optional<std::string> token;
+  int64_t expiry = 0;              // epoch s
+  bool return_affected_field_values = false;
+  bool notify_on_related_action = true;
+  std::string notification_condition;  // JSON as sent; empty: none
+};
+
+// A bulk read job; its result is built when the job is created.
+struct BulkReadJob {
+  std::string id;
+  std::string module;
+  std::string query_json;  // the query as the job reports it
+  int64_t page = 1;
+  int64_t created = 0;
+  int64_t count = 0;
+  bool more = false;
+  std::string zip;  // {id}.csv
+};
+
+// An uploaded bulk-write file: the rows of its CSV (row 0: the header).
+struct UploadedFile {
+  std::string name;
+  std::vector<std::vector<std::string>> rows;
+  int64_t uploaded = 0;
+};
+
+struct BulkWriteJob {
+  std::string id;
+  std::string operation;
+  std::string module;
+  std::string file_id;
+  std::string file_name;
+  std::string find_by;
+  std::string field_mappings_json;
+  std::string callback_url;
+  bool ignore_empty = false;
+  int64_t created = 0;
+  int64_t added = 0;
+  int64_t updated = 0;
+  int64_t skipped = 0;
+  int64_t total = 0;
+  std::string zip;  // the input rows plus STATUS, RECORD_ID, ERRORS
+};
+
+// One changed record, for notifications.
+struct Change {
+  std::string id;
+  std::vector<std::string> fields;  // fields whose value changed (updates only)
+};
+
 // A per-item write outcome.
 struct ItemResult {
+  ItemResult() = default;
+  ItemResult(ItemResult&&) = default;
+  ItemResult& operator=(ItemResult&& o) noexcept {  // as Record's
+    ok = o.ok;
+    body = std::move(o.body);
+    pool = std::move(o.pool);
+    error_code = std::move(o.error_code);
+    return *this;
+  }
+
   bool ok = false;
-  Doc body{rapidjson::kObjectType};
+  std::unique_ptr<Pool> pool = std::make_unique<Pool>(kSmallChunk);
+  Doc body{rapidjson::kObjectType, pool.get()};
   std::string error_code;
 };
 
@@ -329,9 +501,16 @@ struct Engine::State {
   std::deque<int64_t> token_issues;              // issue times in the rolling window
   std::map<std::string, PageToken> page_tokens;
   std::deque<std::pair<int64_t, int>> credit_ledger;  // (time, credits)
+  int64_t credit_ledger_sum = 0;                      // sum of credit_ledger's credits
   std::mt19937_64 rng;        // seeded by Options::seed: jitter and faults
   std::mt19937_64 token_rng{std::random_device{}()};  // tokens differ per run
   uint64_t token_counter = 0;
+
+  std::map<std::string, Channel> channels;  // by channel_id
+  std::map<std::string, BulkReadJob> bulk_reads;
+  std::map<std::string, UploadedFile> uploads;  // by file_id
+  std::map<std::string, BulkWriteJob> bulk_writes;
+  std::unique_ptr<Notifier> notifier;
 
   // Statistics.
   std::map<std::string, int64_t> calls;
@@ -365,9 +544,27 @@ struct Engine::State {
   HttpResponse Deleted(const ModuleMeta& m, const HttpRequest& req, const Params& q);
   HttpResponse Count(const ModuleMeta& m);
   HttpResponse Coql(const HttpRequest& req, int& credits);
+  HttpResponse WatchWrite(const HttpRequest& req);
+  HttpResponse WatchList(const Params& q);
+  HttpResponse WatchDelete(const Params& q);
+  HttpResponse BulkReadCreate(const HttpRequest& req);
+  HttpResponse BulkReadGet(const std::string& id, bool result);
+  HttpResponse Upload(const HttpRequest& req);
+  HttpResponse BulkWriteCreate(const HttpRequest& req, int& credits);
+  HttpResponse BulkWriteGet(const std::string& id, bool result);
+  void RenderReadJob(const BulkReadJob& job, Val& out, Alloc& a) const;
+  void RenderWriteJob(const BulkWriteJob& job, Val& out, Alloc& a) const;
+  // A field's value as a bulk CSV cell: lookups by id, lists joined by ';'.
+  std::string CsvValue(const Record& r, const std::string& field) const;
+  // The first invalid part of a bulk read criteria, if any.
+  std::optional<std::string> CheckCriteria(const ModuleMeta& m, const Val& c) const;
+  // REQUIRES: CheckCriteria(c) found nothing.
+  bool MatchCriteria(const Val& c, const Record& r) const;
 
   // --- helpers ---
+  // Credits charged in the rolling 24 h ending at now (drops older entries).
   int64_t CreditsInWindow(int64_t now);
+  void ChargeCredits(int64_t now, int credits);
   void RenderRecord(const ModuleMeta& m, const Record& r, const std::vector<std::string>* fields,
                     Val& out, Alloc& a) const;
   void RenderField(const ModuleMeta& m, const Record& r, const std::string& name, Val& out,
@@ -378,7 +575,20 @@ struct Engine::State {
                                         const std::string& self_id);
   void ApplyStaged(const ModuleMeta& m, Record& r, const Doc& staged, int64_t now);
   std::string DisplayName(const ModuleMeta& m, const Record& r) const;
-  const Record* FindByField(const ModuleMeta& m, const std::string& field, const Val& value) const;
+  // The record with the lowest id whose `field` equals `value` (see
+  // IndexKey), skipping except_id; nullptr for none or an empty value.
+  const Record* FindByField(const ModuleMeta& m, const std::string& field, const Val& value,
+                            const std::string& except_id = "");
+  // ApplyStaged on a stored record, keeping the module's indexes current.
+  // Returns the fields whose value changed.
+  std::vector<std::string> ChangeRecord(const ModuleMeta& m, ModuleStore& store, Record& r,
+                                        const Doc& staged, int64_t now);
+  // Queues a notification to every live channel watching m's `event`
+  // ("create", "edit", "delete") for these changes.
+  void Notify(const ModuleMeta& m, std::string_view event, const std::vector<Change>& changes);
+  void DropExpiredChannels(int64_t now);
+  void RenderChannelEvents(const Channel& c, const std::set<std::string>& events, Val& out,
+                           Alloc& a) const;
   std::string RecordsSignature(const std::string& module, const Params& q,
                                const std::string& ims) const;
   Val StateToJson(Alloc& a) const;
@@ -571,25 +781,15 @@ std::optional<ItemResult> Engine::State::ValidateFields(const ModuleMeta& m, con
 }
 
 const Record* Engine::State::FindByField(const ModuleMeta& m, const std::string& field,
-                                         const Val& value) const {
-  auto sit = stores.find(m.api_name);
-  if (sit == stores.end() || IsEmptyValue(value)) return nullptr;
-  for (const auto& [id, rec] : sit->second.records) {
-    auto it = rec.fields.FindMember(field.c_str());
-    if (it == rec.fields.MemberEnd()) continue;
-    const Val& have = it->value;
-    if (have.IsString() && value.IsString()) {
-      // Unique fields are case-insensitive ("casesensitive":"0").
-      if (IEquals(std::string_view(have.GetString(), have.GetStringLength()),
-                  std::string_view(value.GetString(), value.GetStringLength()))) {
-        return &rec;
-      }
-    } else if (have.IsObject() && value.IsObject() && have.HasMember("id") &&
-               value.HasMember("id")) {
-      if (have["id"] == value["id"]) return &rec;
-    } else if (have == value) {
-      return &rec;
-    }
+                                         const Val& value, const std::string& except_id) {
+  auto key = IndexKey(value);
+  if (!key) return nullptr;
+  ModuleStore& store = stores[m.api_name];
+  const FieldIndex& index = IndexFor(store, field);
+  auto hit = index.find(*key);
+  if (hit == index.end()) return nullptr;
+  for (const std::string& id : hit->second) {  // lowest id first, as the scan found it
+    if (id != except_id) return &store.records.at(id);
   }
   return nullptr;
 }
@@ -600,8 +800,8 @@ std::optional<ItemResult> Engine::State::CheckUnique(const ModuleMeta& m, const 
     if (!f.unique) continue;
     auto it = staged.FindMember(f.api_name.c_str());
     if (it == staged.MemberEnd()) continue;
-    const Record* dup = FindByField(m, f.api_name, it->value);
-    if (dup != nullptr && dup->id != self_id) {
+    const Record* dup = FindByField(m, f.api_name, it->value, self_id);
+    if (dup != nullptr) {
       return ItemError("DUPLICATE_DATA", "duplicate data", [&](Val& d, Alloc& a) {
         AddStr(d, "api_name", f.api_name, a);
         AddStr(d, "json_path", JsonPath(index, f.api_name), a);
@@ -648,6 +848,21 @@ void Engine::State::ApplyStaged(const ModuleMeta& m, Record& r, const Doc& stage
   }
   if (r.created == 0) r.created = now;
   r.modified = now;
+}
+
+std::vector<std::string> Engine::State::ChangeRecord(const ModuleMeta& m, ModuleStore& store,
+                                                     Record& r, const Doc& staged, int64_t now) {
+  std::vector<std::string> changed;
+  for (auto it = staged.MemberBegin(); it != staged.MemberEnd(); ++it) {
+    auto have = r.fields.FindMember(it->name);
+    if (have == r.fields.MemberEnd() ? !it->value.IsNull() : have->value != it->value) {
+      changed.emplace_back(it->name.GetString(), it->name.GetStringLength());
+    }
+  }
+  UnindexRecord(store, r);
+  ApplyStaged(m, r, staged, now);
+  IndexRecord(store, r);
+  return changed;
 }
 
 std::string Engine::State::DisplayName(const ModuleMeta& m, const Record& r) const {
@@ -1229,6 +1444,8 @@ HttpResponse Engine::State::Write(const ModuleMeta& m, const HttpRequest& req,
   const int64_t now = Now();
   ModuleStore& store = stores[m.api_name];
   std::vector<ItemResult> results;
+  std::vector<Change> created;
+  std::vector<Change> edited;
   for (size_t i = 0; i < items.Size(); ++i) {
     const Val& item = items[static_cast<rapidjson::SizeType>(i)];
     if (!item.IsObject()) {
@@ -1287,12 +1504,7 @@ HttpResponse Engine::State::Write(const ModuleMeta& m, const HttpRequest& req,
       for (const std::string& f : dup_fields) {
         auto vit = item.FindMember(f.c_str());
         if (vit == item.MemberEnd() || IsEmptyValue(vit->value)) continue;
-        const Record* found = nullptr;
-        if (m.FindField(f)->data_type == "lookup" && vit->value.IsObject()) {
-          found = FindByField(m, f, vit->value);
-        } else {
-          found = FindByField(m, f, vit->value);
-        }
+        const Record* found = FindByField(m, f, vit->value);
         if (found != nullptr) {
           target = &store.records.at(found->id);
           action = "update";
@@ -1301,7 +1513,8 @@ HttpResponse Engine::State::Write(const ModuleMeta& m, const HttpRequest& req,
         }
       }
     }
-    Doc staged(rapidjson::kObjectType);
+    Pool staged_pool(kSmallChunk);
+    Doc staged(rapidjson::kObjectType, &staged_pool);
     auto err = ValidateFields(m, item, i, target, action == "insert", staged);
     if (!err) err = CheckUnique(m, staged, i, target != nullptr ? target->id : "");
     if (err) {
@@ -1311,11 +1524,11 @@ HttpResponse Engine::State::Write(const ModuleMeta& m, const HttpRequest& req,
     if (target == nullptr) {
       Record rec;
       rec.id = NewId();
-      std::string new_id = rec.id;
       ApplyStaged(m, rec, staged, now);
-      target = &store.records.emplace(new_id, std::move(rec)).first->second;
+      target = &AddRecord(store, std::move(rec));
+      created.push_back(Change{target->id, {}});
     } else {
-      ApplyStaged(m, *target, staged, now);
+      edited.push_back(Change{target->id, ChangeRecord(m, store, *target, staged, now)});
     }
     ItemResult ok;
     ok.ok = true;
@@ -1335,6 +1548,8 @@ HttpResponse Engine::State::Write(const ModuleMeta& m, const HttpRequest& req,
     }
     results.push_back(std::move(ok));
   }
+  Notify(m, "create", created);
+  Notify(m, "edit", edited);
 
   size_t ok_count = 0;
   size_t modified_count = 0;
@@ -1372,6 +1587,7 @@ HttpResponse Engine::State::Delete(const ModuleMeta& m, const std::vector<std::s
   Alloc& a = d.GetAllocator();
   Val data(rapidjson::kArrayType);
   size_t ok_count = 0;
+  std::vector<Change> removed;
   for (const std::string& id : ids) {
     Val item(rapidjson::kObjectType);
     auto it = store.records.find(id);
@@ -1384,7 +1600,8 @@ HttpResponse Engine::State::Delete(const ModuleMeta& m, const std::vector<std::s
       AddStr(item, "status", "error", a);
     } else {
       store.deleted.push_back(DeletedRecord{id, DisplayName(m, it->second), "recycle", now});
-      store.records.erase(it);
+      RemoveRecord(store, it);
+      removed.push_back(Change{id, {}});
       ++ok_count;
       AddStr(item, "code", "SUCCESS", a);
       Val det(rapidjson::kObjectType);
@@ -1396,6 +1613,7 @@ HttpResponse Engine::State::Delete(const ModuleMeta& m, const std::vector<std::s
     data.PushBack(item, a);
   }
   Add(d, "data", std::move(data), a);
+  Notify(m, "delete", removed);
   int status = ok_count == ids.size() ? 200 : ok_count == 0 ? 400 : 207;
   return JsonResponse(status, d);
 }
@@ -1473,6 +1691,1173 @@ HttpResponse Engine::State::Deleted(const ModuleMeta& m, const HttpRequest& req,
   AddInt(info, "page", page, a);
   AddBool(info, "more_records", end < static_cast<int64_t>(rows.size()), a);
   Add(d, "info", std::move(info), a);
+  return JsonResponse(200, d);
+}
+
+// ---------------------------------------------------------------------------
+// Notifications (watch channels): /crm/v8/actions/watch and the POSTs to
+// each channel's notify_url.
+
+namespace {
+
+constexpr int64_t kDefaultChannelLifeS = 3600;
+// docs/reference §5: at most 1 week in v8 (1 day in v2-v3); a later
+// channel_expiry falls back to the 1 h default.
+constexpr int64_t kMaxChannelLifeS = 7 * kDay;
+constexpr size_t kMaxWatchItems = 50;
+constexpr size_t kMaxTokenLength = 50;
+
+// "Leads.create" -> {"Leads", "create"}; empty module when malformed.
+std::pair<std::string, std::string> SplitEvent(const std::string& event) {
+  size_t dot = event.rfind('.');
+  if (dot == std::string::npos || dot == 0) return {"", ""};
+  return {event.substr(0, dot), event.substr(dot + 1)};
+}
+
+HttpResponse WatchReply(int all_ok_status, size_t ok_count, std::vector<ItemResult>& items) {
+  Doc d(rapidjson::kObjectType);
+  Alloc& a = d.GetAllocator();
+  Val watch(rapidjson::kArrayType);
+  for (ItemResult& r : items) watch.PushBack(Val(r.body, a), a);
+  Add(d, "watch", std::move(watch), a);
+  // 207 for a mix (docs/reference §5); notifications.json gives per-item
+  // errors (WrappedErrorResponse) status 202.
+  int status = ok_count == items.size() ? all_ok_status : ok_count == 0 ? 202 : 207;
+  return JsonResponse(status, d);
+}
+
+ItemResult WatchSuccess(std::string_view message) {
+  ItemResult r;
+  r.ok = true;
+  Alloc& a = r.body.GetAllocator();
+  AddStr(r.body, "code", "SUCCESS", a);
+  Add(r.body, "details", Val(rapidjson::kObjectType), a);
+  AddStr(r.body, "message", message, a);
+  AddStr(r.body, "status", "success", a);
+  return r;
+}
+
+ItemResult WatchFieldError(std::string_view code, std::string_view message, size_t index,
+                           std::string_view field, std::string_view path_suffix = "",
+                           std::string_view expected_type = "") {
+  return ItemError(code, message, [&](Val& d, Alloc& a) {
+    if (!expected_type.empty()) AddStr(d, "expected_data_type", expected_type, a);
+    AddStr(d, "api_name", field, a);
+    AddStr(d, "json_path",
+           "$.watch[" + std::to_string(index) + "]." + std::string(field) +
+               std::string(path_suffix),
+           a);
+  });
+}
+
+ItemResult NotSubscribed(const std::string& channel_id) {
+  return ItemError("NOT_SUBSCRIBED", "Not subscribed for actions-watch of the given module",
+                   [&](Val& d, Alloc& a) { AddStr(d, "channel_id", channel_id, a); });
+}
+
+// The query parameters of a notify_url, echoed as query_params.
+Val QueryParamsOf(const std::string& url, Alloc& a) {
+  Val out(rapidjson::kObjectType);
+  size_t q = url.find('?');
+  if (q == std::string::npos) return out;
+  Params params;
+  ParseUrlEncoded(std::string_view(url).substr(q + 1), /*plus_is_space=*/true, params);
+  for (const auto& [k, v] : params) AddStr(out, k, v, a);
+  return out;
+}
+
+}  // namespace
+
+void Engine::State::DropExpiredChannels(int64_t now) {
+  for (auto it = channels.begin(); it != channels.end();) {
+    it = it->second.expiry <= now ? channels.erase(it) : std::next(it);
+  }
+}
+
+void Engine::State::RenderChannelEvents(const Channel& c, const std::set<std::string>& events,
+                                        Val& out, Alloc& a) const {
+  out.SetArray();
+  std::set<std::string> modules;
+  for (const std::string& e : events) modules.insert(SplitEvent(e).first);
+  for (const std::string& module : modules) {
+    const ModuleMeta* m = meta.FindModule(module);
+    Val ev(rapidjson::kObjectType);
+    AddStr(ev, "channel_expiry", Render(c.expiry), a);
+    AddStr(ev, "resource_uri", base_url + "/crm/v8/" + module, a);
+    AddStr(ev, "resource_id", m != nullptr ? m->id : "", a);
+    AddStr(ev, "resource_name", module, a);
+    AddStr(ev, "channel_id", c.id, a);
+    if (!c.notification_condition.empty()) {
+      Doc cond;
+      cond.Parse(c.notification_condition.c_str());
+      Add(ev, "notification_condition", Val(cond, a), a);
+    }
+    out.PushBack(ev, a);
+  }
+}
+
+void Engine::State::Notify(const ModuleMeta& m, std::string_view event,
+                           const std::vector<Change>& changes) {
+  if (changes.empty() || channels.empty()) return;
+  const int64_t now = Now();
+  DropExpiredChannels(now);
+  const std::string operation =
+      event == "create" ? "insert" : event == "edit" ? "update" : "delete";
+  const int64_t server_time_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock->Now().time_since_epoch())
+          .count();
+  for (const auto& [id, c] : channels) {
+    if (!c.events.contains(m.api_name + ".all") &&
+        !c.events.contains(m.api_name + "." + std::string(event))) {
+      continue;
+    }
+    // Shape of the callback body: docs/reference §5.
+    Doc d(rapidjson::kObjectType);
+    Alloc& a = d.GetAllocator();
+    AddInt(d, "server_time", server_time_ms, a);
+    Add(d, "query_params", QueryParamsOf(c.notify_url, a), a);
+    AddStr(d, "module", m.api_name, a);
+    AddStr(d, "resource_uri", base_url + "/crm/v8/" + m.api_name, a);
+    Val ids(rapidjson::kArrayType);
+    for (const Change& ch : changes) ids.PushBack(Str(ch.id, a), a);
+    Add(d, "ids", std::move(ids), a);
+    Val affected(rapidjson::kArrayType);
+    Val values(rapidjson::kArrayType);
+    if (operation == "update") {
+      const ModuleStore& store = stores[m.api_name];
+      for (const Change& ch : changes) {
+        Val fields(rapidjson::kArrayType);
+        for (const std::string& f : ch.fields) fields.PushBack(Str(f, a), a);
+        Val one(rapidjson::kObjectType);
+        Add(one, ch.id, std::move(fields), a);
+        affected.PushBack(one, a);
+        auto rit = store.records.find(ch.id);
+        if (c.return_affected_field_values && rit != store.records.end()) {
+          Val v(rapidjson::kObjectType);
+          for (const std::string& f : ch.fields) RenderField(m, rit->second, f, v, a);
+          Val rec(rapidjson::kObjectType);
+          AddStr(rec, "record_id", ch.id, a);
+          Add(rec, "values", std::move(v), a);
+          values.PushBack(rec, a);
+        }
+      }
+    }
+    Add(d, "affected_fields", std::move(affected), a);
+    if (c.return_affected_field_values && operation == "update") {
+      Add(d, "affected_values", std::move(values), a);
+    }
+    AddStr(d, "operation", operation, a);
+    AddStr(d, "channel_id", c.id, a);
+    if (c.token) {
+      AddStr(d, "token", *c.token, a);
+    } else {
+      AddNull(d, "token", a);
+    }
+    notifier->Enqueue(Notification{c.notify_url, ToJson(d)});
+  }
+}
+
+HttpResponse Engine::State::WatchWrite(const HttpRequest& req) {
+  const std::string& method = req.method;
+  Doc body;
+  body.Parse(req.body.c_str(), req.body.size());
+  auto wit = !body.HasParseError() && body.IsObject() ? body.FindMember("watch")
+                                                      : body.MemberEnd();
+  if (body.HasParseError() || !body.IsObject() || wit == body.MemberEnd() ||
+      !wit->value.IsArray() || wit->value.Empty()) {
+    // common.json MandatoryParamError: details need param_name and param.
+    return ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                    [](Val& d, Alloc& a) {
+                      AddStr(d, "param_name", "watch", a);
+                      AddStr(d, "param", "watch", a);
+                    });
+  }
+  const Val& items = wit->value;
+  if (items.Size() > kMaxWatchItems) {
+    return ApiError(400, "LIMIT_EXCEEDED", "Limit exceeded", [](Val& d, Alloc& a) {
+      AddInt(d, "limit", static_cast<int64_t>(kMaxWatchItems), a);
+    });
+  }
+  const int64_t now = Now();
+  DropExpiredChannels(now);
+  std::vector<ItemResult> results;
+  size_t ok_count = 0;
+  for (size_t i = 0; i < items.Size(); ++i) {
+    const Val& item = items[static_cast<rapidjson::SizeType>(i)];
+    auto fail = [&](ItemResult r) { results.push_back(std::move(r)); };
+    if (!item.IsObject()) {
+      fail(WatchFieldError("INVALID_DATA", "invalid data", i, "", "", "jsonobject"));
+      continue;
+    }
+    auto member = [&](const char* key) -> const Val* {
+      auto it = item.FindMember(key);
+      return it == item.MemberEnd() ? nullptr : &it->value;
+    };
+    // channel_id: a long; the SDK sends it as a string.
+    const Val* cid = member("channel_id");
+    if (cid == nullptr || cid->IsNull()) {
+      fail(WatchFieldError("MANDATORY_NOT_FOUND", "required field not found", i, "channel_id"));
+      continue;
+    }
+    std::string channel_id;
+    if (cid->IsInt64() && cid->GetInt64() > 0) channel_id = std::to_string(cid->GetInt64());
+    if (cid->IsString() && AllDigits(cid->GetString()) && cid->GetString()[0] != '-' &&
+        cid->GetStringLength() <= 18) {
+      channel_id = cid->GetString();
+    }
+    if (channel_id.empty()) {
+      fail(WatchFieldError("INVALID_DATA", "invalid data", i, "channel_id", "", "long"));
+      continue;
+    }
+    auto existing = channels.find(channel_id);
+    const bool patch = method == "PATCH";
+    if (patch && existing == channels.end()) {
+      fail(NotSubscribed(channel_id));
+      continue;
+    }
+    const Val* del = member("_delete_events");
+    const bool delete_events = patch && del != nullptr && del->IsBool() && del->GetBool();
+    // events: "Module.create|edit|delete|all".
+    std::set<std::string> events;
+    const Val* ev = member("events");
+    if (ev == nullptr || ev->IsNull()) {
+      if (!patch) {
+        fail(WatchFieldError("MANDATORY_NOT_FOUND", "required field not found", i, "events"));
+        continue;
+      }
+    } else if (!ev->IsArray() || ev->Empty()) {
+      fail(WatchFieldError("INVALID_DATA", "invalid data", i, "events", "", "jsonarray"));
+      continue;
+    } else {
+      std::optional<ItemResult> bad;
+      for (rapidjson::SizeType j = 0; j < ev->Size() && !bad; ++j) {
+        const Val& e = (*ev)[j];
+        auto [module, action] = e.IsString() ? SplitEvent(e.GetString())
+                                             : std::pair<std::string, std::string>{};
+        if (meta.FindModule(module) == nullptr ||
+            (action != "create" && action != "edit" && action != "delete" && action != "all")) {
+          bad = WatchFieldError("INVALID_DATA", "invalid data", i, "events",
+                                "[" + std::to_string(j) + "]");
+        } else {
+          events.insert(module + "." + action);
+        }
+      }
+      if (bad) {
+        fail(std::move(*bad));
+        continue;
+      }
+    }
+    const Val* url = member("notify_url");
+    std::optional<std::string> notify_url;
+    if (url != nullptr && !url->IsNull()) {
+      std::string u = url->IsString() ? url->GetString() : "";
+      if (!(u.starts_with("http://") || u.starts_with("https://")) || u.size() <= 8) {
+        fail(WatchFieldError("INVALID_DATA", "invalid data", i, "notify_url"));
+        continue;
+      }
+      notify_url = u;
+    } else if (!patch && !delete_events) {
+      fail(WatchFieldError("MANDATORY_NOT_FOUND", "required field not found", i, "notify_url"));
+      continue;
+    }
+    const Val* tok = member("token");
+    std::optional<std::string> token;
+    if (tok != nullptr && !tok->IsNull()) {
+      if (!tok->IsString() || tok->GetStringLength() > kMaxTokenLength) {
+        fail(WatchFieldError("INVALID_DATA", "invalid data", i, "token"));
+        continue;
+      }
+      token = tok->GetString();
+    }
+    const Val* exp = member("channel_expiry");
+    std::optional<int64_t> expiry;
+    if (exp != nullptr && !exp->IsNull()) {
+      auto when = exp->IsString() ? ParseDateTime(exp->GetString()) : Result<int64_t>(0);
+      if (!exp->IsString() || !when.has_value() || *when <= now) {
+        fail(WatchFieldError("INVALID_DATA", "invalid data", i, "channel_expiry", "",
+                             "datetime"));
+        continue;
+      }
+      expiry = *when > now + kMaxChannelLifeS ? now + kDefaultChannelLifeS : *when;
+    }
+    auto flag = [&](const char* key) -> std::optional<bool> {
+      const Val* v = member(key);
+      if (v == nullptr || !v->IsBool()) return std::nullopt;
+      return v->GetBool();
+    };
+    const Val* cond = member("notification_condition");
+
+    ItemResult ok;
+    std::set<std::string> reported;  // events listed in details
+    if (delete_events) {
+      Channel& c = existing->second;
+      for (const std::string& e : events) c.events.erase(e);
+      reported = events;
+      ok = WatchSuccess("Successfully un-subscribed from actions-watch");
+      Val evs;
+      RenderChannelEvents(c, reported, evs, ok.body.GetAllocator());
+      ok.body["details"].AddMember("events", evs, ok.body.GetAllocator());
+      if (c.events.empty()) channels.erase(existing);
+    } else {
+      // POST adds to an existing channel; PUT replaces it (omitted fields
+      // dropped, docs/reference §5); PATCH changes only what is given.
+      const bool replace = method == "PUT" || existing == channels.end();
+      Channel fresh;
+      Channel& c = replace ? fresh : existing->second;
+      c.id = channel_id;
+      if (method == "PATCH" && !events.empty()) c.events = events;
+      if (method != "PATCH") c.events.insert(events.begin(), events.end());
+      if (notify_url) c.notify_url = *notify_url;
+      if (token || replace) c.token = token;
+      if (expiry || !patch) c.expiry = expiry.value_or(now + kDefaultChannelLifeS);
+      if (auto f = flag("return_affected_field_values")) c.return_affected_field_values = *f;
+      if (auto f = flag("notify_on_related_action")) c.notify_on_related_action = *f;
+      if (cond != nullptr && cond->IsArray()) c.notification_condition = ToJson(*cond);
+      if (replace) channels[channel_id] = std::move(fresh);
+      const Channel& stored = channels.at(channel_id);
+      ok = WatchSuccess(method == "POST" ? "Successfully subscribed for actions-watch of the given module"
+                                         : "Successfully updated the subscribe details");
+      Val evs;
+      RenderChannelEvents(stored, stored.events, evs, ok.body.GetAllocator());
+      ok.body["details"].AddMember("events", evs, ok.body.GetAllocator());
+    }
+    ++ok_count;
+    results.push_back(std::move(ok));
+  }
+  return WatchReply(method == "POST" ? 201 : 200, ok_count, results);
+}
+
+HttpResponse Engine::State::WatchList(const Params& q) {
+  DropExpiredChannels(Now());
+  auto number = [&](const char* key, int64_t fallback, int64_t hi) -> std::optional<int64_t> {
+    auto it = q.find(key);
+    if (it == q.end()) return fallback;
+    if (!AllDigits(it->second) || it->second.size() > 6) return std::nullopt;
+    int64_t v = std::stoll(it->second);
+    if (v < 1 || v > hi) return std::nullopt;
+    return v;
+  };
+  std::optional<int64_t> per_page = number("per_page", kMaxPerPage, kMaxPerPage);
+  std::optional<int64_t> page = number("page", 1, 1'000'000);
+  if (!per_page || !page) {
+    return ApiError(400, "INVALID_DATA", "invalid data", [&](Val& d, Alloc& a) {
+      AddStr(d, "api_name", !per_page ? "per_page" : "page", a);
+      AddStr(d, "json_path", !per_page ? "$.query.per_page" : "$.query.page", a);
+    });
+  }
+  const std::string want_channel = q.contains("channel_id") ? q.at("channel_id") : "";
+  const std::string want_module = q.contains("module") ? q.at("module") : "";
+  if (!want_module.empty() && meta.FindModule(want_module) == nullptr) {
+    return ApiError(400, "INVALID_DATA", "invalid data", [](Val& d, Alloc& a) {
+      AddStr(d, "api_name", "module", a);
+      AddStr(d, "json_path", "$.query.module", a);
+    });
+  }
+  // One entry per channel and module, as Zoho lists them.
+  std::vector<std::pair<const Channel*, std::string>> rows;
+  for (const auto& [id, c] : channels) {
+    if (!want_channel.empty() && id != want_channel) continue;
+    std::set<std::string> modules;
+    for (const std::string& e : c.events) modules.insert(SplitEvent(e).first);
+    for (const std::string& module : modules) {
+      if (want_module.empty() || module == want_module) rows.emplace_back(&c, module);
+    }
+  }
+  const int64_t offset = (*page - 1) * *per_page;
+  if (offset >= static_cast<int64_t>(rows.size())) return NoBody(204);
+  const int64_t end = std::min<int64_t>(offset + *per_page, static_cast<int64_t>(rows.size()));
+  Doc d(rapidjson::kObjectType);
+  Alloc& a = d.GetAllocator();
+  Val watch(rapidjson::kArrayType);
+  for (int64_t i = offset; i < end; ++i) {
+    const auto& [c, module] = rows[static_cast<size_t>(i)];
+    const ModuleMeta* m = meta.FindModule(module);
+    Val o(rapidjson::kObjectType);
+    AddStr(o, "channel_id", c->id, a);
+    Val evs(rapidjson::kArrayType);
+    for (const std::string& e : c->events) {
+      if (SplitEvent(e).first == module) evs.PushBack(Str(e, a), a);
+    }
+    Add(o, "events", std::move(evs), a);
+    AddStr(o, "notify_url", c->notify_url, a);
+    if (c->token) {
+      AddStr(o, "token", *c->token, a);
+    } else {
+      AddNull(o, "token", a);
+    }
+    AddStr(o, "channel_expiry", Render(c->expiry), a);
+    AddStr(o, "resource_uri", base_url + "/crm/v8/" + module, a);
+    AddStr(o, "resource_id", m != nullptr ? m->id : "", a);
+    AddStr(o, "resource_name", module, a);
+    AddBool(o, "notify_on_related_action", c->notify_on_related_action, a);
+    AddBool(o, "return_affected_field_values", c->return_affected_field_values, a);
+    AddNull(o, "fields", a);
+    if (!c->notification_condition.empty()) {
+      Doc cond;
+      cond.Parse(c->notification_condition.c_str());
+      Add(o, "notification_condition", Val(cond, a), a);
+    }
+    watch.PushBack(o, a);
+  }
+  Add(d, "watch", std::move(watch), a);
+  Val info(rapidjson::kObjectType);
+  AddInt(info, "per_page", *per_page, a);
+  AddInt(info, "page", *page, a);
+  AddInt(info, "count", end - offset, a);
+  AddBool(info, "more_records", end < static_cast<int64_t>(rows.size()), a);
+  Add(d, "info", std::move(info), a);
+  return JsonResponse(200, d);
+}
+
+HttpResponse Engine::State::WatchDelete(const Params& q) {
+  DropExpiredChannels(Now());
+  std::vector<std::string> ids;
+  if (auto it = q.find("channel_ids"); it != q.end()) {
+    for (const std::string& id : Split(it->second, ',')) {
+      if (!Trim(id).empty()) ids.push_back(Trim(id));
+    }
+  }
+  if (ids.empty()) {
+    return ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                    [](Val& d, Alloc& a) {
+                      AddStr(d, "param_name", "channel_ids", a);
+                      AddStr(d, "param", "channel_ids", a);
+                    });
+  }
+  std::vector<ItemResult> results;
+  size_t ok_count = 0;
+  for (const std::string& id : ids) {
+    auto it = channels.find(id);
+    if (it == channels.end()) {
+      results.push_back(NotSubscribed(id));
+      continue;
+    }
+    ItemResult ok = WatchSuccess("Successfully removed the subscribe details");
+    Val evs;
+    RenderChannelEvents(it->second, it->second.events, evs, ok.body.GetAllocator());
+    ok.body["details"].AddMember("events", evs, ok.body.GetAllocator());
+    channels.erase(it);
+    ++ok_count;
+    results.push_back(std::move(ok));
+  }
+  return WatchReply(200, ok_count, results);
+}
+
+// ---------------------------------------------------------------------------
+// Bulk Read (/crm/bulk/v8/read) and Bulk Write (/crm/v8/upload,
+// /crm/bulk/v8/write). A job does its work when it is created, under the
+// lock, so its first poll already shows COMPLETED (Zoho passes through
+// ADDED and IN PROGRESS; clients poll either way).
+
+namespace {
+
+constexpr int64_t kBulkReadPerPage = 200'000;      // docs/reference §4
+constexpr size_t kBulkWriteMaxRecords = 25'000;    // per file, docs/reference §4
+constexpr size_t kBulkWriteMaxBytes = 25u << 20;   // 25 MB upload, else 413
+constexpr int kBulkWriteCredits = 500;             // docs/reference §6 (unconfirmed)
+
+HttpResponse BulkError(int status, std::string_view code, std::string_view message,
+                       const std::function<void(Val&, Alloc&)>& details = nullptr) {
+  return ApiError(status, code, message, details);
+}
+
+HttpResponse ZipResponse(const std::string& zip) {
+  HttpResponse r;
+  r.status = 200;
+  r.body = zip;
+  r.headers.emplace_back("Content-Type", "application/zip");
+  return r;
+}
+
+std::string LowerAscii(std::string_view s) { return Lower(s); }
+
+// "MM/dd/yyyy" (Zoho's default CSV date format) -> "yyyy-MM-dd"; others kept.
+std::string CsvDate(const std::string& s) {
+  if (s.size() == 10 && s[2] == '/' && s[5] == '/') {
+    return s.substr(6, 4) + "-" + s.substr(0, 2) + "-" + s.substr(3, 2);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string Engine::State::CsvValue(const Record& r, const std::string& field) const {
+  if (field == "id") return r.id;
+  if (field == "Created_Time") return Render(r.created);
+  if (field == "Modified_Time") return Render(r.modified);
+  if (field == "Created_By" || field == "Modified_By") return std::string(kUserId);
+  auto it = r.fields.FindMember(field.c_str());
+  if (it == r.fields.MemberEnd()) return "";
+  const Val& v = it->value;
+  if (v.IsNull()) return "";
+  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
+  if (v.IsBool()) return v.GetBool() ? "true" : "false";
+  if (v.IsObject()) {
+    auto id = v.FindMember("id");
+    return id != v.MemberEnd() && id->value.IsString() ? id->value.GetString() : "";
+  }
+  if (v.IsArray()) {
+    std::string joined;
+    for (const Val& e : v.GetArray()) {
+      if (!e.IsString()) continue;
+      if (!joined.empty()) joined += ";";
+      joined += e.GetString();
+    }
+    return joined;
+  }
+  return ToJson(v);  // numbers
+}
+
+std::optional<std::string> Engine::State::CheckCriteria(const ModuleMeta& m, const Val& c) const {
+  if (!c.IsObject()) return "criteria";
+  auto group = c.FindMember("group");
+  if (group != c.MemberEnd()) {
+    auto op = c.FindMember("group_operator");
+    if (op == c.MemberEnd() || !op->value.IsString() ||
+        (LowerAscii(op->value.GetString()) != "and" && LowerAscii(op->value.GetString()) != "or") ||
+        !group->value.IsArray() || group->value.Empty()) {
+      return "group_operator";
+    }
+    for (const Val& g : group->value.GetArray()) {
+      if (auto bad = CheckCriteria(m, g)) return bad;
+    }
+    return std::nullopt;
+  }
+  auto f = c.FindMember("field");
+  auto cmp = c.FindMember("comparator");
+  if (f == c.MemberEnd() || !f->value.IsObject() || !f->value.HasMember("api_name") ||
+      !f->value["api_name"].IsString()) {
+    return "field";
+  }
+  std::string name = f->value["api_name"].GetString();
+  if (name != "id" && m.FindField(name) == nullptr) return name;
+  static const std::set<std::string> kComparators = {
+      "equal",      "not_equal",    "in",         "not_in",        "contains",
+      "not_contains", "starts_with", "ends_with", "greater_than",  "greater_equal",
+      "less_than",  "less_equal",   "between",    "not_between"};
+  if (cmp == c.MemberEnd() || !cmp->value.IsString() ||
+      !kComparators.contains(cmp->value.GetString())) {
+    return "comparator";
+  }
+  if (!c.HasMember("value")) return "value";
+  return std::nullopt;
+}
+
+bool Engine::State::MatchCriteria(const Val& c, const Record& r) const {
+  auto group = c.FindMember("group");
+  if (group != c.MemberEnd()) {
+    const bool all = LowerAscii(c["group_operator"].GetString()) == "and";
+    for (const Val& g : group->value.GetArray()) {
+      if (MatchCriteria(g, r) != all) return !all;
+    }
+    return all;
+  }
+  const std::string have = LowerAscii(CsvValue(r, c["field"]["api_name"].GetString()));
+  const std::string cmp = c["comparator"].GetString();
+  auto text = [](const Val& v) {
+    if (v.IsString()) {
+      std::string s = Lower(v.GetString());
+      return s == "${empty}" ? std::string() : s;
+    }
+    if (v.IsBool()) return std::string(v.GetBool() ? "true" : "false");
+    if (v.IsNull()) return std::string();
+    return ToJson(v);
+  };
+  std::vector<std::string> values;
+  const Val& value = c["value"];
+  if (value.IsArray()) {
+    for (const Val& v : value.GetArray()) values.push_back(text(v));
+  } else {
+    values.push_back(text(value));
+  }
+  // Numbers compare as numbers, everything else as (lower-cased) text.
+  auto order = [&](const std::string& want) {
+    char* e1 = nullptr;
+    char* e2 = nullptr;
+    double a = std::strtod(have.c_str(), &e1);
+    double b = std::strtod(want.c_str(), &e2);
+    if (!have.empty() && !want.empty() && *e1 == '\0' && *e2 == '\0') {
+      return a < b ? -1 : a > b ? 1 : 0;
+    }
+    return have < want ? -1 : have > want ? 1 : 0;
+  };
+  const std::string& v0 = values[0];
+  if (cmp == "equal") return have == v0;
+  if (cmp == "not_equal") return have != v0;
+  if (cmp == "in" || cmp == "not_in") {
+    bool found = std::find(values.begin(), values.end(), have) != values.end();
+    return cmp == "in" ? found : !found;
+  }
+  if (cmp == "contains") return have.find(v0) != std::string::npos;
+  if (cmp == "not_contains") return have.find(v0) == std::string::npos;
+  if (cmp == "starts_with") return have.starts_with(v0);
+  if (cmp == "ends_with") return have.ends_with(v0);
+  if (cmp == "greater_than") return order(v0) > 0;
+  if (cmp == "greater_equal") return order(v0) >= 0;
+  if (cmp == "less_than") return order(v0) < 0;
+  if (cmp == "less_equal") return order(v0) <= 0;
+  if (values.size() < 2) return false;
+  const bool inside = order(values[0]) >= 0 && order(values[1]) <= 0;
+  return cmp == "between" ? inside : !inside;
+}
+
+void Engine::State::RenderReadJob(const BulkReadJob& job, Val& out, Alloc& a) const {
+  out.SetObject();
+  AddStr(out, "id", job.id, a);
+  AddStr(out, "operation", "read", a);
+  AddStr(out, "state", "COMPLETED", a);
+  Doc query;
+  query.Parse(job.query_json.c_str());
+  Add(out, "query", Val(query, a), a);
+  Add(out, "created_by", MiniUser(a, false), a);
+  AddStr(out, "created_time", Render(job.created), a);
+  Val result(rapidjson::kObjectType);
+  AddInt(result, "page", job.page, a);
+  AddInt(result, "per_page", kBulkReadPerPage, a);
+  AddInt(result, "count", job.count, a);
+  AddStr(result, "download_url", "/crm/bulk/v8/read/" + job.id + "/result", a);
+  AddBool(result, "more_records", job.more, a);
+  AddNull(result, "next_page_token", a);  // more pages: ask for `page` + 1
+  Add(out, "result", std::move(result), a);
+  AddStr(out, "file_type", "csv", a);
+}
+
+HttpResponse Engine::State::BulkReadCreate(const HttpRequest& req) {
+  // docs/reference §4: this call needs Content-Type: application/json.
+  if (!Lower(Header(req, "Content-Type").value_or("")).starts_with("application/json")) {
+    return BulkError(415, "MEDIA_TYPE_NOT_SUPPORTED", "The media type is not supported");
+  }
+  Doc body;
+  body.Parse(req.body.c_str(), req.body.size());
+  if (body.HasParseError() || !body.IsObject()) {
+    return BulkError(400, "REQUEST_BODY_NOT_READABLE", "the request body is not a JSON object");
+  }
+  auto q = body.FindMember("query");
+  if (q == body.MemberEnd() || !q->value.IsObject()) {
+    return BulkError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                     [](Val& d, Alloc& a) {
+                       AddStr(d, "param_name", "query", a);
+                       AddStr(d, "param", "query", a);
+                     });
+  }
+  const Val& query = q->value;
+  auto mod = query.FindMember("module");
+  const ModuleMeta* m = nullptr;
+  if (mod != query.MemberEnd() && mod->value.IsObject() && mod->value.HasMember("api_name") &&
+      mod->value["api_name"].IsString()) {
+    m = meta.FindModule(mod->value["api_name"].GetString());
+  }
+  if (m == nullptr) {
+    return BulkError(400, "MODULE_NOT_AVAILABLE", "the module is not available for bulk read",
+                     [](Val& d, Alloc& a) { AddStr(d, "resource", "module", a); });
+  }
+  std::vector<std::string> fields;
+  if (auto f = query.FindMember("fields"); f != query.MemberEnd() && f->value.IsArray()) {
+    for (const Val& name : f->value.GetArray()) {
+      if (!name.IsString() || (std::string_view(name.GetString()) != "id" &&
+                               m->FindField(name.GetString()) == nullptr)) {
+        return BulkError(400, "FIELD_NOT_AVAILABLE", "the field is not available",
+                         [&](Val& d, Alloc& a) {
+                           AddStr(d, "api_name", name.IsString() ? name.GetString() : "", a);
+                           AddStr(d, "module", m->api_name, a);
+                         });
+      }
+      if (std::string_view(name.GetString()) != "id") fields.emplace_back(name.GetString());
+    }
+  }
+  if (fields.empty()) {
+    for (const FieldMeta& f : m->fields) fields.push_back(f.api_name);
+  }
+  int64_t page = 1;
+  if (auto p = query.FindMember("page"); p != query.MemberEnd() && !p->value.IsNull()) {
+    if (!p->value.IsInt64() || p->value.GetInt64() < 1) {
+      return BulkError(400, "INVALID_REQUEST", "page must be a positive number",
+                       [](Val& d, Alloc& a) { AddStr(d, "resource", "page", a); });
+    }
+    page = p->value.GetInt64();
+  }
+  const Val* criteria = nullptr;
+  if (auto c = query.FindMember("criteria"); c != query.MemberEnd() && !c->value.IsNull()) {
+    if (auto bad = CheckCriteria(*m, c->value)) {
+      return BulkError(400, "INVALID_CRITERIA", "the criteria given is invalid",
+                       [&](Val& d, Alloc& a) { AddStr(d, "resource", *bad, a); });
+    }
+    criteria = &c->value;
+  }
+  std::string callback_url;
+  if (auto cb = body.FindMember("callback"); cb != body.MemberEnd() && cb->value.IsObject()) {
+    auto u = cb->value.FindMember("url");
+    if (u != cb->value.MemberEnd() && u->value.IsString()) callback_url = u->value.GetString();
+  }
+
+  BulkReadJob job;
+  job.id = NewId();
+  job.module = m->api_name;
+  job.page = page;
+  job.created = Now();
+  {
+    Doc echo(rapidjson::kObjectType);
+    Alloc& a = echo.GetAllocator();
+    Val md(rapidjson::kObjectType);
+    AddStr(md, "api_name", m->api_name, a);
+    AddStr(md, "id", m->id, a);
+    Add(echo, "module", std::move(md), a);
+    Val fs(rapidjson::kArrayType);
+    for (const std::string& f : fields) fs.PushBack(Str(f, a), a);
+    Add(echo, "fields", std::move(fs), a);
+    AddInt(echo, "page", page, a);
+    if (criteria != nullptr) Add(echo, "criteria", Val(*criteria, a), a);
+    job.query_json = ToJson(echo);
+  }
+  // The CSV: an id column, then the fields asked for, in record id order.
+  std::string csv;
+  std::vector<std::string> header{"id"};
+  header.insert(header.end(), fields.begin(), fields.end());
+  AppendCsvRow(header, csv);
+  const int64_t first = (page - 1) * kBulkReadPerPage;
+  int64_t matched = 0;
+  std::vector<std::string> row;
+  for (const auto& [id, rec] : stores[m->api_name].records) {
+    if (criteria != nullptr && !MatchCriteria(*criteria, rec)) continue;
+    const int64_t n = matched++;
+    if (n < first) continue;
+    if (n >= first + kBulkReadPerPage) {
+      job.more = true;
+      break;
+    }
+    row.clear();
+    row.push_back(id);
+    for (const std::string& f : fields) row.push_back(CsvValue(rec, f));
+    AppendCsvRow(row, csv);
+    ++job.count;
+  }
+  job.zip = ZipOneFile(job.id + ".csv", csv);
+  if (!callback_url.empty()) {
+    Doc cb(rapidjson::kObjectType);
+    RenderReadJob(job, cb, cb.GetAllocator());
+    notifier->Enqueue(Notification{callback_url, ToJson(cb)});
+  }
+  Doc d(rapidjson::kObjectType);
+  Alloc& a = d.GetAllocator();
+  Val item(rapidjson::kObjectType);
+  AddStr(item, "status", "success", a);
+  AddStr(item, "code", "ADDED_SUCCESSFULLY", a);
+  AddStr(item, "message", "Added successfully.", a);
+  Val det(rapidjson::kObjectType);
+  AddStr(det, "id", job.id, a);
+  AddStr(det, "operation", "read", a);
+  AddStr(det, "state", "ADDED", a);
+  Add(det, "created_by", MiniUser(a, false), a);
+  AddStr(det, "created_time", Render(job.created), a);
+  Add(item, "details", std::move(det), a);
+  Val data(rapidjson::kArrayType);
+  data.PushBack(item, a);
+  Add(d, "data", std::move(data), a);
+  Add(d, "info", Val(rapidjson::kObjectType), a);
+  const std::string id = job.id;
+  bulk_reads.emplace(id, std::move(job));
+  return JsonResponse(201, d);
+}
+
+HttpResponse Engine::State::BulkReadGet(const std::string& id, bool result) {
+  auto it = bulk_reads.find(id);
+  if (it == bulk_reads.end()) {
+    return BulkError(result ? 400 : 404, "RESOURCE_NOT_FOUND", "the job id given is invalid",
+                     [](Val& d, Alloc& a) { AddStr(d, "resource", "job_id", a); });
+  }
+  if (result) return ZipResponse(it->second.zip);
+  Doc d(rapidjson::kObjectType);
+  Alloc& a = d.GetAllocator();
+  Val job;
+  RenderReadJob(it->second, job, a);
+  Val data(rapidjson::kArrayType);
+  data.PushBack(job, a);
+  Add(d, "data", std::move(data), a);
+  return JsonResponse(200, d);
+}
+
+HttpResponse Engine::State::Upload(const HttpRequest& req) {
+  // docs/reference §4: headers feature: bulk-write and X-CRM-ORG: <zgid>.
+  if (Header(req, "feature").value_or("") != "bulk-write" ||
+      Header(req, "X-CRM-ORG").value_or("") != kZgid) {
+    // bulk_write.json API_Exception: Zoho's own answer to this case.
+    Doc d(rapidjson::kObjectType);
+    Alloc& a = d.GetAllocator();
+    AddInt(d, "ERROR_CODE", 400, a);
+    AddStr(d, "ERROR_MESSAGE", "Bad Request", a);
+    AddStr(d, "x-error", "check if headers [feature, X-CRM-ORG] are present and valid", a);
+    return JsonResponse(400, d);
+  }
+  std::string file;
+  bool found = false;
+  for (const auto& [k, v] : req.form) {
+    if (k == "file") {
+      file = v;
+      found = true;
+    }
+  }
+  if (!found) {
+    Params form;
+    ParseMultipart(req.body, Header(req, "Content-Type").value_or(""), form);
+    if (auto it = form.find("file"); it != form.end()) {
+      file = it->second;
+      found = true;
+    }
+  }
+  if (!found) {
+    return BulkError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                     [](Val& d, Alloc& a) {
+                       AddStr(d, "param_name", "file", a);
+                       AddStr(d, "param", "file", a);
+                     });
+  }
+  if (file.size() > kBulkWriteMaxBytes) {
+    return BulkError(413, "FILE_TOO_LARGE", "File size too large to process");
+  }
+  auto entry = UnzipFirstFile(file);
+  if (!entry.has_value()) {
+    // Message as bulk_write.json lists it; the reason goes in details.
+    return BulkError(400, "INVALID_FILE_FORMAT", "invalid file format. only zip format is supported",
+                     [&](Val& d, Alloc& a) { AddStr(d, "reason", entry.error().message(), a); });
+  }
+  auto rows = ParseCsv(entry->content);
+  if (!rows.has_value() || rows->empty()) {
+    return BulkError(400, "INVALID_FILE_FORMAT", "the ZIP must hold one CSV with a header row",
+                     [](Val& d, Alloc& a) { AddStr(d, "resource", "file", a); });
+  }
+  if (rows->size() - 1 > kBulkWriteMaxRecords) {
+    return BulkError(400, "LIMIT_EXCEEDED", "a file may hold at most 25000 records",
+                     [](Val& d, Alloc& a) {
+                       AddInt(d, "limit", static_cast<int64_t>(kBulkWriteMaxRecords), a);
+                     });
+  }
+  const std::string file_id = NewId();
+  const int64_t now = Now();
+  uploads[file_id] = UploadedFile{entry->name, std::move(*rows), now};
+  Doc d(rapidjson::kObjectType);
+  Alloc& a = d.GetAllocator();
+  AddStr(d, "status", "success", a);
+  AddStr(d, "code", "FILE_UPLOAD_SUCCESS", a);
+  AddStr(d, "message", "file uploaded.", a);
+  Val det(rapidjson::kObjectType);
+  AddStr(det, "file_id", file_id, a);
+  AddStr(det, "created_time", Render(now), a);
+  Add(d, "details", std::move(det), a);
+  return JsonResponse(200, d);
+}
+
+HttpResponse Engine::State::BulkWriteCreate(const HttpRequest& req, int& credits) {
+  Doc body;
+  body.Parse(req.body.c_str(), req.body.size());
+  if (body.HasParseError() || !body.IsObject()) {
+    return BulkError(400, "INVALID_DATA", "the request body is not a JSON object");
+  }
+  auto str = [](const Val& o, const char* key) -> std::string {
+    auto it = o.FindMember(key);
+    return it != o.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+  };
+  auto mandatory = [](const std::string& api_name, const std::string& path) {
+    return BulkError(400, "MANDATORY_NOT_FOUND", "required field not found", [&](Val& d, Alloc& a) {
+      AddStr(d, "api_name", api_name, a);
+      AddStr(d, "json_path", path, a);
+    });
+  };
+  auto invalid = [](const std::string& api_name, const std::string& path) {
+    return BulkError(400, "INVALID_DATA", "invalid data", [&](Val& d, Alloc& a) {
+      AddStr(d, "api_name", api_name, a);
+      AddStr(d, "json_path", path, a);
+    });
+  };
+  const std::string operation = str(body, "operation");
+  if (operation.empty()) return mandatory("operation", "$.operation");
+  if (operation != "insert" && operation != "update" && operation != "upsert") {
+    return invalid("operation", "$.operation");
+  }
+  auto res = body.FindMember("resource");
+  if (res == body.MemberEnd() || !res->value.IsArray() || res->value.Empty()) {
+    return mandatory("resource", "$.resource");
+  }
+  if (res->value.Size() > 1) return invalid("resource", "$.resource[1]");  // one file per job here
+  const Val& r = res->value[0];
+  if (!r.IsObject()) return invalid("resource", "$.resource[0]");
+  const ModuleMeta* m = nullptr;
+  if (auto mod = r.FindMember("module"); mod != r.MemberEnd() && mod->value.IsObject()) {
+    m = meta.FindModule(str(mod->value, "api_name"));
+  }
+  if (m == nullptr) return invalid("module", "$.resource[0].module");
+  std::string file_id = str(r, "file_id");
+  if (file_id.empty() && r.HasMember("file_id") && r["file_id"].IsInt64()) {
+    file_id = std::to_string(r["file_id"].GetInt64());
+  }
+  auto up = uploads.find(file_id);
+  if (up == uploads.end()) {
+    return BulkError(400, "INVALID_FILE_ID", "improper file id", [](Val& d, Alloc& a) {
+      AddStr(d, "api_name", "file_id", a);
+      AddStr(d, "json_path", "$.resource[0].file_id", a);
+    });
+  }
+  const std::string find_by = str(r, "find_by");
+  if (operation != "insert" && find_by.empty()) return mandatory("find_by", "$.resource[0].find_by");
+  if (!find_by.empty() && find_by != "id" && m->FindField(find_by) == nullptr) {
+    return invalid("find_by", "$.resource[0].find_by");
+  }
+  bool ignore_empty = false;
+  if (auto ie = body.FindMember("ignore_empty"); ie != body.MemberEnd() && ie->value.IsBool()) {
+    ignore_empty = ie->value.GetBool();
+  }
+  const std::vector<std::vector<std::string>>& rows = up->second.rows;
+  const std::vector<std::string>& header = rows[0];
+  // Column -> field: field_mappings, else the header names that are fields.
+  struct Mapping {
+    const FieldMeta* field = nullptr;  // null: "id"
+    std::string api_name;
+    int index = -1;
+    std::optional<std::string> default_value;
+  };
+  std::vector<Mapping> mappings;
+  if (auto fm = r.FindMember("field_mappings"); fm != r.MemberEnd() && fm->value.IsArray()) {
+    for (rapidjson::SizeType i = 0; i < fm->value.Size(); ++i) {
+      const Val& x = fm->value[i];
+      const std::string path = "$.resource[0].field_mappings[" + std::to_string(i) + "]";
+      Mapping mp;
+      mp.api_name = x.IsObject() ? str(x, "api_name") : "";
+      mp.field = m->FindField(mp.api_name);
+      if (mp.field == nullptr && mp.api_name != "id") return invalid("api_name", path + ".api_name");
+      if (auto ix = x.FindMember("index"); ix != x.MemberEnd() && ix->value.IsInt()) {
+        mp.index = ix->value.GetInt();
+        if (mp.index < 0 || mp.index >= static_cast<int>(header.size())) {
+          return invalid("index", path + ".index");
+        }
+      }
+      if (auto dv = x.FindMember("default_value"); dv != x.MemberEnd() && dv->value.IsObject()) {
+        auto v = dv->value.FindMember("value");
+        if (v != dv->value.MemberEnd()) {
+          mp.default_value = v->value.IsString() ? v->value.GetString() : ToJson(v->value);
+        }
+      }
+      if (mp.index < 0 && !mp.default_value) return mandatory("index", path + ".index");
+      mappings.push_back(std::move(mp));
+    }
+  } else {
+    for (size_t i = 0; i < header.size(); ++i) {
+      const FieldMeta* f = m->FindField(Trim(header[i]));
+      if (f != nullptr || Trim(header[i]) == "id") {
+        mappings.push_back(Mapping{f, Trim(header[i]), static_cast<int>(i), std::nullopt});
+      }
+    }
+  }
+  credits = kBulkWriteCredits;
+
+  BulkWriteJob job;
+  job.id = NewId();
+  job.operation = operation;
+  job.module = m->api_name;
+  job.file_id = file_id;
+  job.file_name = up->second.name;
+  job.find_by = find_by;
+  job.ignore_empty = ignore_empty;
+  job.created = Now();
+  const int64_t now = job.created;
+  ModuleStore& store = stores[m->api_name];
+  std::string out_csv;
+  std::vector<std::string> out_header = header;
+  out_header.insert(out_header.end(), {"STATUS", "RECORD_ID", "ERRORS"});
+  AppendCsvRow(out_header, out_csv);
+  for (size_t ri = 1; ri < rows.size(); ++ri) {
+    const std::vector<std::string>& row = rows[ri];
+    Pool pool(kSmallChunk);
+    Doc item(rapidjson::kObjectType, &pool);
+    Alloc& a = item.GetAllocator();
+    std::string row_id;
+    for (const Mapping& mp : mappings) {
+      std::string s = mp.index >= 0 && mp.index < static_cast<int>(row.size())
+                          ? row[static_cast<size_t>(mp.index)]
+                          : std::string();
+      if (s.empty() && mp.default_value) s = *mp.default_value;
+      if (mp.field == nullptr) {
+        row_id = s;
+        continue;
+      }
+      if (s.empty()) {
+        if (!ignore_empty) AddNull(item, mp.api_name, a);
+        continue;
+      }
+      // CSV text -> the JSON the records API takes for this field type.
+      const std::string& t = mp.field->data_type;
+      char* end = nullptr;
+      if (t == "integer") {
+        long long v = std::strtoll(s.c_str(), &end, 10);
+        if (*end == '\0') {
+          AddInt(item, mp.api_name, v, a);
+        } else {
+          AddStr(item, mp.api_name, s, a);  // rejected by validation
+        }
+      } else if (t == "double" || t == "currency" || t == "percent") {
+        double v = std::strtod(s.c_str(), &end);
+        if (*end == '\0') {
+          item.AddMember(Str(mp.api_name, a), Val(v), a);
+        } else {
+          AddStr(item, mp.api_name, s, a);
+        }
+      } else if (t == "boolean" && (LowerAscii(s) == "true" || LowerAscii(s) == "false")) {
+        AddBool(item, mp.api_name, LowerAscii(s) == "true", a);
+      } else if (t == "lookup" || t == "ownerlookup" || t == "userlookup") {
+        Val lk(rapidjson::kObjectType);
+        AddStr(lk, "id", s, a);
+        Add(item, mp.api_name, std::move(lk), a);
+      } else if (t == "multiselectpicklist") {
+        Val arr(rapidjson::kArrayType);
+        for (const std::string& p : Split(s, ';')) arr.PushBack(Str(Trim(p), a), a);
+        Add(item, mp.api_name, std::move(arr), a);
+      } else if (t == "date") {
+        AddStr(item, mp.api_name, CsvDate(s), a);
+      } else {
+        AddStr(item, mp.api_name, s, a);
+      }
+    }
+    // Find the record to change (update/upsert) by find_by.
+    Record* target = nullptr;
+    std::string error;
+    if (operation != "insert") {
+      if (find_by == "id") {
+        auto it = store.records.find(row_id);
+        if (it != store.records.end()) target = &it->second;
+      } else if (auto v = item.FindMember(find_by.c_str()); v != item.MemberEnd()) {
+        const Record* found = FindByField(*m, find_by, v->value);
+        if (found != nullptr) target = &store.records.at(found->id);
+      }
+      if (target == nullptr && operation == "update") error = "NOT_FOUND-" + find_by;
+    }
+    std::string status = "SKIPPED";
+    std::string record_id;
+    if (error.empty()) {
+      Pool staged_pool(kSmallChunk);
+      Doc staged(rapidjson::kObjectType, &staged_pool);
+      auto err = ValidateFields(*m, item, ri - 1, target, target == nullptr, staged);
+      if (!err) err = CheckUnique(*m, staged, ri - 1, target != nullptr ? target->id : "");
+      if (err) {
+        const Val& det = err->body["details"];
+        error = err->error_code;
+        if (det.HasMember("api_name") && det["api_name"].IsString()) {
+          error += std::string("-") + det["api_name"].GetString();
+        }
+      } else if (target == nullptr) {
+        Record rec;
+        rec.id = NewId();
+        ApplyStaged(*m, rec, staged, now);
+        record_id = AddRecord(store, std::move(rec)).id;
+        status = "ADDED";
+        ++job.added;
+      } else {
+        ChangeRecord(*m, store, *target, staged, now);
+        record_id = target->id;
+        status = "UPDATED";
+        ++job.updated;
+      }
+    }
+    if (status == "SKIPPED") ++job.skipped;
+    std::vector<std::string> out = row;
+    out.resize(header.size());
+    out.insert(out.end(), {status, record_id, error});
+    AppendCsvRow(out, out_csv);
+  }
+  job.total = static_cast<int64_t>(rows.size()) - 1;
+  job.zip = ZipOneFile(job.id + ".csv", out_csv);
+  job.field_mappings_json = "[]";
+  {
+    Doc fm(rapidjson::kArrayType);
+    Alloc& a = fm.GetAllocator();
+    for (const Mapping& mp : mappings) {
+      Val o(rapidjson::kObjectType);
+      AddStr(o, "api_name", mp.api_name, a);
+      if (mp.index >= 0) AddInt(o, "index", mp.index, a);
+      fm.PushBack(o, a);
+    }
+    job.field_mappings_json = ToJson(fm);
+  }
+  if (auto cb = body.FindMember("callback"); cb != body.MemberEnd() && cb->value.IsObject()) {
+    job.callback_url = str(cb->value, "url");
+  }
+  const std::string id = job.id;
+  BulkWriteJob& stored = bulk_writes.emplace(id, std::move(job)).first->second;
+  if (!stored.callback_url.empty()) {
+    Doc cbd(rapidjson::kObjectType);
+    RenderWriteJob(stored, cbd, cbd.GetAllocator());
+    notifier->Enqueue(Notification{stored.callback_url, ToJson(cbd)});
+  }
+  Doc d(rapidjson::kObjectType);
+  Alloc& a = d.GetAllocator();
+  AddStr(d, "status", "success", a);
+  AddStr(d, "code", "SUCCESS", a);
+  AddStr(d, "message", "success", a);
+  Val det(rapidjson::kObjectType);
+  AddStr(det, "id", id, a);
+  Add(det, "created_by", MiniUser(a, false), a);
+  AddStr(det, "created_time", Render(stored.created), a);
+  Add(d, "details", std::move(det), a);
+  return JsonResponse(201, d);
+}
+
+void Engine::State::RenderWriteJob(const BulkWriteJob& job, Val& out, Alloc& a) const {
+  out.SetObject();
+  AddStr(out, "status", "COMPLETED", a);
+  AddStr(out, "character_encoding", "UTF-8", a);
+  Val res(rapidjson::kObjectType);
+  AddStr(res, "status", "COMPLETED", a);
+  AddStr(res, "type", "data", a);
+  Val md(rapidjson::kObjectType);
+  const ModuleMeta* m = meta.FindModule(job.module);
+  AddStr(md, "api_name", job.module, a);
+  AddStr(md, "id", m != nullptr ? m->id : "", a);
+  Add(res, "module", std::move(md), a);
+  AddStr(res, "file_id", job.file_id, a);
+  Val names(rapidjson::kArrayType);
+  names.PushBack(Str(job.file_name, a), a);
+  Add(res, "file_names", std::move(names), a);
+  AddBool(res, "ignore_empty", job.ignore_empty, a);
+  if (job.find_by.empty()) {
+    AddNull(res, "find_by", a);
+  } else {
+    AddStr(res, "find_by", job.find_by, a);
+  }
+  Doc fm;
+  fm.Parse(job.field_mappings_json.c_str());
+  Add(res, "field_mappings", Val(fm, a), a);
+  Val file(rapidjson::kObjectType);
+  AddStr(file, "status", "COMPLETED", a);
+  AddStr(file, "name", job.file_name, a);
+  AddInt(file, "added_count", job.added, a);
+  AddInt(file, "skipped_count", job.skipped, a);
+  AddInt(file, "updated_count", job.updated, a);
+  AddInt(file, "total_count", job.total, a);
+  Add(res, "file", std::move(file), a);
+  Val resources(rapidjson::kArrayType);
+  resources.PushBack(res, a);
+  Add(out, "resource", std::move(resources), a);
+  AddStr(out, "id", job.id, a);
+  Val result(rapidjson::kObjectType);
+  AddStr(result, "download_url", base_url + "/crm/bulk/v8/write/" + job.id + "/result", a);
+  Add(out, "result", std::move(result), a);
+  Add(out, "created_by", MiniUser(a, false), a);
+  AddStr(out, "operation", job.operation, a);
+  AddStr(out, "created_time", Render(job.created), a);
+  if (!job.callback_url.empty()) {
+    Val cb(rapidjson::kObjectType);
+    AddStr(cb, "url", job.callback_url, a);
+    AddStr(cb, "method", "post", a);
+    Add(out, "callback", std::move(cb), a);
+  }
+}
+
+HttpResponse Engine::State::BulkWriteGet(const std::string& id, bool result) {
+  auto it = bulk_writes.find(id);
+  if (it == bulk_writes.end()) {
+    return BulkError(400, "RESOURCE_NOT_FOUND", "The requested resource doesn't exist.",
+                     [](Val& d, Alloc& a) { AddStr(d, "resource", "job_id", a); });
+  }
+  if (result) return ZipResponse(it->second.zip);
+  Doc d(rapidjson::kObjectType);
+  RenderWriteJob(it->second, d, d.GetAllocator());
   return JsonResponse(200, d);
 }
 
@@ -1899,11 +3284,16 @@ HttpResponse Engine::State::Coql(const HttpRequest& req, int& credits) {
 
 int64_t Engine::State::CreditsInWindow(int64_t now) {
   while (!credit_ledger.empty() && credit_ledger.front().first <= now - kDay) {
+    credit_ledger_sum -= credit_ledger.front().second;
     credit_ledger.pop_front();
   }
-  int64_t sum = 0;
-  for (const auto& [t, c] : credit_ledger) sum += c;
-  return sum;
+  return credit_ledger_sum;
+}
+
+void Engine::State::ChargeCredits(int64_t now, int credits) {
+  credit_ledger.emplace_back(now, credits);
+  credit_ledger_sum += credits;
+  credits_used_total += credits;
 }
 
 HttpResponse Engine::State::HandleToken(const HttpRequest& req, const Params& query) {
@@ -1977,8 +3367,12 @@ HttpResponse Engine::State::HandleCrm(const HttpRequest& req, const Params& quer
   if (tit == access_tokens.end() || tit->second <= now) {
     return ApiError(401, "INVALID_TOKEN", "invalid oauth token");
   }
-  std::vector<std::string> seg = Split(req.path.substr(std::string("/crm/v8/").size()), '/');
+  // "/crm/bulk/v8/read/1" -> {"bulk", "read", "1"}; "/crm/v8/Leads" -> {"Leads"}.
+  const bool bulk_path = req.path.starts_with("/crm/bulk/v8/");
+  std::vector<std::string> seg =
+      Split(req.path.substr(std::string(bulk_path ? "/crm/bulk/v8/" : "/crm/v8/").size()), '/');
   while (!seg.empty() && seg.back().empty()) seg.pop_back();
+  if (bulk_path) seg.insert(seg.begin(), "bulk");
   const std::string& method = req.method;
   auto not_found = [] {
     return ApiError(404, "INVALID_URL_PATTERN",
@@ -2009,6 +3403,51 @@ HttpResponse Engine::State::HandleCrm(const HttpRequest& req, const Params& quer
     stats_key = "/crm/v8/org";
     if (method != "GET") return bad_method();
     run = [&] { return Org(); };
+  } else if (bulk_path) {
+    const bool read = seg.size() >= 2 && seg[1] == "read";
+    const bool write = seg.size() >= 2 && seg[1] == "write";
+    if (!read && !write) return not_found();
+    const std::string base = std::string("/crm/bulk/v8/") + (read ? "read" : "write");
+    if (seg.size() == 2) {
+      stats_key = base;
+      if (method != "POST") return bad_method();
+      if (read) {
+        run = [&] { return BulkReadCreate(req); };
+      } else {
+        // A bulk write job costs its credits only once it is accepted.
+        int write_credits = 0;
+        if (CreditsInWindow(now) + kBulkWriteCredits > config.credits) {
+          ++too_many_requests;
+          return ApiError(429, "TOO_MANY_REQUESTS", "you have exceeded the API credits limit");
+        }
+        HttpResponse r = BulkWriteCreate(req, write_credits);
+        ChargeCredits(now, std::max(1, write_credits));
+        return r;
+      }
+    } else if ((seg.size() == 3 || (seg.size() == 4 && seg[3] == "result")) && AllDigits(seg[2])) {
+      const bool result = seg.size() == 4;
+      stats_key = base + (result ? "/{id}/result" : "/{id}");
+      if (method != "GET") return bad_method();
+      std::string id = seg[2];
+      run = [&, id, result, read] { return read ? BulkReadGet(id, result) : BulkWriteGet(id, result); };
+    } else {
+      return not_found();
+    }
+  } else if (seg.size() == 1 && seg[0] == "upload") {
+    stats_key = "/crm/v8/upload";
+    if (method != "POST") return bad_method();
+    run = [&] { return Upload(req); };
+  } else if (seg.size() == 2 && seg[0] == "actions" && seg[1] == "watch") {
+    stats_key = "/crm/v8/actions/watch";
+    if (method == "GET") {
+      run = [&] { return WatchList(query); };
+    } else if (method == "DELETE") {
+      run = [&] { return WatchDelete(query); };
+    } else if (method == "POST" || method == "PUT" || method == "PATCH") {
+      run = [&] { return WatchWrite(req); };
+    } else {
+      return bad_method();
+    }
   } else if (seg.size() == 1 && seg[0] == "coql") {
     stats_key = "/crm/v8/coql";
     if (method != "POST") return bad_method();
@@ -2019,8 +3458,7 @@ HttpResponse Engine::State::HandleCrm(const HttpRequest& req, const Params& quer
       return ApiError(429, "TOO_MANY_REQUESTS", "you have exceeded the API credits limit");
     }
     HttpResponse r = Coql(req, coql_credits);
-    credit_ledger.emplace_back(now, coql_credits);
-    credits_used_total += coql_credits;
+    ChargeCredits(now, coql_credits);
     return r;
   } else {
     const ModuleMeta* m = meta.FindModule(seg[0]);
@@ -2093,8 +3531,7 @@ HttpResponse Engine::State::HandleCrm(const HttpRequest& req, const Params& quer
     ++too_many_requests;
     return ApiError(429, "TOO_MANY_REQUESTS", "you have exceeded the API credits limit");
   }
-  credit_ledger.emplace_back(now, cost);
-  credits_used_total += cost;
+  ChargeCredits(now, cost);
   return run();
 }
 
@@ -2120,6 +3557,14 @@ std::string Engine::State::Stats() const {
     AddInt(recs, m.api_name, it == stores.end() ? 0 : static_cast<int64_t>(it->second.records.size()), a);
   }
   Add(d, "records", std::move(recs), a);
+  const Notifier::Counts n = notifier->counts();
+  Val notes(rapidjson::kObjectType);
+  AddInt(notes, "channels", static_cast<int64_t>(channels.size()), a);
+  AddInt(notes, "queued", n.queued, a);
+  AddInt(notes, "sent", n.sent, a);
+  AddInt(notes, "failed", n.failed, a);
+  AddInt(notes, "dropped", n.dropped, a);
+  Add(d, "notifications", std::move(notes), a);
   return ToJson(d);
 }
 
@@ -2291,8 +3736,13 @@ HttpResponse Engine::State::HandleAdmin(const HttpRequest& req, const Params& qu
   }
   if (what == "reset" && req.method == "POST") {
     stores.clear();
+    channels.clear();
+    bulk_reads.clear();
+    uploads.clear();
+    bulk_writes.clear();
     page_tokens.clear();
     credit_ledger.clear();
+    credit_ledger_sum = 0;
     calls.clear();
     too_many_requests = 0;
     credits_used_total = 0;
@@ -2327,6 +3777,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Options& options) {
                      options.fault_slow,  options.slow_ms,   options.token_lifetime_s,
                      s->meta.offset_minutes.value_or(options.org_offset_minutes)};
   s->rng.seed(options.seed);
+  s->notifier = std::make_unique<Notifier>(options.notification_queue, options.notification_sink);
   s->base_url = "http://127.0.0.1:" + std::to_string(options.port);
   return std::unique_ptr<Engine>(new Engine(std::move(s)));
 }
@@ -2368,6 +3819,10 @@ std::string Engine::IssueToken() {
   return token;
 }
 
+bool Engine::WaitForNotifications(std::chrono::milliseconds timeout) {
+  return s_->notifier->WaitIdle(timeout);
+}
+
 HttpResponse Engine::Handle(const HttpRequest& req) {
   State& s = *s_;
   Params query;
@@ -2386,7 +3841,7 @@ HttpResponse Engine::Handle(const HttpRequest& req) {
       if (!s.options.admin) return ApiError(404, "INVALID_URL_PATTERN", "admin endpoints are off");
       return s.HandleAdmin(req, query);
     }
-    if (!req.path.starts_with("/crm/v8/")) {
+    if (!req.path.starts_with("/crm/v8/") && !req.path.starts_with("/crm/bulk/v8/")) {
       return ApiError(404, "INVALID_URL_PATTERN",
                       "Please check if the URL trying to access is a correct one");
     }
@@ -2419,22 +3874,36 @@ HttpResponse Engine::Handle(const HttpRequest& req) {
       ++s.calls[req.method + " " + PathTemplate(req.path)];
       return ApiError(429, "TOO_MANY_REQUESTS", "concurrency limit exceeded");
     }
-    int delay_ms = config.latency_ms + jitter + (roll_slow < config.fault_slow ? config.slow_ms : 0);
-    if (delay_ms > 0) s.clock->SleepFor(std::chrono::milliseconds(delay_ms));
+    // The latency is the call's response time, as a client of Zoho sees it:
+    // the answer leaves at arrival + delay (or when the work is done, if
+    // later), so the emulator's own work under its lock does not add to it.
+    const int delay_ms =
+        config.latency_ms + jitter + (roll_slow < config.fault_slow ? config.slow_ms : 0);
+    const auto deadline = s.clock->SteadyNow() + std::chrono::milliseconds(delay_ms);
+    auto wait_for_deadline = [&] {
+      auto left = std::chrono::duration_cast<Clock::Duration>(deadline - s.clock->SteadyNow());
+      if (left.count() > 0) s.clock->SleepFor(left);
+    };
     if (roll_drop < config.fault_drop) {
+      wait_for_deadline();
       HttpResponse r;
       r.status = 500;
       r.drop_connection = true;
       return r;
     }
-    std::lock_guard<std::mutex> lock(s.mu);
-    if (roll_500 < config.fault_500) {
-      ++s.calls[req.method + " " + PathTemplate(req.path)];
-      return ApiError(500, "INTERNAL_ERROR", "Internal Server Error");
+    HttpResponse r;
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      if (roll_500 < config.fault_500) {
+        ++s.calls[req.method + " " + PathTemplate(req.path)];
+        r = ApiError(500, "INTERNAL_ERROR", "Internal Server Error");
+      } else {
+        std::string stats_key = PathTemplate(req.path);
+        r = s.HandleCrm(req, query, stats_key);
+        ++s.calls[req.method + " " + stats_key];
+      }
     }
-    std::string stats_key = PathTemplate(req.path);
-    HttpResponse r = s.HandleCrm(req, query, stats_key);
-    ++s.calls[req.method + " " + stats_key];
+    wait_for_deadline();
     return r;
   } catch (const std::exception& e) {
     s.logger.Error("request failed", {{"path", req.path}, {"error", e.what()}});

@@ -30,6 +30,7 @@ class Engine {
   Status ImportState(const std::string& json);
   std::string StatsJson() const;
   std::string IssueToken();
+  bool WaitForNotifications(std::chrono::milliseconds timeout);
 
  private:
   struct State;

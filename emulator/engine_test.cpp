@@ -1,6 +1,8 @@
 // Request-level tests of the emulator engine through Emulator::Handle (no
 // sockets), with a fake clock.
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -8,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "emulator/emulator.h"
 #include "tests/support/fake_clock.h"
@@ -355,6 +359,73 @@ TEST_F(EngineTest, DuplicateDataOnUniqueField) {
   EXPECT_EQ(r.json["data"][0]["details"]["duplicate_record"]["id"].GetString(), first);
   EXPECT_STREQ(r.json["data"][1]["code"].GetString(), "SUCCESS");
   EXPECT_STREQ(r.json["data"][2]["code"].GetString(), "DUPLICATE_DATA");
+}
+
+// Unique checks and upsert matching use per-field indexes; every kind of
+// change must keep them current (issue #3, part 1b).
+TEST_F(EngineTest, UniqueIndexFollowsEveryChange) {
+  auto code = [](const Reply& r) { return std::string(r.json["data"][0]["code"].GetString()); };
+  auto insert = [&](const std::string& erp) {
+    return Call("POST", "/crm/v8/Leads", "",
+                R"({"data":[{"Last_Name":"L","Company":"C","ERP_Id":")" + erp + R"("}]})");
+  };
+  auto upsert = [&](const std::string& erp, const std::string& name) {
+    return Call("POST", "/crm/v8/Leads/upsert", "",
+                R"({"duplicate_check_fields":["ERP_Id"],"data":[{"Last_Name":")" + name +
+                    R"(","Company":"C","ERP_Id":")" + erp + R"("}]})");
+  };
+  std::string a = Insert("Leads", R"({"Last_Name":"A","Company":"C","ERP_Id":"K-1"})");
+  // Index built lazily on first check; case-insensitive.
+  Reply r = insert("k-1");
+  EXPECT_EQ(code(r), "DUPLICATE_DATA");
+  EXPECT_EQ(r.json["data"][0]["details"]["duplicate_record"]["id"].GetString(), a);
+  // Update moves A's value: the old one is free, the new one taken.
+  r = Call("PUT", "/crm/v8/Leads/" + a, "", R"({"data":[{"ERP_Id":"K-2"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = insert("K-1");
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string b = r.json["data"][0]["details"]["id"].GetString();
+  EXPECT_EQ(code(insert("k-2")), "DUPLICATE_DATA");
+  // Re-sending a record's own value is no duplicate.
+  EXPECT_EQ(Call("PUT", "/crm/v8/Leads/" + a, "", R"({"data":[{"ERP_Id":"k-2"}]})").status, 200);
+  // Delete frees the value.
+  EXPECT_EQ(Call("DELETE", "/crm/v8/Leads/" + a).status, 200);
+  r = insert("K-2");
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string c = r.json["data"][0]["details"]["id"].GetString();
+  // Upsert finds by the index, case-insensitively, and its insert is indexed.
+  r = upsert("K-1", "B2");
+  EXPECT_STREQ(r.json["data"][0]["action"].GetString(), "update");
+  EXPECT_EQ(r.json["data"][0]["details"]["id"].GetString(), b);
+  r = upsert("K-3", "D");
+  EXPECT_STREQ(r.json["data"][0]["action"].GetString(), "insert");
+  std::string d = r.json["data"][0]["details"]["id"].GetString();
+  EXPECT_EQ(upsert("k-3", "D2").json["data"][0]["details"]["id"].GetString(), d);
+  // Upsert that changes the matched record's value through another field.
+  r = Call("POST", "/crm/v8/Leads/upsert", "",
+           R"({"duplicate_check_fields":["Email"],"data":[{"Last_Name":"E","Company":"C",
+               "Email":"e@x.io","ERP_Id":"K-4"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = Call("POST", "/crm/v8/Leads/upsert", "",
+           R"({"duplicate_check_fields":["Email"],"data":[{"Email":"E@X.io","ERP_Id":"K-5"}]})");
+  std::string e = r.json["data"][0]["details"]["id"].GetString();
+  EXPECT_STREQ(r.json["data"][0]["action"].GetString(), "update");
+  EXPECT_EQ(upsert("k-5", "E2").json["data"][0]["details"]["id"].GetString(), e);
+  EXPECT_EQ(code(insert("K-4")), "SUCCESS");
+  // State import replaces the indexes with the imported records.
+  std::string state = emu_->ExportState();
+  rapidjson::Document doc;
+  doc.Parse(state.c_str());
+  for (auto& rec : doc["modules"]["Leads"]["records"].GetArray()) {
+    if (rec["id"].GetString() == c) rec["fields"]["ERP_Id"].SetString("Z-9");
+  }
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  doc.Accept(w);
+  ASSERT_THAT(emu_->ImportState(buf.GetString()), IsOk());
+  EXPECT_EQ(code(insert("k-2")), "SUCCESS");
+  EXPECT_EQ(upsert("z-9", "C2").json["data"][0]["details"]["id"].GetString(), c);
+  EXPECT_EQ(code(insert("Z-9")), "DUPLICATE_DATA");
 }
 
 TEST_F(EngineTest, UpdateBulkAndSingle) {
@@ -772,6 +843,256 @@ TEST_F(EngineTest, ShapesFollowOpenApiDescriptionAndSdk) {
   r = Call("GET", "/crm/v8/Leads", "fields=Last_Name&page=11");
   EXPECT_STREQ(r.json["message"].GetString(),
                "You can only get the first 2000 records without using page_token param");
+}
+
+
+// --- Notifications (watch channels) ---------------------------------------
+
+class WatchTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    Options o;
+    o.admin = true;
+    o.notification_sink = [this](const Notification& n) {
+      std::lock_guard<std::mutex> lock(mu_);
+      got_.push_back(n);
+    };
+    Make(o);
+  }
+  // The delivery thread must stop before the members its sink uses go.
+  void TearDown() override { emu_.reset(); }
+  // Notifications delivered so far, parsed; clears the list.
+  std::vector<rapidjson::Document> Take() {
+    EXPECT_TRUE(emu_->WaitForNotificationsForTesting(std::chrono::seconds(5)));
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<rapidjson::Document> out;
+    for (const Notification& n : got_) {
+      out.emplace_back();
+      out.back().Parse(n.body.c_str());
+      EXPECT_FALSE(out.back().HasParseError()) << n.body;
+      urls_.push_back(n.url);
+    }
+    got_.clear();
+    return out;
+  }
+  Reply Watch(const std::string& method, const std::string& body, const std::string& query = "") {
+    return Call(method, "/crm/v8/actions/watch", query, body);
+  }
+
+  std::mutex mu_;
+  std::vector<Notification> got_;
+  std::vector<std::string> urls_;
+};
+
+TEST_F(WatchTest, EnableListReplaceDisable) {
+  Reply r = Watch("POST", R"({"watch":[{"channel_id":"1000000068001",
+      "events":["Leads.create","Leads.edit","Accounts.all"],
+      "notify_url":"http://127.0.0.1:9/hook?key=v","token":"tok-1"}]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto& item = r.json["watch"][0];
+  EXPECT_STREQ(item["code"].GetString(), "SUCCESS");
+  EXPECT_STREQ(item["message"].GetString(),
+               "Successfully subscribed for actions-watch of the given module");
+  ASSERT_EQ(item["details"]["events"].Size(), 2u);  // one per module
+  const auto& ev = item["details"]["events"][1];
+  EXPECT_STREQ(ev["resource_name"].GetString(), "Leads");
+  EXPECT_STREQ(ev["channel_id"].GetString(), "1000000068001");
+  EXPECT_THAT(ev["resource_uri"].GetString(), ::testing::EndsWith("/crm/v8/Leads"));
+  EXPECT_TRUE(ev["resource_id"].IsString());
+  // Default expiry: 1 h from now, in the org's offset.
+  EXPECT_STREQ(ev["channel_expiry"].GetString(), "2026-01-01T06:30:00+05:30");
+
+  r = Watch("GET", "", "module=Leads");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.json["watch"].Size(), 1u);
+  EXPECT_STREQ(r.json["watch"][0]["token"].GetString(), "tok-1");
+  EXPECT_STREQ(r.json["watch"][0]["notify_url"].GetString(), "http://127.0.0.1:9/hook?key=v");
+  EXPECT_EQ(r.json["watch"][0]["events"].Size(), 2u);
+  EXPECT_EQ(r.json["info"]["count"].GetInt(), 1);
+  EXPECT_EQ(Watch("GET", "").json["info"]["count"].GetInt(), 2);
+
+  // PUT replaces: omitted token is dropped, events are the new ones only.
+  r = Watch("PUT", R"({"watch":[{"channel_id":1000000068001,"events":["Contacts.delete"],
+      "notify_url":"http://127.0.0.1:9/other"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = Watch("GET", "");
+  ASSERT_EQ(r.json["watch"].Size(), 1u);
+  EXPECT_STREQ(r.json["watch"][0]["resource_name"].GetString(), "Contacts");
+  EXPECT_TRUE(r.json["watch"][0]["token"].IsNull());
+
+  // PATCH with _delete_events unsubscribes those events; none left: gone.
+  r = Watch("PATCH", R"({"watch":[{"channel_id":"1000000068001","events":["Contacts.delete"],
+      "_delete_events":true}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Watch("GET", "").status, 204);
+
+  Watch("POST", R"({"watch":[{"channel_id":"7","events":["Leads.all"],
+      "notify_url":"http://127.0.0.1:9/"}]})");
+  r = Watch("DELETE", "", "channel_ids=7,8");
+  EXPECT_EQ(r.status, 207) << r.body;
+  EXPECT_STREQ(r.json["watch"][0]["message"].GetString(),
+               "Successfully removed the subscribe details");
+  EXPECT_STREQ(r.json["watch"][1]["code"].GetString(), "NOT_SUBSCRIBED");
+  EXPECT_EQ(Watch("DELETE", "", "channel_ids=7").status, 202);
+  EXPECT_EQ(Watch("DELETE", "").status, 400);
+}
+
+TEST_F(WatchTest, ValidationPerItem) {
+  Reply r = Watch("POST", R"({"watch":[
+      {"events":["Leads.all"],"notify_url":"http://127.0.0.1:9/"},
+      {"channel_id":"1","events":["Leads.all"]},
+      {"channel_id":"2","events":["Leads.all","Nope.create"],"notify_url":"http://127.0.0.1:9/"},
+      {"channel_id":"3","events":["Leads.merge"],"notify_url":"http://127.0.0.1:9/"},
+      {"channel_id":"4","events":["Leads.all"],"notify_url":"ftp://x"},
+      {"channel_id":"5","events":["Leads.all"],"notify_url":"http://127.0.0.1:9/",
+       "token":"123456789012345678901234567890123456789012345678901"},
+      {"channel_id":"6","events":["Leads.all"],"notify_url":"http://127.0.0.1:9/",
+       "channel_expiry":"2020-01-01T00:00:00Z"},
+      {"channel_id":"abc","events":["Leads.all"],"notify_url":"http://127.0.0.1:9/"}]})");
+  ASSERT_EQ(r.status, 202) << r.body;
+  const auto& w = r.json["watch"];
+  EXPECT_STREQ(w[0]["code"].GetString(), "MANDATORY_NOT_FOUND");
+  EXPECT_STREQ(w[0]["details"]["api_name"].GetString(), "channel_id");
+  EXPECT_STREQ(w[1]["code"].GetString(), "MANDATORY_NOT_FOUND");
+  EXPECT_STREQ(w[1]["details"]["json_path"].GetString(), "$.watch[1].notify_url");
+  EXPECT_STREQ(w[2]["details"]["json_path"].GetString(), "$.watch[2].events[1]");
+  EXPECT_STREQ(w[3]["code"].GetString(), "INVALID_DATA");
+  EXPECT_STREQ(w[4]["details"]["api_name"].GetString(), "notify_url");
+  EXPECT_STREQ(w[5]["details"]["api_name"].GetString(), "token");
+  EXPECT_STREQ(w[6]["details"]["api_name"].GetString(), "channel_expiry");
+  EXPECT_STREQ(w[7]["details"]["expected_data_type"].GetString(), "long");
+  EXPECT_EQ(Watch("POST", R"({"nope":1})").status, 400);
+  EXPECT_EQ(Watch("PATCH", R"({"watch":[{"channel_id":"99","token":"t"}]})").json["watch"][0]["code"],
+            "NOT_SUBSCRIBED");
+  EXPECT_EQ(Call("GET", "/crm/v8/actions/watch", "module=Nope").status, 400);
+}
+
+TEST_F(WatchTest, ExpiryCappedAndEnforced) {
+  // Over the 1 week maximum: falls back to the 1 h default (docs/reference §5).
+  Reply r = Watch("POST", R"({"watch":[{"channel_id":"1","events":["Leads.all"],
+      "notify_url":"http://127.0.0.1:9/","channel_expiry":"2026-03-01T00:00:00Z"}]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_STREQ(r.json["watch"][0]["details"]["events"][0]["channel_expiry"].GetString(),
+               "2026-01-01T06:30:00+05:30");
+  r = Watch("POST", R"({"watch":[{"channel_id":"2","events":["Leads.all"],
+      "notify_url":"http://127.0.0.1:9/","channel_expiry":"2026-01-03T00:00:00+00:00"}]})");
+  EXPECT_STREQ(r.json["watch"][0]["details"]["events"][0]["channel_expiry"].GetString(),
+               "2026-01-03T05:30:00+05:30");
+  clock_.Advance(std::chrono::hours(2));
+  token_ = emu_->IssueTokenForTesting();
+  r = Watch("GET", "");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_EQ(r.json["watch"].Size(), 1u);
+  EXPECT_STREQ(r.json["watch"][0]["channel_id"].GetString(), "2");
+  Insert("Leads", R"({"Last_Name":"A","Company":"C"})");
+  EXPECT_EQ(Take().size(), 1u);  // channel 1 expired
+  clock_.Advance(std::chrono::hours(48));
+  token_ = emu_->IssueTokenForTesting();
+  Insert("Leads", R"({"Last_Name":"B","Company":"C"})");
+  EXPECT_EQ(Take().size(), 0u);
+  EXPECT_EQ(Watch("GET", "").status, 204);
+}
+
+TEST_F(WatchTest, PayloadsForInsertUpdateDelete) {
+  ASSERT_EQ(Watch("POST", R"({"watch":[
+      {"channel_id":"11","events":["Leads.all"],"notify_url":"http://127.0.0.1:9/a?x=1&y=two",
+       "token":"secret","return_affected_field_values":true},
+      {"channel_id":"12","events":["Leads.create"],"notify_url":"http://127.0.0.1:9/b"},
+      {"channel_id":"13","events":["Accounts.all"],"notify_url":"http://127.0.0.1:9/c"}]})").status,
+            201);
+  Reply r = Call("POST", "/crm/v8/Leads", "",
+                 R"({"data":[{"Last_Name":"A","Company":"C"},{"Last_Name":"B","Company":"C"}]})");
+  ASSERT_EQ(r.status, 201);
+  std::string a = r.json["data"][0]["details"]["id"].GetString();
+  std::string b = r.json["data"][1]["details"]["id"].GetString();
+  auto got = Take();
+  ASSERT_EQ(got.size(), 2u);  // channels 11 and 12, not 13
+  const auto& n = got[0];
+  EXPECT_STREQ(n["operation"].GetString(), "insert");
+  EXPECT_STREQ(n["module"].GetString(), "Leads");
+  EXPECT_STREQ(n["channel_id"].GetString(), "11");
+  EXPECT_STREQ(n["token"].GetString(), "secret");
+  EXPECT_STREQ(n["query_params"]["y"].GetString(), "two");
+  ASSERT_EQ(n["ids"].Size(), 2u);  // one POST for the request's records
+  EXPECT_EQ(n["ids"][0].GetString(), a);
+  EXPECT_EQ(n["server_time"].GetInt64(), 1'767'225'600'000);
+  EXPECT_THAT(n["resource_uri"].GetString(), ::testing::EndsWith("/crm/v8/Leads"));
+  EXPECT_EQ(urls_[0], "http://127.0.0.1:9/a?x=1&y=two");
+  EXPECT_TRUE(got[1]["token"].IsNull());
+
+  // Update: only channel 11; affected fields and values.
+  r = Call("PUT", "/crm/v8/Leads", "", R"({"data":[{"id":")" + a + R"(","Company":"New","Last_Name":"A"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  got = Take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_STREQ(got[0]["operation"].GetString(), "update");
+  ASSERT_EQ(got[0]["affected_fields"].Size(), 1u);
+  const auto& fields = got[0]["affected_fields"][0][a.c_str()];
+  ASSERT_EQ(fields.Size(), 1u);  // Last_Name was sent unchanged
+  EXPECT_STREQ(fields[0].GetString(), "Company");
+  EXPECT_EQ(got[0]["affected_values"][0]["record_id"].GetString(), a);
+  EXPECT_STREQ(got[0]["affected_values"][0]["values"]["Company"].GetString(), "New");
+
+  // Upsert that updates one and inserts one: two notifications to 11.
+  r = Call("POST", "/crm/v8/Leads/upsert", "",
+           R"({"duplicate_check_fields":["Last_Name"],"data":[{"Last_Name":"B","Company":"D"},
+               {"Last_Name":"Z","Company":"D"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  got = Take();
+  ASSERT_EQ(got.size(), 3u);  // 11 insert, 12 insert, 11 update
+  EXPECT_STREQ(got[2]["operation"].GetString(), "update");
+  EXPECT_EQ(got[2]["ids"][0].GetString(), b);
+
+  ASSERT_EQ(Call("DELETE", "/crm/v8/Leads/" + b).status, 200);
+  got = Take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_STREQ(got[0]["operation"].GetString(), "delete");
+  EXPECT_EQ(got[0]["ids"][0].GetString(), b);
+
+  Reply stats = Call("GET", "/__admin/stats");
+  EXPECT_EQ(stats.json["notifications"]["sent"].GetInt(), 7);
+  EXPECT_EQ(stats.json["notifications"]["channels"].GetInt(), 3);
+}
+
+TEST(WatchQueueTest, FullQueueDropsWithoutBlocking) {
+  // The sink blocks until the gate opens (also when an assertion returns early,
+  // so the emulator's destructor can join its delivery thread).
+  std::atomic<bool> open{false};
+  struct Opener {
+    std::atomic<bool>& open;
+    ~Opener() { open = true; }
+  };
+  std::atomic<int> delivered{0};
+  Options o;
+  o.admin = true;
+  o.notification_queue = 2;
+  o.notification_sink = [&](const Notification&) {
+    while (!open) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ++delivered;
+  };
+  auto emu = Emulator::Create(o);
+  Opener opener{open};  // destroyed before emu
+  ASSERT_TRUE(emu.has_value());
+  std::string token = (*emu)->IssueTokenForTesting();
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body) {
+    HttpRequest req{method, path, "", {{"Authorization", "Zoho-oauthtoken " + token}}, body, {}};
+    return (*emu)->Handle(req).status;
+  };
+  ASSERT_EQ(call("POST", "/crm/v8/actions/watch",
+                 R"({"watch":[{"channel_id":"1","events":["Leads.create"],
+                     "notify_url":"http://127.0.0.1:9/"}]})"),
+            201);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(call("POST", "/crm/v8/Leads", R"({"data":[{"Last_Name":"A","Company":"C"}]})"), 201);
+  }
+  HttpResponse stats = (*emu)->Handle(HttpRequest{"GET", "/__admin/stats", "", {}, "", {}});
+  rapidjson::Document d;
+  d.Parse(stats.body.c_str());
+  // One in delivery (blocked), two queued, the rest dropped.
+  EXPECT_GE(d["notifications"]["dropped"].GetInt(), 3);
+  open = true;
+  EXPECT_TRUE((*emu)->WaitForNotificationsForTesting(std::chrono::seconds(5)));
+  EXPECT_EQ(delivered.load() + d["notifications"]["dropped"].GetInt(), 6);
 }
 
 }  // namespace

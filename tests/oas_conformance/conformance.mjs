@@ -11,6 +11,7 @@
 // in amend(); each amendment says why. The files on disk are never changed.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import readline from "node:readline";
 import Ajv from "ajv";
@@ -21,7 +22,7 @@ import addFormats from "ajv-formats";
 const OAS_BASE = "https://raw.githubusercontent.com/Zohocorp-Pvt-Ltd/crm-oas/refs/heads/main/v8.0/";
 const FILES = ["record.json", "coql.json", "fields.json", "modules.json", "users.json", "org.json",
   "common.json", "tags.json", "layouts.json", "profiles.json", "custom_views.json",
-  "related_lists.json"];
+  "related_lists.json", "notifications.json", "bulk_read.json", "bulk_write.json"];
 
 // Statuses Zoho returns that the operation's "responses" omit. Sources:
 // [EX] zoho/crm-oas v8.0/<area>/operations/<op>/examples/response-<status>-*.md
@@ -44,6 +45,18 @@ const EXTRA_STATUSES = {
   "modules GET /crm/v8/settings/modules": AUTH_401,
   "users GET /crm/v8/users": AUTH_401,
   "org GET /crm/v8/org": AUTH_401,
+  // [REF] §5: POST answers 207 for a mix; request-level errors (no "watch")
+  // are the flat 400 every endpoint shares.
+  "notifications POST /crm/v8/actions/watch": [207, 400, ...AUTH_401],
+  "notifications PUT /crm/v8/actions/watch": [207, ...AUTH_401],
+  "notifications PATCH /crm/v8/actions/watch": [207, ...AUTH_401],
+  "notifications DELETE /crm/v8/actions/watch": [207, ...AUTH_401],
+  "notifications GET /crm/v8/actions/watch": AUTH_401,
+  "bulk_read POST /crm/bulk/v8/read": [415, ...AUTH_401], // [REF] §4: 415 without a JSON Content-Type
+  "bulk_read GET /crm/bulk/v8/read/{job_id}": AUTH_401,
+  "bulk_write POST /crm/v8/upload": [400, ...AUTH_401],
+  "bulk_write POST /crm/bulk/v8/write": AUTH_401,
+  "bulk_write GET /crm/bulk/v8/write/{job_id}": AUTH_401,
 };
 
 // --- loading and amending the description --------------------------------
@@ -139,6 +152,38 @@ function amend(docs) {
   // wins, so an integer is accepted here (and required by the case below).
   const countOp = docs["record.json"].paths["/crm/v8/{module_api_name}/actions/count"].get;
   countOp.responses["200"].content["application/json"].schema.anyOf[0].properties.count = { type: "integer" };
+  // 7. notifications.json was evidently generated from samples too: the
+  // listed channel's notify_url has the pattern "www[.][a-z]{5}zoho[.]com"
+  // and channel_id the type object. The SDK (json_details.json,
+  // notifications/notification) reads channel_id as a String and notify_url
+  // as any String; the SDK wins. An event's notification_condition is
+  // "required", but [REF] §5's enable reply lists events without it (it
+  // comes back only for a channel that set one).
+  const note = docs["notifications.json"].components.schemas;
+  note.Notification.properties.channel_id = { type: "string" };
+  delete note.Notification.properties.notify_url.pattern;
+  note.event.required = note.event.required.filter((k) => k !== "notification_condition");
+  // 8. Bulk read: Query marks every request key required (cvid, page,
+  // criteria, and file_type with the one-value enum ["ics"]), but [REF] §4
+  // lists them as optional and a job echoes the query it was given; a
+  // result with no more pages has no next_page_token (null, as record.json's
+  // Info shows for the same case, amendment 2).
+  const bulkRead = docs["bulk_read.json"].components.schemas;
+  bulkRead.Query.required = ["module", "fields"];
+  // Criteria requires a "type" and types value as an object; [REF] §4 gives
+  // criteria as {field:{api_name}, comparator, value} (value a string, a
+  // number or a list) or {group_operator, group[]}, without a type.
+  delete bulkRead.Criteria.required;
+  bulkRead.Criteria.properties.value = {};
+  bulkRead.Result.properties.next_page_token.nullable = true;
+  // 9. Bulk write upload: [REF] §4 gives the reply as {code:"FILE_UPLOAD_SUCCESS",
+  // details:{file_id}} (Zoho's upload example shows file_id as a string and
+  // no id/created_by, which Success_Response requires for job creation).
+  const bulkWrite = docs["bulk_write.json"].components.schemas;
+  const uploadOk = JSON.parse(JSON.stringify(bulkWrite.Success_Response));
+  uploadOk.properties.details.required = ["file_id"];
+  uploadOk.properties.details.properties.file_id = { type: "string", pattern: "^[0-9]+$" };
+  docs["bulk_write.json"].paths["/crm/v8/upload"].post.responses["200"].content["application/json"].schema.anyOf[0] = uploadOk;
 }
 
 function loadDescription(dir) {
@@ -212,7 +257,7 @@ function responseSpec(oas, opKey, status, generic = false) {
   return { declared, extra, alternatives, usedKey: key };
 }
 
-const isErrorSchema = (name) => /exception|error|invalid|not_supported|mandatory/i.test(name);
+const isErrorSchema = (name) => /exception|error|invalid|not_supported|not_found|not_allowed|mandatory/i.test(name);
 
 // --- emulator -------------------------------------------------------------
 
@@ -248,7 +293,9 @@ async function run(oas, url) {
   async function call(endpoint, name, req, expect) {
     const headers = { Authorization: `Zoho-oauthtoken ${req.token ?? token}`, ...(req.headers ?? {}) };
     const init = { method: req.method ?? "GET", headers };
-    if (req.body !== undefined) init.body = typeof req.body === "string" ? req.body : JSON.stringify(req.body);
+    if (req.body !== undefined) {
+      init.body = typeof req.body === "string" || req.body instanceof FormData ? req.body : JSON.stringify(req.body);
+    }
     const res = await fetch(url + req.path, init);
     const text = await res.text();
     const problems = [];
@@ -476,6 +523,146 @@ async function run(oas, url) {
   state.modules.Leads.deleted.push({ id: "5725767000000900001", display_name: "", type: "permanent", deleted_time: 1700000000 });
   await fetch(`${url}/__admin/state`, { method: "POST", body: JSON.stringify(state) });
   await call(DELETED, "with a permanent deletion", { path: "/crm/v8/Leads/deleted?type=all" }, { status: 200, kind: "body" });
+
+  // Notifications: watch channels, and one callback caught on 127.0.0.1.
+  const WATCH_POST = "notifications POST /crm/v8/actions/watch";
+  const WATCH_PUT = "notifications PUT /crm/v8/actions/watch";
+  const WATCH_PATCH = "notifications PATCH /crm/v8/actions/watch";
+  const WATCH_GET = "notifications GET /crm/v8/actions/watch";
+  const WATCH_DELETE = "notifications DELETE /crm/v8/actions/watch";
+  const callbacks = [];
+  const receiver = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => { body += c; });
+    req.on("end", () => { callbacks.push({ url: req.url, body }); res.end(); });
+  });
+  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const hook = `http://127.0.0.1:${receiver.address().port}/hook?source=emulator`;
+  try {
+    await call(WATCH_GET, "no channels", { path: "/crm/v8/actions/watch" }, { status: 204, kind: "none" });
+    await call(WATCH_POST, "enable", { method: "POST", path: "/crm/v8/actions/watch",
+      body: { watch: [{ channel_id: "1000000068001", events: ["Accounts.all", "Leads.create"], notify_url: hook,
+        token: "conformance-token", return_affected_field_values: true }] } }, { status: 201, kind: "body" });
+    await call(WATCH_POST, "enable, channel_id as a number", { method: "POST", path: "/crm/v8/actions/watch",
+      body: { watch: [{ channel_id: 1000000068002, events: ["Contacts.edit"], notify_url: hook,
+        channel_expiry: new Date(Date.now() + 86400_000).toISOString().replace(/\.\d+Z$/, "Z") }] } },
+    { status: 201, kind: "body" });
+    await call(WATCH_POST, "required keys missing", { method: "POST", path: "/crm/v8/actions/watch",
+      body: { watch: [{ channel_id: "3", events: ["Leads.all"] }, { events: ["Leads.all"], notify_url: hook }] } },
+    { status: 202, kind: "error" });
+    await call(WATCH_POST, "unknown event", { method: "POST", path: "/crm/v8/actions/watch",
+      body: { watch: [{ channel_id: "4", events: ["Nope.create"], notify_url: hook }] } }, { status: 202, kind: "error" });
+    await call(WATCH_POST, "watch missing", { method: "POST", path: "/crm/v8/actions/watch", body: {} },
+      { status: 400, kind: "error", generic: true });
+    await call(WATCH_POST, "bad token", { method: "POST", path: "/crm/v8/actions/watch", token: "x", body: { watch: [] } },
+      { status: 401, kind: "error" });
+    await call(WATCH_GET, "list", { path: "/crm/v8/actions/watch" }, { status: 200, kind: "body",
+      check: (b) => must(b.watch.length === 3 && b.info.count === 3, "one entry per channel and module") });
+    await call(WATCH_GET, "by module and channel", { path: "/crm/v8/actions/watch?module=Accounts&channel_id=1000000068001" },
+      { status: 200, kind: "body" });
+    await call(WATCH_GET, "unknown module", { path: "/crm/v8/actions/watch?module=Nope" }, { status: 400, kind: "error" });
+    await call(WATCH_PUT, "replace", { method: "PUT", path: "/crm/v8/actions/watch",
+      body: { watch: [{ channel_id: "1000000068002", events: ["Contacts.all"], notify_url: hook }] } }, { status: 200, kind: "body" });
+    await call(WATCH_PUT, "watch missing", { method: "PUT", path: "/crm/v8/actions/watch", body: {} }, { status: 400, kind: "error" });
+    await call(WATCH_PATCH, "unsubscribe events", { method: "PATCH", path: "/crm/v8/actions/watch",
+      body: { watch: [{ channel_id: "1000000068002", events: ["Contacts.all"], _delete_events: true }] } }, { status: 200, kind: "body" });
+    await call(WATCH_PATCH, "not subscribed", { method: "PATCH", path: "/crm/v8/actions/watch",
+      body: { watch: [{ channel_id: "999", token: "t" }] } }, { status: 202, kind: "error" });
+
+    const created = await fetch(`${url}/crm/v8/Accounts`, { method: "POST", headers: { Authorization: `Zoho-oauthtoken ${token}` },
+      body: JSON.stringify({ data: [{ Account_Name: "Watched", ERP_Id: "W-1" }] }) }).then((r) => r.json());
+    const watchedId = created.data[0].details.id;
+    for (let i = 0; i < 100 && callbacks.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    // The callback body has no schema in the description; its keys follow [REF] §5.
+    const problems = [];
+    const cb = callbacks.length > 0 ? JSON.parse(callbacks[0].body) : null;
+    if (!cb) problems.push("no callback within 5 s");
+    else {
+      for (const k of ["server_time", "query_params", "module", "resource_uri", "ids", "affected_fields", "operation", "channel_id", "token"]) {
+        if (!(k in cb)) problems.push(`callback lacks ${k}`);
+      }
+      if (cb.operation !== "insert" || cb.module !== "Accounts" || cb.ids?.[0] !== watchedId) problems.push(`callback ${callbacks[0].body}`);
+      if (cb.token !== "conformance-token" || cb.query_params?.source !== "emulator") problems.push("token or query_params not echoed");
+      if (!Number.isInteger(cb.server_time)) problems.push("server_time is not epoch ms");
+    }
+    results.push({ endpoint: "notify_url callback", name: "insert", ok: problems.length === 0, problems });
+    counts.set("notify_url callback", { pass: problems.length === 0 ? 1 : 0, fail: problems.length === 0 ? 0 : 1 });
+
+    await call(WATCH_DELETE, "disable", { method: "DELETE", path: "/crm/v8/actions/watch?channel_ids=1000000068001" },
+      { status: 200, kind: "body" });
+    await call(WATCH_DELETE, "not subscribed", { method: "DELETE", path: "/crm/v8/actions/watch?channel_ids=1000000068001" },
+      { status: 202, kind: "error" });
+    await call(WATCH_DELETE, "channel_ids missing", { method: "DELETE", path: "/crm/v8/actions/watch" }, { status: 400, kind: "error" });
+  } finally {
+    receiver.close();
+  }
+
+  // Bulk write then bulk read. Result files are ZIPs, not JSON: checked by hand.
+  const BR_CREATE = "bulk_read POST /crm/bulk/v8/read";
+  const BR_GET = "bulk_read GET /crm/bulk/v8/read/{job_id}";
+  const UPLOAD = "bulk_write POST /crm/v8/upload";
+  const BW_CREATE = "bulk_write POST /crm/bulk/v8/write";
+  const BW_GET = "bulk_write GET /crm/bulk/v8/write/{job_id}";
+  const zipHeaders = { feature: "bulk-write", "X-CRM-ORG": "60012345678" };
+  // A stored ZIP of one CSV, built here so the check does not trust the emulator's writer.
+  const storedZip = (name, text) => {
+    const data = Buffer.from(text, "utf8");
+    let crc = ~0;
+    for (const b of data) { crc ^= b; for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xEDB88320 & -(crc & 1)); }
+    crc = ~crc >>> 0;
+    const nameBuf = Buffer.from(name);
+    const head = (sig, central) => {
+      const h = Buffer.alloc(central ? 46 : 30);
+      h.writeUInt32LE(sig, 0);
+      let o = 4;
+      if (central) { h.writeUInt16LE(20, o); o += 2; }
+      h.writeUInt16LE(20, o); h.writeUInt16LE(0, o + 2); h.writeUInt16LE(0, o + 4); h.writeUInt16LE(0, o + 6);
+      h.writeUInt16LE(33, o + 8); h.writeUInt32LE(crc, o + 10); h.writeUInt32LE(data.length, o + 14);
+      h.writeUInt32LE(data.length, o + 18); h.writeUInt16LE(nameBuf.length, o + 22);
+      return h;
+    };
+    const local = Buffer.concat([head(0x04034b50, false), nameBuf, data]);
+    const central = Buffer.concat([head(0x02014b50, true), nameBuf]);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
+    end.writeUInt32LE(central.length, 12); end.writeUInt32LE(local.length, 16);
+    return Buffer.concat([local, central, end]);
+  };
+  const form = new FormData();
+  form.append("file", new Blob([storedZip("leads.csv", "Last_Name,Company,ERP_Id\r\nBulk1,C,BW-1\r\nBulk2,C,BW-2\r\n,NoName,BW-3\r\n")]), "leads.zip");
+  const uploaded = await call(UPLOAD, "upload a ZIP", { method: "POST", path: "/crm/v8/upload", headers: zipHeaders, body: form },
+    { status: 200, kind: "body" });
+  const noHeaders = new FormData();
+  noHeaders.append("file", new Blob([storedZip("a.csv", "Last_Name\r\nX\r\n")]), "a.zip");
+  await call(UPLOAD, "feature/X-CRM-ORG headers missing", { method: "POST", path: "/crm/v8/upload", body: noHeaders },
+    { status: 400, kind: "error" });
+  const fileId = uploaded?.details?.file_id;
+  const bw = await call(BW_CREATE, "insert job", { method: "POST", path: "/crm/bulk/v8/write", headers: { "Content-Type": "application/json" },
+    body: { operation: "insert", resource: [{ type: "data", module: { api_name: "Leads" }, file_id: fileId }] } }, { status: 201, kind: "body" });
+  await call(BW_CREATE, "operation missing", { method: "POST", path: "/crm/bulk/v8/write",
+    body: { resource: [{ type: "data", module: { api_name: "Leads" }, file_id: fileId }] } }, { status: 400, kind: "error" });
+  await call(BW_GET, "job status", { path: `/crm/bulk/v8/write/${bw?.details?.id}` }, { status: 200, kind: "body",
+    check: (b) => must(b.resource[0].file.added_count === 2 && b.resource[0].file.skipped_count === 1, "2 added, 1 skipped") });
+  await call(BW_GET, "unknown job", { path: "/crm/bulk/v8/write/5725767000009999999" }, { status: 400, kind: "error" });
+  const br = await call(BR_CREATE, "read job", { method: "POST", path: "/crm/bulk/v8/read", headers: { "Content-Type": "application/json" },
+    body: { callback: { url: hook, method: "post" }, query: { module: { api_name: "Leads" }, fields: ["Last_Name", "ERP_Id"], page: 1,
+      criteria: { group_operator: "or", group: [{ field: { api_name: "ERP_Id" }, comparator: "starts_with", value: "BW-" },
+        { field: { api_name: "Last_Name" }, comparator: "equal", value: "Ada2" }] } } } }, { status: 201, kind: "body" });
+  await call(BR_CREATE, "unknown module", { method: "POST", path: "/crm/bulk/v8/read", headers: { "Content-Type": "application/json" },
+    body: { query: { module: { api_name: "Nope" } } } }, { status: 400, kind: "error" });
+  await call(BR_CREATE, "no JSON content type", { method: "POST", path: "/crm/bulk/v8/read", headers: { "Content-Type": "text/plain" },
+    body: { query: { module: { api_name: "Leads" } } } }, { status: 415, kind: "error" });
+  await call(BR_GET, "job status", { path: `/crm/bulk/v8/read/${br?.data?.[0]?.details?.id}` }, { status: 200, kind: "body",
+    check: (b) => must(b.data[0].state === "COMPLETED" && b.data[0].result.count === 2, "completed with the 2 bulk-written leads") });
+  await call(BR_GET, "unknown job", { path: "/crm/bulk/v8/read/5725767000009999999" }, { status: 404, kind: "error" });
+  const zipRes = await fetch(`${url}/crm/bulk/v8/read/${br?.data?.[0]?.details?.id}/result`, { headers: { Authorization: `Zoho-oauthtoken ${token}` } });
+  const zipBody = Buffer.from(await zipRes.arrayBuffer());
+  const zipProblems = [];
+  if (zipRes.status !== 200) zipProblems.push(`status ${zipRes.status}`);
+  if (zipBody.readUInt32LE(0) !== 0x04034b50) zipProblems.push("not a ZIP");
+  if (!zipBody.includes(Buffer.from("id,Last_Name,ERP_Id"))) zipProblems.push("CSV header missing");
+  results.push({ endpoint: "bulk_read GET /crm/bulk/v8/read/{job_id}/result", name: "ZIP of CSV", ok: zipProblems.length === 0, problems: zipProblems });
+  counts.set("bulk_read GET /crm/bulk/v8/read/{job_id}/result", { pass: zipProblems.length ? 0 : 1, fail: zipProblems.length ? 1 : 0 });
 
   // Credits exhausted: 429 on a records call.
   await fetch(`${url}/__admin/config`, { method: "POST", body: JSON.stringify({ credits: 0 }) });
