@@ -1,6 +1,7 @@
 #include "change_capture/catalog.h"
 
 #include <cctype>
+#include <map>
 
 #include "core/status_macros.h"
 #include "odbc/statement.h"
@@ -119,6 +120,20 @@ Result<std::vector<TableColumn>> DescribeTable(odbc::Connection& connection, Dia
   ZCRMSYNC_ASSIGN_OR_RETURN(auto rows, Query(connection, dialect, "describe_table.sql", std::move(params)));
   std::vector<TableColumn> out;
   for (const auto& r : rows) out.push_back({Text(r[0]), Text(r[1]), Text(r[2]) != "NO"});
+  return out;
+}
+
+Result<std::vector<std::vector<std::string>>> UniqueKeys(odbc::Connection& connection,
+                                                         Dialect dialect,
+                                                         const std::optional<std::string>& schema,
+                                                         const std::string& table) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::vector<Value> params, TableParams(dialect, schema, table));
+  if (dialect == Dialect::kSQLite) params.push_back(Value::Text(table));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto rows, Query(connection, dialect, "unique_keys.sql", std::move(params)));
+  std::map<std::string, std::vector<std::string>> keys;
+  for (const auto& r : rows) keys[Text(r[0])].push_back(Text(r[1]));
+  std::vector<std::vector<std::string>> out;
+  for (auto& [name, cols] : keys) out.push_back(std::move(cols));
   return out;
 }
 

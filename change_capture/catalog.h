@@ -25,6 +25,12 @@ Result<std::vector<TableColumn>> DescribeTable(odbc::Connection& connection, Dia
                                                const std::optional<std::string>& schema,
                                                const std::string& table);
 
+// Every primary or unique key of the table, as column sets.
+Result<std::vector<std::vector<std::string>>> UniqueKeys(odbc::Connection& connection,
+                                                         Dialect dialect,
+                                                         const std::optional<std::string>& schema,
+                                                         const std::string& table);
+
 // A trigger or function: its name (unquoted) and the part of its definition
 // that zcrmsync compares (see ExpectedCaptureObjects).
 struct DbObject {

@@ -86,9 +86,30 @@ Result<std::vector<std::string>> CheckTables(odbc::Connection& connection, const
     }
     std::set<std::string> names;
     for (const auto& c : columns) names.insert(c.name);
+    bool keys_present = true;
     for (const auto& k : t.key_columns) {
       if (!names.contains(k)) {
         problems.push_back(where + "key column \"" + k + "\" is missing from table " + TableLabel(t));
+        keys_present = false;
+      }
+      for (const auto& c : columns) {
+        if (c.name == k && c.nullable) {
+          problems.push_back(where + "key column \"" + k + "\" of table " + TableLabel(t) +
+                             " allows NULL; a key must be NOT NULL");
+        }
+      }
+    }
+    if (keys_present) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto unique, UniqueKeys(connection, options.dialect, t.schema, t.table));
+      const std::set<std::string> wanted(t.key_columns.begin(), t.key_columns.end());
+      const bool found = std::any_of(unique.begin(), unique.end(), [&](const auto& key) {
+        return std::set<std::string>(key.begin(), key.end()) == wanted;
+      });
+      if (!found) {
+        std::string cols;
+        for (const auto& k : t.key_columns) cols += (cols.empty() ? "" : ", ") + k;
+        problems.push_back(where + "key columns (" + cols + ") are not the primary key or a unique "
+                           "key of table " + TableLabel(t));
       }
     }
     for (const auto& c : t.mapped_columns) {

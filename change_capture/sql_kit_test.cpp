@@ -61,7 +61,7 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
   }
   for (const char* name : {"read_changes.sql", "purge_changes.sql", "oldest_open_transaction.sql",
                            "save_state.sql", "load_state.sql", "describe_table.sql",
-                           "list_capture_objects.sql"}) {
+                           "list_capture_objects.sql", "unique_keys.sql"}) {
     auto s = RenderAgentStatement(options, name);
     ASSERT_TRUE(s.has_value()) << s.error();
     runtime.statements.push_back(*s);

@@ -140,6 +140,32 @@ TEST_P(KitManagerTest, CheckInstallVerifyCatchDriftUninstall) {
   ASSERT_THAT(change_capture::Uninstall(conn(), *options, tables), IsOk());
 }
 
+TEST_P(KitManagerTest, CheckWantsANotNullPrimaryOrUniqueKey) {
+  Exec("DROP TABLE IF EXISTS km_nokey");
+  Exec("DROP TABLE IF EXISTS km_comp");
+  Exec("CREATE TABLE km_nokey (code varchar(10), name varchar(100))");
+  Exec("CREATE TABLE km_comp (a integer NOT NULL, b integer NOT NULL, name varchar(10), "
+       "UNIQUE (a, b))");
+  const change_capture::KitOptions options{
+      is(kPostgres) ? Dialect::kPostgreSQL : is(kMariaDb) ? Dialect::kMySQL : Dialect::kSQLite,
+      "zcrmsync_km"};
+  auto problems = change_capture::CheckTables(
+      conn(), options,
+      {{"nokey", std::nullopt, "km_nokey", {"code"}, {"name"}},
+       {"comp_ok", std::nullopt, "km_comp", {"b", "a"}, {"name"}},
+       {"comp_half", std::nullopt, "km_comp", {"a"}, {"name"}}});
+  ASSERT_TRUE(problems.has_value()) << problems.error();
+  EXPECT_TRUE(Mentions(*problems, "mapping nokey", "\"code\" of table km_nokey allows NULL"))
+      << Join(*problems);
+  EXPECT_TRUE(Mentions(*problems, "mapping nokey", "not the primary key or a unique key"))
+      << Join(*problems);
+  EXPECT_TRUE(Mentions(*problems, "mapping comp_half", "key columns (a) are not")) << Join(*problems);
+  EXPECT_FALSE(Mentions(*problems, "mapping comp_ok", "")) << Join(*problems);
+  EXPECT_EQ(problems->size(), 3u) << Join(*problems);
+  Exec("DROP TABLE km_nokey");
+  Exec("DROP TABLE km_comp");
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, KitManagerTest, ::testing::Values(kPostgres, kMariaDb, kSqlite),
                          DatabaseName);
 

@@ -30,4 +30,8 @@ SELECT 'trigger', trigger_name, action_statement
   FROM information_schema.triggers
  WHERE event_object_schema = COALESCE(?, DATABASE()) AND event_object_table = ? $$
 
+SELECT index_name, column_name
+  FROM information_schema.statistics
+ WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? AND non_unique = 0 $$
+
 DELIMITER ;

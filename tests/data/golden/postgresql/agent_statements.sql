@@ -38,3 +38,10 @@ UNION ALL
 SELECT 'function', p.proname::text, p.prosrc
   FROM pg_proc p WHERE p.oid = to_regprocedure(?);
 
+SELECT c.relname::text, a.attname::text
+  FROM pg_index i
+  JOIN pg_class c ON c.oid = i.indexrelid
+  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+ WHERE i.indrelid = to_regclass(?) AND i.indisunique AND i.indpred IS NULL
+   AND i.indexprs IS NULL;
+

@@ -30,3 +30,9 @@ SELECT name, type, CASE WHEN "notnull" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END
 
 SELECT 'trigger', name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?;
 
+SELECT il.name, ii.name
+  FROM pragma_index_list(?) AS il, pragma_index_info(il.name) AS ii
+ WHERE il."unique" = 1 AND il.partial = 0
+UNION ALL
+SELECT 'primary key', name FROM pragma_table_info(?) WHERE pk > 0;
+
