@@ -1,8 +1,12 @@
 // check, sql, install, uninstall, verify: the DBA's commands on the SQL kit.
+#include <map>
+
 #include <boost/program_options.hpp>
 
 #include "agent/cli.h"
 #include "agent/commands.h"
+#include "agent/type_compat.h"
+#include "change_capture/catalog.h"
 #include "change_capture/kit_manager.h"
 #include "core/log.h"
 #include "crm/curl_transport.h"
@@ -71,14 +75,20 @@ std::optional<Database> OpenDatabase(const mappings::Config& config, const char*
   return Database{std::move(*conn), *options, change_capture::CaptureTablesFor(config)};
 }
 
-// Zoho side of `check`: every module, mapped field and external id field exists.
-void CheckZoho(const mappings::Config& config, std::vector<std::string>& problems) {
+// The columns of each mapped table, by mapping name (empty when unreadable).
+using TableColumns = std::map<std::string, std::vector<change_capture::TableColumn>>;
+
+// Zoho side of `check`: every module, mapped field and external id field
+// exists, and each mapped column's type fits its field.
+void CheckZoho(const mappings::Config& config, const TableColumns& columns,
+               std::vector<std::string>& problems) {
   auto dc = crm::ParseDataCenter(config.zoho.data_center);
   if (!dc) {
     problems.push_back("zoho: " + dc.error().message());
     return;
   }
-  crm::CurlTransport transport;
+  crm::CurlTransport transport({.proxy = config.zoho.proxy.value_or(""),
+                                .ca_file = config.zoho.ca_file.value_or("")});
   crm::ZohoAuth auth({.data_center = *dc,
                       .client_id = config.zoho.client_id,
                       .client_secret = config.zoho.client_secret,
@@ -107,10 +117,27 @@ void CheckZoho(const mappings::Config& config, std::vector<std::string>& problem
       }
       return nullptr;
     };
+    const auto table = columns.find(m.name);
     for (const mappings::FieldMapping& f : m.fields) {
-      if (find(f.field) == nullptr) {
+      const crm::FieldInfo* info = find(f.field);
+      if (info == nullptr) {
         problems.push_back(where + " has no field " + f.field + " (mapped from column \"" +
                            f.column + "\")");
+        continue;
+      }
+      const mappings::Direction dir = mappings::EffectiveDirection(m, f);
+      if (info->read_only && mappings::FlowsErpToCrm(dir)) {
+        problems.push_back(where + ": field " + f.field + " is read-only in Zoho, so column \"" +
+                           f.column + "\" cannot flow erp_to_crm");
+      }
+      if (table == columns.end() || !f.values.empty()) continue;  // picklist maps convert values
+      for (const auto& c : table->second) {
+        if (c.name != f.column) continue;
+        if (auto p = TypeProblem(c.type, info->data_type, info->length,
+                                 mappings::FlowsErpToCrm(dir), mappings::FlowsCrmToErp(dir))) {
+          problems.push_back("mapping " + m.name + ": column \"" + f.column + "\" -> " + f.field +
+                             ": " + *p);
+        }
       }
     }
     const crm::FieldInfo* ext = find(m.external_id_field);
@@ -156,7 +183,12 @@ int RunCheck(const CommandArgs& args, const Context& ctx, std::ostream& out, std
   } else {
     problems.insert(problems.end(), tables->begin(), tables->end());
   }
-  if (!vm.count("skip-zoho")) CheckZoho(*config, problems);
+  TableColumns columns;
+  for (const auto& t : db->tables) {
+    auto c = change_capture::DescribeTable(db->connection, db->options.dialect, t.schema, t.table);
+    if (c) columns[t.mapping] = std::move(*c);
+  }
+  if (!vm.count("skip-zoho")) CheckZoho(*config, columns, problems);
   return PrintProblems(problems, "ok: the config, the database and Zoho agree", out, err);
 }
 

@@ -55,6 +55,8 @@ struct ZohoConfig {
   std::string data_center = "us";           // one of DataCenterNames()
   std::optional<std::string> api_base_url;  // http(s)://...; overrides the data center's
   std::optional<std::string> accounts_url;  // http(s)://...; overrides the data center's
+  std::optional<std::string> proxy;         // http(s):// or socks URL for every Zoho call
+  std::optional<std::string> ca_file;       // trusted CAs (PEM); default: the system's
   std::string client_id;
   std::string client_secret;  // secret: never log or echo
   std::string refresh_token;  // secret: never log or echo

@@ -809,6 +809,8 @@ Config ToConfig(const Value& root, std::string_view source) {
   c.zoho.data_center = Str(*zoho, "data_center", c.zoho.data_center);
   c.zoho.api_base_url = OptStr(*zoho, "api_base_url");
   c.zoho.accounts_url = OptStr(*zoho, "accounts_url");
+  c.zoho.proxy = OptStr(*zoho, "proxy");
+  c.zoho.ca_file = OptStr(*zoho, "ca_file");
   c.zoho.client_id = Str(*zoho, "client_id");
   c.zoho.client_secret = Str(*zoho, "client_secret");
   c.zoho.refresh_token = Str(*zoho, "refresh_token");

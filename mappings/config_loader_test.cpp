@@ -245,6 +245,19 @@ TEST(ParseConfigErrorTest, WrongEnumNamesAllowedValues) {
             "crm_to_erp; got \"sideways\"");
 }
 
+TEST(ParseConfigTest, ProxyAndCaFile) {
+  std::string text = WithMapping(kMinimalMapping);
+  text.replace(text.find("\"client_id\": \"id\""), 17,
+               R"("client_id": "id", "proxy": "http://proxy.example:3128", "ca_file": "/etc/ca.pem")");
+  Result<Config> r = Parse(text);
+  ASSERT_TRUE(r.has_value()) << r.error();
+  EXPECT_EQ(r->zoho.proxy, "http://proxy.example:3128");
+  EXPECT_EQ(r->zoho.ca_file, "/etc/ca.pem");
+  std::string bad = WithMapping(kMinimalMapping);
+  bad.replace(bad.find("\"client_id\": \"id\""), 17, R"("client_id": "id", "proxy": "proxy:3128")");
+  EXPECT_THAT(ErrorOf(Parse(bad)), HasSubstr("zoho.proxy"));
+}
+
 TEST(ParseConfigErrorTest, WrongType) {
   std::string text = WithMapping(kMinimalMapping);
   text.replace(text.find("\"client_id\": \"id\""), 17,

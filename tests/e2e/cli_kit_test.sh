@@ -58,6 +58,11 @@ write_config Emial
 out=$(z check 2>&1) && fail "check accepted a Zoho field that does not exist"
 echo "$out" | grep -q "mapping customers: Zoho module Accounts has no field Emial" ||
   fail "check did not name the missing field: $out"
+# A text column on a Zoho integer field is a type problem.
+write_config Employees
+out=$(z check 2>&1) && fail "check accepted a varchar column on an integer field"
+echo "$out" | grep -q 'mapping customers: column "email" -> Employees: column type .* is text but the Zoho field is an integer' ||
+  fail "check did not explain the type mismatch: $out"
 write_config Website
 
 out=$(z sql install) || fail "sql install failed"
