@@ -10,7 +10,7 @@ ZCRMSYNC_BUILD_PACKAGES=(
   unixodbc unixodbc-dev odbcinst
   odbc-postgresql odbc-mariadb libsqliteodbc
   libspdlog-dev libfmt-dev rapidjson-dev libboost-program-options-dev
-  libcurl4-openssl-dev libcpp-httplib-dev zlib1g-dev
+  libcurl4-openssl-dev libcpp-httplib-dev zlib1g-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev
 )
 ZCRMSYNC_TEST_PACKAGES=(
