@@ -1,16 +1,11 @@
 #include "agent/type_compat.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
 
 namespace zcrmsync::agent {
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 bool Has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
@@ -30,7 +25,7 @@ const char* FamilyName(TypeFamily f) {
 }  // namespace
 
 TypeFamily FamilyOfColumnType(const std::string& column_type) {
-  const std::string t = Lower(column_type);
+  const std::string t = AsciiLower(column_type);
   if (t == "tinyint(1)" || Has(t, "bool") || t == "bit") return TypeFamily::kBoolean;
   if (Has(t, "int") && !Has(t, "interval") && !Has(t, "point")) return TypeFamily::kInteger;
   if (Has(t, "serial")) return TypeFamily::kInteger;
@@ -48,7 +43,7 @@ TypeFamily FamilyOfColumnType(const std::string& column_type) {
 }
 
 std::optional<int64_t> TextLength(const std::string& column_type) {
-  const std::string t = Lower(column_type);
+  const std::string t = AsciiLower(column_type);
   if (!Has(t, "char")) return std::nullopt;
   const size_t open = t.find('(');
   if (open == std::string::npos) return std::nullopt;
@@ -63,7 +58,7 @@ std::optional<std::string> TypeProblem(const std::string& column_type,
                                        const std::string& zoho_data_type, int64_t zoho_length,
                                        bool erp_to_crm, bool crm_to_erp) {
   const TypeFamily col = FamilyOfColumnType(column_type);
-  const std::string z = Lower(zoho_data_type);
+  const std::string z = AsciiLower(zoho_data_type);
   auto mismatch = [&](const char* zoho_kind) {
     return "column type " + column_type + " is " + FamilyName(col) + " but the Zoho field is " +
            zoho_kind + " (" + zoho_data_type + ")";

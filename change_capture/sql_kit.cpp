@@ -6,11 +6,14 @@
 
 #include "change_capture/dialects/dialect_kit.h"
 #include "core/status_macros.h"
+#include "core/text.h"
 #include "sql/render.h"
 #include "sql/sql_templates.h"
 
 namespace zcrmsync::change_capture {
 namespace {
+
+std::string TrimStatement(std::string_view s) { return std::string(TrimWhitespace(s)); }
 
 std::unique_ptr<internal::DialectKit> KitFor(Dialect d) {
   switch (d) {
@@ -20,12 +23,6 @@ std::unique_ptr<internal::DialectKit> KitFor(Dialect d) {
     case Dialect::kSqlServer: return internal::MakeSqlServerKit();
   }
   return internal::MakePostgresKit();
-}
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
 }
 
 // Splits rendered text at lines holding only GO, and drops the template's
@@ -39,12 +36,12 @@ std::vector<std::string> SplitStatements(std::string_view text) {
     size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(pos, end - pos);
-    const std::string trimmed = Trim(line);
+    const std::string trimmed = TrimStatement(line);
     if (in_header && (trimmed.rfind("--", 0) == 0 || trimmed.empty())) {
       // still in the template's header
     } else if (trimmed == "GO") {
       in_header = false;
-      if (!Trim(current).empty()) out.push_back(Trim(current));
+      if (!TrimStatement(current).empty()) out.push_back(TrimStatement(current));
       current.clear();
     } else {
       in_header = false;
@@ -53,7 +50,7 @@ std::vector<std::string> SplitStatements(std::string_view text) {
     }
     pos = end + 1;
   }
-  if (!Trim(current).empty()) out.push_back(Trim(current));
+  if (!TrimStatement(current).empty()) out.push_back(TrimStatement(current));
   return out;
 }
 

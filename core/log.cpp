@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/secrets.h"
+#include "core/text.h"
 
 namespace zcrmsync::log {
 namespace {
@@ -37,13 +38,6 @@ State& GetState() {
     return s;
   }();
   return *state;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 void AppendJsonString(std::string& out, std::string_view s) {
@@ -135,7 +129,7 @@ std::string FormatLine(const Options& options, Level level, std::string_view com
 Field::Field(std::string_view k, double v) : key(k), value(fmt::format("{}", v)), quoted(false) {}
 
 Result<Level> ParseLevel(std::string_view name) {
-  const std::string n = Lower(name);
+  const std::string n = AsciiLower(name);
   if (n == "trace") return Level::kTrace;
   if (n == "debug") return Level::kDebug;
   if (n == "info") return Level::kInfo;
@@ -147,7 +141,7 @@ Result<Level> ParseLevel(std::string_view name) {
 }
 
 Result<Format> ParseFormat(std::string_view name) {
-  const std::string n = Lower(name);
+  const std::string n = AsciiLower(name);
   if (n == "text") return Format::kText;
   if (n == "json") return Format::kJson;
   return Error(InvalidArgumentError("unknown log format '" + std::string(name) +

@@ -1,4 +1,5 @@
 #include "core/secrets.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,21 +7,8 @@
 namespace zcrmsync {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 bool IsPasswordKey(std::string_view key) {
-  const std::string k = Lower(Trim(key));
+  const std::string k = AsciiLower(TrimWhitespace(key));
   return k == "pwd" || k == "password";
 }
 
@@ -74,7 +62,7 @@ std::vector<Attribute> Split(std::string_view cs) {
 }
 
 std::string Unbrace(std::string_view v) {
-  v = Trim(v);
+  v = TrimWhitespace(v);
   if (v.size() >= 2 && v.front() == '{' && v.back() == '}') {
     std::string out;
     v = v.substr(1, v.size() - 2);
@@ -126,7 +114,7 @@ std::string RedactSecrets(std::string_view text, const std::vector<std::string>&
 }
 
 bool IsSecretKey(std::string_view key) {
-  const std::string k = Lower(key);
+  const std::string k = AsciiLower(key);
   for (std::string_view word : {"password", "pwd", "secret", "token", "authorization"}) {
     if (k.find(word) != std::string::npos) return true;
   }

@@ -1,6 +1,7 @@
-// UTF-8 <-> UTF-16 conversion. ODBC's wide API speaks UTF-16 (SQLWCHAR is two
-// bytes on unixODBC and Windows); the rest of zcrmsync speaks UTF-8.
-// Invalid input is an error, never silently replaced.
+// Text helpers: UTF-8 <-> UTF-16 conversion (ODBC's wide API speaks UTF-16:
+// SQLWCHAR is two bytes on unixODBC and Windows; the rest of zcrmsync speaks
+// UTF-8; invalid input is an error, never silently replaced), and the ASCII
+// case folding and trimming used for keywords, names and config values.
 #pragma once
 
 #include <string>
@@ -15,5 +16,11 @@ Result<std::u16string> Utf8ToUtf16(std::string_view utf8);
 
 // INVALID_ARGUMENT names the unit offset of the first unpaired surrogate.
 Result<std::string> Utf16ToUtf8(std::u16string_view utf16);
+
+// ASCII letters lowered; other bytes (UTF-8 included) unchanged.
+std::string AsciiLower(std::string_view text);
+
+// Without leading and trailing ASCII whitespace.
+std::string_view TrimWhitespace(std::string_view text);
 
 }  // namespace zcrmsync

@@ -43,5 +43,11 @@ TEST(TextTest, RejectsUnpairedSurrogates) {
   EXPECT_THAT(Utf16ToUtf8(lone_low), StatusIs(StatusCode::kInvalidArgument));
 }
 
+TEST(TextTest, AsciiLowerAndTrim) {
+  EXPECT_EQ(AsciiLower("PWD=ÄbC"), "pwd=Äbc");
+  EXPECT_EQ(TrimWhitespace("  a b \t\n"), "a b");
+  EXPECT_EQ(TrimWhitespace("   "), "");
+}
+
 }  // namespace
 }  // namespace zcrmsync

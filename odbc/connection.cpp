@@ -8,6 +8,7 @@
 #include "core/status_macros.h"
 #include "odbc/internal/connection_state.h"
 #include "odbc/statement.h"
+#include "core/text.h"
 
 namespace zcrmsync::odbc {
 namespace {
@@ -17,17 +18,10 @@ const log::Logger& Log() {
   return *logger;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // sqliteodbc creates a file named after the whole connection string when
 // Database= is empty; refuse that before the driver sees it.
 Status CheckSqliteDatabase(std::string_view cs) {
-  const std::string lower = Lower(cs);
+  const std::string lower = AsciiLower(cs);
   if (lower.find("sqlite") == std::string::npos) return Status();
   const size_t pos = lower.find("database=");
   if (pos == std::string::npos) {
@@ -89,7 +83,7 @@ Status ExecuteRaw(internal::ConnectionState& st, std::string_view sql) {
 void ApplyServerQueryTimeout(internal::ConnectionState& st) {
   const auto seconds = st.options.query_timeout.count();
   if (seconds <= 0 || st.driver.family != DriverFamily::kMySQL) return;
-  const bool mariadb = Lower(st.driver.dbms_name).find("mariadb") != std::string::npos;
+  const bool mariadb = AsciiLower(st.driver.dbms_name).find("mariadb") != std::string::npos;
   const std::string sql = mariadb ? "SET SESSION max_statement_time = " + std::to_string(seconds)
                                   : "SET SESSION max_execution_time = " +
                                         std::to_string(seconds * 1000);

@@ -4,16 +4,10 @@
 #include <cctype>
 
 #include "core/secrets.h"
+#include "core/text.h"
 
 namespace zcrmsync::odbc {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool Contains(const std::string& haystack, std::string_view needle) {
   return haystack.find(needle) != std::string::npos;
@@ -101,7 +95,7 @@ std::string_view DriverFamilyName(DriverFamily family) {
 }
 
 DriverFamily DetectDriverFamily(std::string_view dbms_name, std::string_view driver_name) {
-  const std::string d = Lower(dbms_name) + " " + Lower(driver_name);
+  const std::string d = AsciiLower(dbms_name) + " " + AsciiLower(driver_name);
   if (Contains(d, "postgres") || Contains(d, "psqlodbc")) return DriverFamily::kPostgreSQL;
   if (Contains(d, "mariadb") || Contains(d, "mysql") || Contains(d, "maodbc") ||
       Contains(d, "myodbc")) {
@@ -117,7 +111,7 @@ DriverFamily DetectDriverFamily(std::string_view dbms_name, std::string_view dri
 
 StatusCode ClassifyDiagnostic(DriverFamily family, const DiagnosticRecord& r) {
   const std::string& s = r.sqlstate;
-  const std::string msg = Lower(r.message);
+  const std::string msg = AsciiLower(r.message);
   if (s.size() != 5) return StatusCode::kUnknown;
   // unixODBC reports a driver it cannot load as a 01000 "warning" on a
   // failed call.

@@ -1,5 +1,7 @@
 #include "change_capture/dialects/dialect_kit.h"
 
+#include "core/status_macros.h"
+
 namespace zcrmsync::change_capture::internal {
 
 std::string StringLiteral(std::string_view text, bool double_backslashes) {
@@ -11,6 +13,26 @@ std::string StringLiteral(std::string_view text, bool double_backslashes) {
   }
   out += '\'';
   return out;
+}
+
+Result<sql::Tokens> QualifiedAgentTokens(Dialect dialect, const std::string& agent_schema) {
+  sql::Tokens t;
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string schema, QuoteIdentifier(dialect, agent_schema));
+  t["schema"] = schema;
+  for (const std::string& table : AgentTables()) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string q, QuoteIdentifier(dialect, table));
+    t[table] = schema + "." + q;
+  }
+  return t;
+}
+
+Status AddTriggerTokens(sql::Tokens& tokens, Dialect dialect, const std::string& name_prefix,
+                        std::initializer_list<const char*> events, const std::string& qualifier) {
+  for (const char* ev : events) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string name, QuoteIdentifier(dialect, name_prefix + "_" + ev));
+    tokens[std::string("trigger_") + ev] = qualifier + name;
+  }
+  return Status();
 }
 
 // `pattern` holds "$c" where the quoted column goes, e.g. "o.$c IS DISTINCT FROM n.$c".

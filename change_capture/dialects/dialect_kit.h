@@ -4,6 +4,7 @@
 // column changed" is written, and how a script is shown to a person.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,13 @@ std::unique_ptr<DialectKit> MakeSqlServerKit();
 // Shared helpers.
 // 'text' with quotes doubled (and, for MySQL, backslashes doubled).
 std::string StringLiteral(std::string_view text, bool double_backslashes = false);
+// {"schema": quoted schema, "<table>": schema.table} for every agent table.
+Result<sql::Tokens> QualifiedAgentTokens(Dialect dialect, const std::string& agent_schema);
+
+// Adds "trigger_<event>" = qualifier + quoted "<name_prefix>_<event>" per event.
+Status AddTriggerTokens(sql::Tokens& tokens, Dialect dialect, const std::string& name_prefix,
+                        std::initializer_list<const char*> events, const std::string& qualifier);
+
 // Joins "prefix<col>suffix" pieces with `sep`, each column quoted.
 Result<std::string> JoinColumns(Dialect dialect, const std::vector<std::string>& columns,
                                 const std::string& pattern, const std::string& sep);

@@ -13,14 +13,7 @@ class MySqlKit final : public DialectKit {
   std::string_view name() const override { return "mysql"; }
 
   Result<sql::Tokens> AgentTokens(const std::string& agent_schema) const override {
-    sql::Tokens t;
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string schema, QuoteIdentifier(kD, agent_schema));
-    t["schema"] = schema;
-    for (const std::string& table : AgentTables()) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(std::string q, QuoteIdentifier(kD, table));
-      t[table] = schema + "." + q;
-    }
-    return t;
+    return QualifiedAgentTokens(kD, agent_schema);
   }
 
   Result<sql::Tokens> CaptureTokens(const std::string& agent_schema,
@@ -33,11 +26,8 @@ class MySqlKit final : public DialectKit {
       qualifier = s + ".";
     }
     t["table"] = qualifier + tbl;
-    const std::string prefix = agent_schema + "_" + table.mapping;
-    for (const char* ev : {"insert", "update", "delete"}) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(std::string trg, QuoteIdentifier(kD, prefix + "_" + ev));
-      t[std::string("trigger_") + ev] = qualifier + trg;
-    }
+    ZCRMSYNC_RETURN_IF_ERROR(AddTriggerTokens(t, kD, agent_schema + "_" + table.mapping,
+                                              {"insert", "update", "delete"}, qualifier));
     t["mapping"] = StringLiteral(table.mapping, /*double_backslashes=*/true);
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string kn,
                               JoinColumns(kD, table.key_columns, "CAST(NEW.$c AS CHAR)", ", "));

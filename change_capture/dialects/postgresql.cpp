@@ -13,14 +13,7 @@ class PostgresKit final : public DialectKit {
   std::string_view name() const override { return "postgresql"; }
 
   Result<sql::Tokens> AgentTokens(const std::string& agent_schema) const override {
-    sql::Tokens t;
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string schema, QuoteIdentifier(kD, agent_schema));
-    t["schema"] = schema;
-    for (const std::string& table : AgentTables()) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(std::string q, QuoteIdentifier(kD, table));
-      t[table] = schema + "." + q;
-    }
-    return t;
+    return QualifiedAgentTokens(kD, agent_schema);
   }
 
   Result<sql::Tokens> CaptureTokens(const std::string& agent_schema,
@@ -34,11 +27,8 @@ class PostgresKit final : public DialectKit {
     t["table"] = tbl;
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string fn, QuoteIdentifier(kD, "capture_" + table.mapping));
     t["function"] = t["schema"] + "." + fn;
-    const std::string prefix = agent_schema + "_" + table.mapping;
-    for (const char* ev : {"insert", "update", "delete"}) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(std::string trg, QuoteIdentifier(kD, prefix + "_" + ev));
-      t[std::string("trigger_") + ev] = trg;
-    }
+    ZCRMSYNC_RETURN_IF_ERROR(AddTriggerTokens(t, kD, agent_schema + "_" + table.mapping,
+                                              {"insert", "update", "delete"}, ""));
     t["mapping"] = StringLiteral(table.mapping);
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string kn, JoinColumns(kD, table.key_columns, "n.$c::text", ", "));
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string ko, JoinColumns(kD, table.key_columns, "o.$c::text", ", "));

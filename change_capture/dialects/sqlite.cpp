@@ -29,11 +29,8 @@ class SqliteKit final : public DialectKit {
     }
     ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, AgentTokens(prefix));
     ZCRMSYNC_ASSIGN_OR_RETURN(t["table"], QuoteIdentifier(kD, table.table));
-    const std::string trigger_prefix = prefix + "_" + table.mapping;
-    for (const char* ev : {"insert", "update", "update_key", "delete"}) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(t[std::string("trigger_") + ev],
-                                QuoteIdentifier(kD, trigger_prefix + "_" + ev));
-    }
+    ZCRMSYNC_RETURN_IF_ERROR(AddTriggerTokens(t, kD, prefix + "_" + table.mapping,
+                                              {"insert", "update", "update_key", "delete"}, ""));
     std::vector<std::string> update_columns = table.key_columns;
     update_columns.insert(update_columns.end(), table.mapped_columns.begin(),
                           table.mapped_columns.end());

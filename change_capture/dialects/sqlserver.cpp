@@ -16,16 +16,12 @@ class SqlServerKit final : public DialectKit {
   std::string_view name() const override { return "sqlserver"; }
 
   Result<sql::Tokens> AgentTokens(const std::string& agent_schema) const override {
-    sql::Tokens t;
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string schema, QuoteIdentifier(kD, agent_schema));
+    ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, QualifiedAgentTokens(kD, agent_schema));
+    // OBJECT_ID and EXEC take names and statements as N'' literals.
     t["schema_literal"] = NLiteral(agent_schema);
-    t["create_schema_literal"] = NLiteral("CREATE SCHEMA " + schema);
-    t["drop_schema_literal"] = NLiteral("DROP SCHEMA " + schema);
-    for (const std::string& table : AgentTables()) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(std::string q, QuoteIdentifier(kD, table));
-      t[table] = schema + "." + q;
-      t[table + "_literal"] = NLiteral(schema + "." + q);
-    }
+    t["create_schema_literal"] = NLiteral("CREATE SCHEMA " + t["schema"]);
+    t["drop_schema_literal"] = NLiteral("DROP SCHEMA " + t["schema"]);
+    for (const std::string& table : AgentTables()) t[table + "_literal"] = NLiteral(t[table]);
     return t;
   }
 
