@@ -34,4 +34,32 @@ SELECT index_name, column_name
   FROM information_schema.statistics
  WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? AND non_unique = 0 $$
 
+SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
+  FROM `zcrmsync`.`links`
+ WHERE mapping = ? AND erp_key = ? $$
+
+SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
+  FROM `zcrmsync`.`links`
+ WHERE mapping = ? AND zoho_id = ? $$
+
+UPDATE `zcrmsync`.`links`
+   SET zoho_id = ?, external_id = ?, base_values = ?, erp_changed_at = ?, crm_modified_at = ?,
+       updated_at = GREATEST(CURRENT_TIMESTAMP(6), updated_at + INTERVAL 1 MICROSECOND)
+ WHERE mapping = ? AND erp_key = ? $$
+
+INSERT INTO `zcrmsync`.`links` (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
+                      mapping, erp_key)
+VALUES (?, ?, ?, ?, ?, ?, ?) $$
+
+DELETE FROM `zcrmsync`.`links` WHERE mapping = ? AND erp_key = ? $$
+
+INSERT INTO `zcrmsync`.`errors` (mapping, erp_key, zoho_id, direction, status_code, field, message)
+VALUES (?, ?, ?, ?, ?, ?, ?) $$
+
+SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, message,
+       attempts, first_failed_at, last_failed_at
+  FROM `zcrmsync`.`errors`
+ WHERE resolved_at IS NULL
+ ORDER BY error_id $$
+
 DELIMITER ;

@@ -36,3 +36,31 @@ SELECT il.name, ii.name
 UNION ALL
 SELECT 'primary key', name FROM pragma_table_info(?) WHERE pk > 0;
 
+SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
+  FROM "zcrmsync_links"
+ WHERE mapping = ? AND erp_key = ?;
+
+SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
+  FROM "zcrmsync_links"
+ WHERE mapping = ? AND zoho_id = ?;
+
+UPDATE "zcrmsync_links"
+   SET zoho_id = ?, external_id = ?, base_values = ?, erp_changed_at = ?, crm_modified_at = ?,
+       updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now')
+ WHERE mapping = ? AND erp_key = ?;
+
+INSERT INTO "zcrmsync_links" (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
+                      mapping, erp_key)
+VALUES (?, ?, ?, ?, ?, ?, ?);
+
+DELETE FROM "zcrmsync_links" WHERE mapping = ? AND erp_key = ?;
+
+INSERT INTO "zcrmsync_errors" (mapping, erp_key, zoho_id, direction, status_code, field, message)
+VALUES (?, ?, ?, ?, ?, ?, ?);
+
+SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, message,
+       attempts, first_failed_at, last_failed_at
+  FROM "zcrmsync_errors"
+ WHERE resolved_at IS NULL
+ ORDER BY error_id;
+

@@ -49,3 +49,38 @@ SELECT i.name, c.name
    AND i.has_filter = 0
 GO
 
+SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
+  FROM [zcrmsync].[links]
+ WHERE mapping = ? AND erp_key = ?
+GO
+
+SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
+  FROM [zcrmsync].[links]
+ WHERE mapping = ? AND zoho_id = ?
+GO
+
+UPDATE [zcrmsync].[links]
+   SET zoho_id = ?, external_id = ?, base_values = ?, erp_changed_at = ?, crm_modified_at = ?,
+       updated_at = SYSUTCDATETIME()
+ WHERE mapping = ? AND erp_key = ?
+GO
+
+INSERT INTO [zcrmsync].[links] (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
+                      mapping, erp_key)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+GO
+
+DELETE FROM [zcrmsync].[links] WHERE mapping = ? AND erp_key = ?
+GO
+
+INSERT INTO [zcrmsync].[errors] (mapping, erp_key, zoho_id, direction, status_code, field, message)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+GO
+
+SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, message,
+       attempts, first_failed_at, last_failed_at
+  FROM [zcrmsync].[errors]
+ WHERE resolved_at IS NULL
+ ORDER BY error_id
+GO
+

@@ -1,0 +1,10 @@
+-- zcrmsync: updates the link of one ERP row. The caller inserts the link
+-- (insert_link.sql) when this touched no row. updated_at always changes, so a
+-- found row always counts as updated, with or without FOUND_ROWS.
+-- Tokens: ${links} (a quoted identifier).
+-- Parameters: 1 zoho_id, 2 external_id, 3 base_values, 4 erp_changed_at,
+--   5 crm_modified_at (UTC), 6 mapping, 7 erp_key.
+UPDATE ${links}
+   SET zoho_id = ?, external_id = ?, base_values = ?, erp_changed_at = ?, crm_modified_at = ?,
+       updated_at = GREATEST(CURRENT_TIMESTAMP(6), updated_at + INTERVAL 1 MICROSECOND)
+ WHERE mapping = ? AND erp_key = ?

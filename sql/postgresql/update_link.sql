@@ -1,0 +1,11 @@
+-- zcrmsync: updates the link of one ERP row. The caller inserts the link
+-- (insert_link.sql) when this touched no row. updated_at always changes, so a
+-- found row always counts as updated, on every driver.
+-- Tokens: ${links} (a quoted identifier).
+-- Parameters: 1 zoho_id, 2 external_id, 3 base_values, 4 erp_changed_at,
+--   5 crm_modified_at (UTC), 6 mapping, 7 erp_key.
+UPDATE ${links}
+   SET zoho_id = ?, external_id = ?, base_values = ?,
+       erp_changed_at = CAST(? AS timestamp) AT TIME ZONE 'UTC',
+       crm_modified_at = CAST(? AS timestamp) AT TIME ZONE 'UTC', updated_at = clock_timestamp()
+ WHERE mapping = ? AND erp_key = ?

@@ -1,0 +1,5 @@
+-- zcrmsync: the link of one Zoho record.
+-- Tokens: ${links} (a quoted identifier). Parameters: 1 mapping, 2 zoho_id.
+SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
+  FROM ${links}
+ WHERE mapping = ? AND zoho_id = ?

@@ -1,0 +1,139 @@
+#include "sync/link_store.h"
+
+#include <map>
+#include <memory>
+
+#include "core/status_macros.h"
+#include "odbc/statement.h"
+
+namespace zcrmsync::sync {
+namespace {
+
+Value OptText(const std::optional<std::string>& v) {
+  return v ? Value::Text(*v) : Value::Null(ValueType::kText);
+}
+
+Value OptTime(const std::optional<Timestamp>& v) {
+  return v ? Value::FromTimestamp(*v) : Value::Null(ValueType::kTimestamp);
+}
+
+Result<std::optional<Link>> ReadLink(odbc::Statement& stmt, const std::string& mapping) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt.Fetch());
+  if (!row) {
+    ZCRMSYNC_RETURN_IF_ERROR(stmt.CloseCursor());
+    return std::optional<Link>();
+  }
+  Link link;
+  link.mapping = mapping;
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto key, stmt.GetText(1));
+  ZCRMSYNC_ASSIGN_OR_RETURN(link.zoho_id, stmt.GetText(2));
+  ZCRMSYNC_ASSIGN_OR_RETURN(link.external_id, stmt.GetText(3));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto base, stmt.GetText(4));
+  ZCRMSYNC_ASSIGN_OR_RETURN(link.erp_changed_at, stmt.GetTimestamp(5));
+  ZCRMSYNC_ASSIGN_OR_RETURN(link.crm_modified_at, stmt.GetTimestamp(6));
+  ZCRMSYNC_RETURN_IF_ERROR(stmt.CloseCursor());
+  link.erp_key = key.value_or("");
+  link.base_values = base.value_or("{}");
+  return std::optional<Link>(std::move(link));
+}
+
+}  // namespace
+
+struct LinkStore::Statements {
+  std::map<std::string, odbc::Statement, std::less<>> prepared;
+};
+
+LinkStore::LinkStore(odbc::Connection& connection, change_capture::KitOptions kit)
+    : connection_(connection), kit_(std::move(kit)), statements_(std::make_unique<Statements>()) {}
+
+LinkStore::~LinkStore() = default;
+
+Result<odbc::Statement*> LinkStore::Get(std::string_view template_name) {
+  auto it = statements_->prepared.find(template_name);
+  if (it == statements_->prepared.end()) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderAgentStatement(kit_, template_name));
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
+    it = statements_->prepared.emplace(std::string(template_name), std::move(stmt)).first;
+  }
+  return &it->second;
+}
+
+Result<std::optional<Link>> LinkStore::Load(const std::string& mapping, const std::string& erp_key) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("load_link.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll({Value::Text(mapping), Value::Text(erp_key)}));
+  ZCRMSYNC_RETURN_IF_ERROR(
+      StatusOf(stmt->Execute()).WithContext("load link " + mapping + " " + erp_key));
+  return ReadLink(*stmt, mapping);
+}
+
+Result<std::optional<Link>> LinkStore::FindByZohoId(const std::string& mapping,
+                                                     const std::string& zoho_id) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("find_link_by_zoho_id.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll({Value::Text(mapping), Value::Text(zoho_id)}));
+  ZCRMSYNC_RETURN_IF_ERROR(
+      StatusOf(stmt->Execute()).WithContext("find link " + mapping + " Zoho id " + zoho_id));
+  return ReadLink(*stmt, mapping);
+}
+
+Status LinkStore::Save(const Link& link) {
+  // UPDATE, then INSERT when no row was there: an upsert would, on MySQL,
+  // quietly update the row holding the same Zoho id instead of failing.
+  const std::string context = "save link " + link.mapping + " " + link.erp_key;
+  const std::vector<Value> values = {
+      OptText(link.zoho_id),        OptText(link.external_id),       Value::Text(link.base_values),
+      OptTime(link.erp_changed_at), OptTime(link.crm_modified_at), Value::Text(link.mapping),
+      Value::Text(link.erp_key)};
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * update, Get("update_link.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(update->BindAll(values));
+  auto updated = update->Execute();
+  if (!updated) return updated.error().WithContext(context);
+  if (*updated > 0) return Status();
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * insert, Get("insert_link.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(insert->BindAll(values));
+  return StatusOf(insert->Execute()).WithContext(context);
+}
+
+Status LinkStore::Delete(const std::string& mapping, const std::string& erp_key) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("delete_link.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll({Value::Text(mapping), Value::Text(erp_key)}));
+  return StatusOf(stmt->Execute()).WithContext("delete link " + mapping + " " + erp_key);
+}
+
+Status LinkStore::Park(const ParkedRecord& r) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("park_error.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll(
+      {Value::Text(r.mapping), OptText(r.erp_key), OptText(r.zoho_id), Value::Text(r.direction),
+       Value::Text(r.status_code), OptText(r.field), Value::Text(r.message)}));
+  return StatusOf(stmt->Execute()).WithContext("park " + r.mapping + " " + r.erp_key.value_or(""));
+}
+
+Result<std::vector<ParkedRecord>> LinkStore::ListParked() {
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("list_errors.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll({}));
+  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt->Execute()).WithContext("list parked records"));
+  std::vector<ParkedRecord> out;
+  for (;;) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt->Fetch());
+    if (!row) break;
+    ParkedRecord r;
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto id, stmt->GetInt64(1));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto mapping, stmt->GetText(2));
+    ZCRMSYNC_ASSIGN_OR_RETURN(r.erp_key, stmt->GetText(3));
+    ZCRMSYNC_ASSIGN_OR_RETURN(r.zoho_id, stmt->GetText(4));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto direction, stmt->GetText(5));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto code, stmt->GetText(6));
+    ZCRMSYNC_ASSIGN_OR_RETURN(r.field, stmt->GetText(7));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto message, stmt->GetText(8));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto attempts, stmt->GetInt64(9));
+    r.error_id = id.value_or(0);
+    r.mapping = mapping.value_or("");
+    r.direction = direction.value_or("");
+    r.status_code = code.value_or("");
+    r.message = message.value_or("");
+    r.attempts = attempts.value_or(1);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace zcrmsync::sync

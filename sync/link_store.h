@@ -1,0 +1,68 @@
+// The agent's memory per synced row, in its own tables: the links (ERP key
+// <-> Zoho id <-> external id, the merge base, the last change time on each
+// side) and the dead letter (records parked after a data error). Statements
+// are prepared once per store. Not thread-safe: one store per connection.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "change_capture/sql_kit.h"
+#include "core/result.h"
+#include "core/value.h"
+#include "odbc/connection.h"
+
+namespace zcrmsync::sync {
+
+struct Link {
+  std::string mapping;
+  std::string erp_key;                  // the key as compact JSON, e.g. ["42"]
+  std::optional<std::string> zoho_id;
+  std::optional<std::string> external_id;
+  std::string base_values;              // JSON object: Zoho field -> canonical value
+  std::optional<Timestamp> erp_changed_at;   // UTC
+  std::optional<Timestamp> crm_modified_at;  // UTC
+
+  bool operator==(const Link&) const = default;
+};
+
+struct ParkedRecord {
+  int64_t error_id = 0;
+  std::string mapping;
+  std::optional<std::string> erp_key;
+  std::optional<std::string> zoho_id;
+  std::string direction;    // "erp_to_crm" or "crm_to_erp"
+  std::string status_code;  // e.g. "INVALID_ARGUMENT"
+  std::optional<std::string> field;
+  std::string message;
+  int64_t attempts = 1;
+};
+
+class LinkStore {
+ public:
+  // REQUIRES: `connection` outlives the store; the SQL kit is installed.
+  LinkStore(odbc::Connection& connection, change_capture::KitOptions kit);
+  ~LinkStore();
+  LinkStore(const LinkStore&) = delete;
+  LinkStore& operator=(const LinkStore&) = delete;
+
+  Result<std::optional<Link>> Load(const std::string& mapping, const std::string& erp_key);
+  Result<std::optional<Link>> FindByZohoId(const std::string& mapping, const std::string& zoho_id);
+  Status Save(const Link& link);
+  Status Delete(const std::string& mapping, const std::string& erp_key);
+
+  // The dead letter.
+  Status Park(const ParkedRecord& record);
+  Result<std::vector<ParkedRecord>> ListParked();
+
+ private:
+  struct Statements;
+  Result<odbc::Statement*> Get(std::string_view template_name);
+
+  odbc::Connection& connection_;
+  change_capture::KitOptions kit_;
+  std::unique_ptr<Statements> statements_;
+};
+
+}  // namespace zcrmsync::sync
