@@ -3,6 +3,7 @@
 // download the result) in files of 25,000 records, then bulk read of all of
 // them, then a bulk upsert. Through Emulator::Handle, without sockets.
 #include <chrono>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -182,6 +183,56 @@ TEST_F(BulkTest, ErrorsAndSkippedRows) {
             400);
   EXPECT_EQ(Call("GET", "/crm/bulk/v8/read/5725767000009999999", "").status, 404);
   EXPECT_EQ(Call("GET", "/crm/bulk/v8/read", "").status, 400);  // wrong method
+}
+
+}  // namespace
+}  // namespace zcrmsync::emulator
+
+namespace zcrmsync::emulator {
+namespace {
+
+// A bulk write is a record change like any other: watch channels hear of it.
+TEST(BulkNotifyTest, BulkWriteNotifiesWatchChannels) {
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  Options o;
+  o.notification_sink = [&](const Notification& n) {
+    std::lock_guard<std::mutex> lock(mu);
+    bodies.push_back(n.body);
+  };
+  auto e = Emulator::Create(o);
+  ASSERT_TRUE(e.has_value());
+  std::unique_ptr<Emulator> emu = std::move(*e);
+  const std::string auth = "Zoho-oauthtoken " + emu->IssueTokenForTesting();
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body,
+                  std::vector<std::pair<std::string, std::string>> headers = {},
+                  std::vector<std::pair<std::string, std::string>> form = {}) {
+    headers.emplace_back("Authorization", auth);
+    return emu->Handle(HttpRequest{method, path, "", std::move(headers), body, std::move(form)});
+  };
+  ASSERT_EQ(call("POST", "/crm/v8/actions/watch",
+                 R"({"watch":[{"channel_id":"1000000068002","events":["Leads.create"],
+                     "notify_url":"http://127.0.0.1:9/hook","token":"t"}]})")
+                .status,
+            201);
+  HttpResponse up = call("POST", "/crm/v8/upload", "",
+                         {{"feature", "bulk-write"}, {"X-CRM-ORG", "60012345678"}},
+                         {{"file", ZipOneFile("leads.csv", "Last_Name,Company\r\nA,C\r\nB,D\r\n")}});
+  ASSERT_EQ(up.status, 200) << up.body;
+  rapidjson::Document upd;
+  upd.Parse(up.body.c_str());
+  const std::string file_id = upd["details"]["file_id"].GetString();
+  HttpResponse job = call("POST", "/crm/bulk/v8/write",
+                          R"({"operation":"insert","resource":[{"type":"data",
+                              "module":{"api_name":"Leads"},"file_id":")" + file_id + R"("}]})");
+  ASSERT_EQ(job.status, 201) << job.body;
+  ASSERT_TRUE(emu->WaitForNotificationsForTesting(std::chrono::seconds(5)));
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(bodies.size(), 1u);
+  rapidjson::Document d;
+  d.Parse(bodies[0].c_str());
+  EXPECT_STREQ(d["operation"].GetString(), "insert");
+  EXPECT_EQ(d["ids"].Size(), 2u);
 }
 
 }  // namespace

@@ -2663,6 +2663,7 @@ HttpResponse Engine::State::BulkWriteCreate(const HttpRequest& req, int& credits
   std::vector<std::string> out_header = header;
   out_header.insert(out_header.end(), {"STATUS", "RECORD_ID", "ERRORS"});
   AppendCsvRow(out_header, out_csv);
+  std::vector<Change> created, edited;  // for watch channels, as a REST write
   for (size_t ri = 1; ri < rows.size(); ++ri) {
     const std::vector<std::string>& row = rows[ri];
     Pool pool(kSmallChunk);
@@ -2746,10 +2747,11 @@ HttpResponse Engine::State::BulkWriteCreate(const HttpRequest& req, int& credits
         rec.id = NewId();
         ApplyStaged(*m, rec, staged, now);
         record_id = AddRecord(store, std::move(rec)).id;
+        created.push_back(Change{record_id, {}});
         status = "ADDED";
         ++job.added;
       } else {
-        ChangeRecord(*m, store, *target, staged, now);
+        edited.push_back(Change{target->id, ChangeRecord(*m, store, *target, staged, now)});
         record_id = target->id;
         status = "UPDATED";
         ++job.updated;
@@ -2761,6 +2763,8 @@ HttpResponse Engine::State::BulkWriteCreate(const HttpRequest& req, int& credits
     out.insert(out.end(), {status, record_id, error});
     AppendCsvRow(out, out_csv);
   }
+  Notify(*m, "create", created);
+  Notify(*m, "edit", edited);
   job.total = static_cast<int64_t>(rows.size()) - 1;
   job.zip = ZipOneFile(job.id + ".csv", out_csv);
   job.field_mappings_json = "[]";
