@@ -1,5 +1,8 @@
 #include "crm/json.h"
 
+#include <charconv>
+#include <cmath>
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -50,9 +53,22 @@ void Write(const JsonValue& v, rapidjson::Writer<rapidjson::StringBuffer>& w) {
     case JsonValue::Kind::kInt:
       w.Int64(v.as_int());
       break;
-    case JsonValue::Kind::kDouble:
-      w.Double(v.as_double());
+    case JsonValue::Kind::kDouble: {
+      // RapidJSON's Grisu output can add digits (7972986220.42205 ->
+      // ...4220509); std::to_chars writes the shortest text that reads back
+      // as the same double. Non-finite values have no JSON form.
+      const double d = v.as_double();
+      if (!std::isfinite(d)) {
+        w.Null();
+        break;
+      }
+      char buf[32];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+      std::string text(buf, ec == std::errc() ? end : buf);
+      if (text.find_first_of(".eEn") == std::string::npos) text += ".0";  // stays a double
+      w.RawValue(text.data(), text.size(), rapidjson::kNumberType);
       break;
+    }
     case JsonValue::Kind::kString:
       w.String(v.as_string().data(), static_cast<rapidjson::SizeType>(v.as_string().size()));
       break;
@@ -88,7 +104,9 @@ std::string JsonValue::GetString(std::string_view key) const {
 
 Result<JsonValue> ParseJson(std::string_view text) {
   rapidjson::Document d;
-  d.Parse<rapidjson::kParseNanAndInfFlag>(text.data(), text.size());
+  // Full precision: the default parser may be off by an ulp on long decimals.
+  d.Parse<rapidjson::kParseNanAndInfFlag | rapidjson::kParseFullPrecisionFlag>(text.data(),
+                                                                                 text.size());
   if (d.HasParseError()) {
     return Error(InvalidArgumentError(std::string("not JSON: ") +
                                       rapidjson::GetParseError_En(d.GetParseError()) +
