@@ -97,6 +97,7 @@ const std::vector<Command>& Commands() {
       {"install", "install the agent's objects and the capture triggers", RunInstall},
       {"uninstall", "remove the capture triggers and the agent's objects", RunUninstall},
       {"verify", "compare what is installed with what the config implies", RunVerify},
+      {"push", "send captured ERP changes to Zoho (the ERP -> CRM half of run)", RunPush},
       {"ping", "connect to a database over ODBC and run a test query", RunPing},
   };
   return commands;

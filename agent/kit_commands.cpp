@@ -6,6 +6,7 @@
 #include "agent/cli.h"
 #include "agent/commands.h"
 #include "agent/type_compat.h"
+#include "agent/zoho_session.h"
 #include "change_capture/catalog.h"
 #include "change_capture/kit_manager.h"
 #include "core/log.h"
@@ -82,25 +83,13 @@ using TableColumns = std::map<std::string, std::vector<change_capture::TableColu
 // exists, and each mapped column's type fits its field.
 void CheckZoho(const mappings::Config& config, const TableColumns& columns,
                std::vector<std::string>& problems) {
-  auto dc = crm::ParseDataCenter(config.zoho.data_center);
-  if (!dc) {
-    problems.push_back("zoho: " + dc.error().message());
+  auto session = MakeZohoSession(config, /*max_attempts=*/2);
+  if (!session) {
+    problems.push_back("zoho: " + session.error().message());
     return;
   }
-  crm::CurlTransport transport({.proxy = config.zoho.proxy.value_or(""),
-                                .ca_file = config.zoho.ca_file.value_or("")});
-  crm::ZohoAuth auth({.data_center = *dc,
-                      .client_id = config.zoho.client_id,
-                      .client_secret = config.zoho.client_secret,
-                      .refresh_token = config.zoho.refresh_token,
-                      .accounts_url = config.zoho.accounts_url.value_or(""),
-                      .api_base_url = config.zoho.api_base_url.value_or("")},
-                     transport, SystemClock());
-  crm::ClientOptions client_options;
-  client_options.max_concurrency = config.zoho.max_concurrency;
-  client_options.retry.max_attempts = 2;
-  crm::ZohoClient client(client_options, auth, transport, SystemClock());
-  if (auto token = auth.GetToken(); !token) {
+  crm::ZohoClient& client = *session->client;
+  if (auto token = session->auth->GetToken(); !token) {
     problems.push_back("zoho: " + token.error().message());
     return;
   }

@@ -160,6 +160,32 @@ Result<std::string> RenderAgentStatement(const KitOptions& options,
   return std::move(script.statements.front());
 }
 
+Result<std::string> RenderSelectRow(const KitOptions& options, const CaptureTable& table,
+                                    const std::vector<std::string>& columns) {
+  const Dialect d = options.dialect;
+  if (columns.empty()) return Error(InvalidArgumentError("select_row: no columns"));
+  sql::Tokens t;
+  for (const std::string& c : columns) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string q, QuoteIdentifier(d, c));
+    t["columns"] += (t["columns"].empty() ? "" : ", ") + q;
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(t["table"], QuoteIdentifier(d, table.table));
+  if (table.schema) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string s, QuoteIdentifier(d, *table.schema));
+    t["table"] = s + "." + t["table"];
+  }
+  for (const std::string& k : table.key_columns) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string q, QuoteIdentifier(d, k));
+    t["key_predicate"] += (t["key_predicate"].empty() ? "" : " AND ") + q + " = ?";
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string_view text,
+                            sql::FindTemplate(KitFor(d)->name(), "select_row.sql"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string rendered, sql::Render(text, t));
+  auto statements = SplitStatements(rendered);
+  if (statements.size() != 1) return Error(InternalError("select_row.sql must hold one statement"));
+  return statements.front();
+}
+
 Result<Script> RenderBeginAgentWrites(const KitOptions& options) {
   return RenderAgentWrites(options, "begin_agent_writes.sql");
 }

@@ -54,6 +54,11 @@ Result<Script> RenderEndAgentWrites(const KitOptions& options);
 // purge_changes.sql, oldest_open_transaction.sql), rendered for `options`.
 Result<std::string> RenderAgentStatement(const KitOptions& options, std::string_view template_name);
 
+// SELECT of `columns` from the table of `table`, one row by its key: the
+// parameters are the key values in key-column order (select_row.sql).
+Result<std::string> RenderSelectRow(const KitOptions& options, const CaptureTable& table,
+                                    const std::vector<std::string>& columns);
+
 // The names of the agent's own tables for `options` (quoted, qualified), in
 // the order: schema_version, changes, links, state, errors, conflicts.
 Result<std::vector<std::string>> AgentTableNames(const KitOptions& options);

@@ -49,6 +49,7 @@ struct DatabaseConfig {
   std::string dialect;              // one of DialectNames()
   std::string connection_string;    // ODBC; holds a password: scrub before showing (core/secrets.h)
   std::string schema = "zcrmsync";  // the agent's own objects; for sqlite a table-name prefix
+  std::string time_zone = "UTC";    // IANA zone of timestamp columns without a zone
 };
 
 struct ZohoConfig {

@@ -805,6 +805,7 @@ Config ToConfig(const Value& root, std::string_view source) {
   c.database.dialect = Str(*db, "dialect");
   c.database.connection_string = Str(*db, "connection_string");
   c.database.schema = Str(*db, "schema", c.database.schema);
+  c.database.time_zone = Str(*db, "time_zone", c.database.time_zone);
 
   c.zoho.data_center = Str(*zoho, "data_center", c.zoho.data_center);
   c.zoho.api_base_url = OptStr(*zoho, "api_base_url");

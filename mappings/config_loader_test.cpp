@@ -253,6 +253,7 @@ TEST(ParseConfigTest, ProxyAndCaFile) {
   ASSERT_TRUE(r.has_value()) << r.error();
   EXPECT_EQ(r->zoho.proxy, "http://proxy.example:3128");
   EXPECT_EQ(r->zoho.ca_file, "/etc/ca.pem");
+  EXPECT_EQ(r->database.time_zone, "UTC");  // the default
   std::string bad = WithMapping(kMinimalMapping);
   bad.replace(bad.find("\"client_id\": \"id\""), 17, R"("client_id": "id", "proxy": "proxy:3128")");
   EXPECT_THAT(ErrorOf(Parse(bad)), HasSubstr("zoho.proxy"));

@@ -129,6 +129,14 @@ Status Connect(internal::ConnectionState& st) {
   st.driver.family = DetectDriverFamily(st.driver.dbms_name, st.driver.driver_name);
 
   ApplyServerQueryTimeout(st);
+  if (st.driver.family == DriverFamily::kMySQL &&
+      AsciiLower(st.options.connection_string).find("charset=utf8mb4") == std::string::npos) {
+    const std::string w =
+        "MySQL/MariaDB connection string without CHARSET=utf8mb4: characters outside the "
+        "BMP (emoji) in SQL text become '?' (bound values are not affected)";
+    st.warnings.push_back(w);
+    Log().Warn("add CHARSET=utf8mb4 to the connection string", {{"why", w}});
+  }
   st.autocommit = st.options.autocommit;
   if (!st.autocommit) {
     rc = SQLSetConnectAttrW(dbc, SQL_ATTR_AUTOCOMMIT,

@@ -1,5 +1,7 @@
 #include "odbc/environment.h"
 
+#include <clocale>
+#include <cstring>
 #include <mutex>
 
 #include "odbc/internal/odbc_api.h"
@@ -11,6 +13,20 @@ Result<std::shared_ptr<Environment>> Environment::Shared() {
   static std::weak_ptr<Environment> shared;
   std::lock_guard<std::mutex> lock(mu);
   if (auto env = shared.lock()) return env;
+#ifndef _WIN32
+  // unixODBC turns W calls into A calls for drivers without a wide API
+  // (Debian's sqliteodbc) through the "char" charset of LC_CTYPE. In the C
+  // locale that drops every non-ASCII character of the SQL text, so a
+  // non-UTF-8 LC_CTYPE is switched to C.UTF-8 (only LC_CTYPE; numbers and
+  // messages are untouched).
+  static std::once_flag locale_once;
+  std::call_once(locale_once, [] {
+    const char* current = std::setlocale(LC_CTYPE, nullptr);
+    const bool utf8 = current != nullptr && (std::strstr(current, "UTF-8") != nullptr ||
+                                             std::strstr(current, "utf8") != nullptr);
+    if (!utf8) std::setlocale(LC_CTYPE, "C.UTF-8");
+  });
+#endif
   SQLHENV henv = SQL_NULL_HENV;
   SQLRETURN rc = SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &henv);
   if (!SQL_SUCCEEDED(rc)) {

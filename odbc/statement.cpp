@@ -317,8 +317,16 @@ Result<Statement> Connection::Prepare(std::string_view sql) {
       log::Logger("odbc").Warn("driver refused the query timeout", {{"error", s.message()}});
     }
   }
-  ZCRMSYNC_ASSIGN_OR_RETURN(std::vector<SQLWCHAR> wide, internal::ToWide(sql));
-  rc = SQLPrepareW(h, wide.data(), SQL_NTS);
+  if (state_->driver.family == DriverFamily::kSQLite) {
+    // sqliteodbc has no wide API: unixODBC would convert the W call through
+    // UCS-2 and lose every character outside the BMP. The narrow call hands
+    // the driver our UTF-8 unchanged, which is what SQLite expects.
+    std::string utf8(sql);
+    rc = SQLPrepare(h, reinterpret_cast<SQLCHAR*>(utf8.data()), static_cast<SQLINTEGER>(utf8.size()));
+  } else {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::vector<SQLWCHAR> wide, internal::ToWide(sql));
+    rc = SQLPrepareW(h, wide.data(), SQL_NTS);
+  }
   ZCRMSYNC_RETURN_IF_ERROR(impl->Check(*state_, rc, "prepare"));
   SQLSMALLINT markers = 0;
   if (SQL_SUCCEEDED(SQLNumParams(h, &markers)) && markers > 0) {

@@ -115,8 +115,21 @@ sqlite3 -header -column "$DB" "SELECT change_id, op, keys_json, strftime('%H:%M:
   FROM zcrmsync_changes ORDER BY change_id"
 
 echo
+echo "== 7. zcrmsync push: the captured changes go to the CRM (upserts on ERP_Id)"
+"${Z[@]}" push || true   # exit 3 means some records were parked; the demo goes on
+TOKEN=$(curl -fsS -X POST "$URL/oauth/v2/token" -d grant_type=refresh_token -d client_id=zcrmsync-demo \
+  -d client_secret=zcrmsync-demo-secret -d refresh_token=zcrmsync-demo-refresh |
+  sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+echo "Accounts in the emulator now:"
+curl -fsS -H "Authorization: Zoho-oauthtoken $TOKEN" -X POST "$URL/crm/v8/coql" \
+  -d '{"select_query":"select ERP_Id, Account_Name, Rating from Accounts where ERP_Id is not null order by ERP_Id"}' |
+  grep -o '"Account_Name":"[^"]*"\|"ERP_Id":"[^"]*"\|"Rating":[^,}]*' | paste - - - | sed 's/^/  /'
+echo "Only rows changed after install were captured, so only they were pushed: the"
+echo "initial load of existing rows is part of issue #5."
+
+echo
 echo "== Not built yet"
-echo "- issue #5: the sync engine (zcrmsync --config FILE run): the captured changes above are"
-echo "  not pushed to Zoho yet, and nothing is pulled back."
+echo "- issue #5: the rest of the sync engine (zcrmsync --config FILE run): pulling CRM"
+echo "  changes back, the three-way merge in the loop, the initial load, status and plan."
 echo "- issue #6: the Windows service and the .deb package."
 echo "demo: done. Remove the SQL kit with: ${Z[*]} uninstall"

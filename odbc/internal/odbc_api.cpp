@@ -13,6 +13,15 @@ Result<std::vector<SQLWCHAR>> ToWide(std::string_view utf8) {
 }
 
 std::string FromWideLossy(const SQLWCHAR* units, size_t count) {
+  // Lengths from drivers are not always in characters (MariaDB Connector/ODBC
+  // 3.1 gives bytes for messages; unixODBC's conversion for narrow drivers
+  // counts UTF-8 bytes for names): the text ends at the first NUL.
+  for (size_t i = 0; i < count; ++i) {
+    if (units[i] == 0) {
+      count = i;
+      break;
+    }
+  }
   std::u16string s(reinterpret_cast<const char16_t*>(units), count);
   auto utf8 = Utf16ToUtf8(s);
   if (utf8) return *utf8;

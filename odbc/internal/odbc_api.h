@@ -21,8 +21,9 @@ static_assert(sizeof(SQLWCHAR) == sizeof(char16_t));
 
 // UTF-8 -> NUL-terminated UTF-16 buffer for W calls.
 Result<std::vector<SQLWCHAR>> ToWide(std::string_view utf8);
-// UTF-16 units -> UTF-8; invalid input is replaced by U+FFFD rather than lost,
-// because driver messages must always be readable.
+// UTF-16 units -> UTF-8, ending at the first NUL within `count`; invalid
+// input is replaced by U+FFFD rather than lost, because driver messages must
+// always be readable.
 std::string FromWideLossy(const SQLWCHAR* units, size_t count);
 
 // Every diagnostic record on a handle (SQLGetDiagRecW until SQL_NO_DATA).

@@ -99,7 +99,8 @@ INI
   export ZCRMSYNC_TEST_CONNSTR_POSTGRESQL="DRIVER={PostgreSQL Unicode};SERVER=127.0.0.1;PORT=$pg_port;DATABASE=syncdb;UID=sync;PWD=sync;"
   # OPTION=67108866: FOUND_ROWS (UPDATE counts matched rows, like the others)
   # + MULTI_STATEMENTS (avoids the driver's crash after trigger DDL).
-  export ZCRMSYNC_TEST_CONNSTR_MARIADB="DRIVER={MariaDB Unicode};SERVER=127.0.0.1;PORT=$my_port;DATABASE=syncdb;UID=sync;PWD=sync;OPTION=67108866;"
+  # CHARSET=utf8mb4: SQL text keeps characters outside the BMP.
+  export ZCRMSYNC_TEST_CONNSTR_MARIADB="DRIVER={MariaDB Unicode};SERVER=127.0.0.1;PORT=$my_port;DATABASE=syncdb;UID=sync;PWD=sync;OPTION=67108866;CHARSET=utf8mb4;"
   export ZCRMSYNC_TEST_CONNSTR_SQLITE="DRIVER={SQLite3};Database=$DBS_DIR/sqlite/test.db;Timeout=5000;"
   echo "dbs: PostgreSQL pid $DBS_PG_PID on 127.0.0.1:$pg_port, MariaDB pid $DBS_MY_PID on 127.0.0.1:$my_port, SQLite in $DBS_DIR/sqlite"
 }

@@ -70,6 +70,20 @@ echo "$out" | grep -q "zcrmsync_e2e_customers_insert" || fail "sql install shows
 out=$(z install 2>&1) || fail "install failed: $out"
 out=$(z verify 2>&1) || fail "verify after install: $out"
 
+# push: captured ERP changes reach the emulator.
+sql "INSERT INTO e2e_customers (id, name, email) VALUES (1, 'Alpha GmbH', 'alpha.example')"
+sql "INSERT INTO e2e_customers (id, name, email) VALUES (2, 'Beta SA', NULL)"
+out=$(z push 2>&1) || fail "push failed: $out"
+echo "$out" | grep -q "created 2," || fail "push did not create 2 records: $out"
+out=$(z push 2>&1) || fail "second push failed: $out"
+echo "$out" | grep -q "pushed: 0 change(s)" || fail "second push was not idle: $out"
+token=$(curl -fsS -X POST "$url/oauth/v2/token" -d grant_type=refresh_token -d client_id=zcrmsync-demo \
+  -d client_secret=zcrmsync-demo-secret -d refresh_token=zcrmsync-demo-refresh |
+  sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+coql=$(curl -fsS -H "Authorization: Zoho-oauthtoken $token" -X POST "$url/crm/v8/coql" \
+  -d '{"select_query":"select Account_Name, ERP_Id from Accounts where ERP_Id = '"'"'1'"'"'"}')
+echo "$coql" | grep -q '"Account_Name":"Alpha GmbH"' || fail "the pushed record is not in Zoho: $coql"
+
 if [ "$db" = postgresql ]; then
   sql "DROP TRIGGER zcrmsync_e2e_customers_update ON e2e_customers"
 else

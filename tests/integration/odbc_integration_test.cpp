@@ -183,6 +183,33 @@ TEST_P(OdbcIntegrationTest, NonAsciiTextRoundTripsAndMatchesAsAParameter) {
   EXPECT_EQ((*rows)[0][0], Value::Int64(12));
 }
 
+// Non-ASCII in the SQL text itself, not only in bound parameters: unixODBC
+// converts the text for drivers without a wide API (sqliteodbc).
+TEST_P(OdbcIntegrationTest, NonAsciiSqlTextAndIdentifiers) {
+  auto q = [&](const std::string& name) {
+    return is(kMariaDb) ? "`" + name + "`" : "\"" + name + "\"";
+  };
+  const std::string table = q("zt_Ümlaut"), column = q("näme");
+  Exec("DROP TABLE IF EXISTS " + table);
+  Exec("CREATE TABLE " + table + " (id integer PRIMARY KEY, " + column + " varchar(40))" +
+       (is(kMariaDb) ? " DEFAULT CHARSET=utf8mb4" : ""));
+  Exec("INSERT INTO " + table + " (id, " + column + ") VALUES (1, '東京精密 Zoë 😀')");
+  auto stmt = conn().Prepare("SELECT " + column + " FROM " + table + " WHERE " + column +
+                             " = '東京精密 Zoë 😀'");
+  ASSERT_TRUE(stmt.has_value()) << stmt.error();
+  ASSERT_TRUE(stmt->Execute().has_value());
+  ASSERT_THAT(stmt->Fetch(), IsOkAndHolds(true));
+  EXPECT_THAT(stmt->GetText(1), IsOkAndHolds(std::optional<std::string>("東京精密 Zoë 😀")));
+  EXPECT_EQ(stmt->columns()[0].name, "näme");
+  Exec("DROP TABLE " + table);
+}
+
+TEST_P(OdbcIntegrationTest, DiagnosticMessagesHaveNoTrailingNuls) {
+  auto r = conn().Execute("SELEC 1");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message().find('\0'), std::string::npos) << r.error();
+}
+
 TEST_P(OdbcIntegrationTest, TimestampsKeepMicroseconds) {
   CreateTypesTable();
   const Timestamp early{1969, 7, 20, 20, 17, 40, 1};

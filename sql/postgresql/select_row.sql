@@ -1,0 +1,5 @@
+-- zcrmsync: the current values of one mapped row, by its key.
+-- Tokens: ${columns} (the quoted columns to read), ${table} (the quoted
+--   table), ${key_predicate} (one "quoted_key_column = ?" per key column,
+--   joined with AND). Parameters: the key values, in key column order.
+SELECT ${columns} FROM ${table} WHERE ${key_predicate}

@@ -1,0 +1,362 @@
+#include "sync/push.h"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <set>
+
+#include "change_capture/catalog.h"
+#include "change_capture/change_reader.h"
+#include "core/log.h"
+#include "core/retry.h"
+#include "core/status_macros.h"
+#include "odbc/statement.h"
+#include "odbc/transaction.h"
+#include "sync/convert.h"
+#include "sync/link_store.h"
+
+namespace zcrmsync::sync {
+namespace {
+
+constexpr char kCursorState[] = "push/cursor";
+
+const log::Logger& Log() {
+  static const log::Logger* logger = new log::Logger("push");
+  return *logger;
+}
+
+// One key after coalescing: the last operation wins.
+struct Pending {
+  std::string key_json;
+  std::vector<std::string> key;
+  char op = 'U';
+  Timestamp changed_at;
+};
+
+std::string ExternalId(const std::vector<std::string>& key) {
+  return key.size() == 1 ? key.front() : change_capture::KeyToJson(key);
+}
+
+Clock::TimePoint ToTimePoint(const Timestamp& t) {
+  const auto days = std::chrono::sys_days(std::chrono::year(t.year) /
+                                          std::chrono::month(static_cast<unsigned>(t.month)) /
+                                          std::chrono::day(static_cast<unsigned>(t.day)));
+  return Clock::TimePoint(days.time_since_epoch()) + std::chrono::hours(t.hour) +
+         std::chrono::minutes(t.minute) + std::chrono::seconds(t.second) +
+         std::chrono::microseconds(t.microsecond);
+}
+
+Timestamp FromTimePoint(Clock::TimePoint tp) {
+  const auto days = std::chrono::floor<std::chrono::days>(tp);
+  const std::chrono::year_month_day ymd{days};
+  const std::chrono::hh_mm_ss hms{tp - days};
+  return Timestamp{int(ymd.year()), static_cast<int>(unsigned(ymd.month())),
+                   static_cast<int>(unsigned(ymd.day())), static_cast<int>(hms.hours().count()),
+                   static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                   static_cast<int>(hms.subseconds().count())};
+}
+
+// "2026-11-30T10:15:00+05:30" (Zoho's Modified_Time) -> UTC.
+std::optional<Timestamp> ParseZohoTime(const std::string& text) {
+  if (text.size() < 20) return std::nullopt;
+  auto local = ParseTimestamp(text.substr(0, 19));
+  if (!local) return std::nullopt;
+  std::string_view zone = std::string_view(text).substr(19);
+  int sign = 0, hours = 0, minutes = 0;
+  if (zone == "Z") {
+    sign = 1;
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
+    sign = zone[0] == '+' ? 1 : -1;
+    hours = (zone[1] - '0') * 10 + (zone[2] - '0');
+    minutes = (zone[4] - '0') * 10 + (zone[5] - '0');
+  } else {
+    return std::nullopt;
+  }
+  const auto utc = ToTimePoint(*local) - sign * (std::chrono::hours(hours) + std::chrono::minutes(minutes));
+  return FromTimePoint(utc);
+}
+
+// The base: a JSON object of Zoho field -> canonical value.
+std::map<std::string, std::string> ParseBase(const std::string& text) {
+  std::map<std::string, std::string> out;
+  auto json = crm::ParseJson(text.empty() ? "{}" : text);
+  if (!json || !json->is_object()) return out;
+  for (const auto& [field, v] : json->as_object()) {
+    if (v.is_string()) out[field] = v.as_string();
+  }
+  return out;
+}
+
+std::string BaseToJson(const std::map<std::string, std::string>& base) {
+  crm::JsonValue::Object o;
+  for (const auto& [field, v] : base) o[field] = crm::JsonValue(v);
+  return crm::ToJson(crm::JsonValue(std::move(o)));
+}
+
+struct PushField {
+  const mappings::FieldMapping* mapping;
+  const crm::FieldInfo* info;
+  size_t column_index = 0;  // in the select_row result
+};
+
+// What one key becomes.
+struct Outgoing {
+  const Pending* pending;
+  std::optional<Link> link;
+  crm::Record record;                            // for upsert/update
+  std::map<std::string, std::string> new_base;   // the base once it lands
+};
+
+}  // namespace
+
+Pusher::Pusher(odbc::Connection& db, const mappings::Config& config, change_capture::KitOptions kit,
+               crm::ZohoClient& crm, std::map<std::string, std::vector<crm::FieldInfo>> fields,
+               PushOptions options)
+    : db_(db),
+      config_(config),
+      kit_(std::move(kit)),
+      crm_(crm),
+      fields_(std::move(fields)),
+      options_(std::move(options)) {}
+
+Result<PushStats> Pusher::Drain() {
+  PushStats stats;
+  for (;;) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(bool more, PushOnce(stats));
+    if (!more) return stats;
+  }
+}
+
+Result<bool> Pusher::PushOnce(PushStats& stats) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto saved_cursor, change_capture::LoadState(db_, kit_, kCursorState));
+  const std::string cursor = saved_cursor.value_or("");
+  change_capture::ChangeReader reader(db_, kit_);
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto changes, reader.Next(cursor, options_.batch));
+  if (changes.empty()) return false;
+  stats.changes += static_cast<int64_t>(changes.size());
+  const std::string next_cursor = changes.back().cursor;
+
+  // Coalesce per (mapping, key), keeping first-seen order.
+  std::map<std::string, std::vector<Pending>> by_mapping;
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, size_t>> where;
+  for (const auto& c : changes) {
+    auto k = std::make_pair(c.mapping, c.key_json);
+    auto it = where.find(k);
+    if (it == where.end()) {
+      auto& list = by_mapping[c.mapping];
+      where[k] = {c.mapping, list.size()};
+      list.push_back({c.key_json, c.key, c.op, c.changed_at});
+    } else {
+      Pending& p = by_mapping[it->second.first][it->second.second];
+      p.op = c.op;
+      p.changed_at = c.changed_at;
+    }
+  }
+
+  LinkStore store(db_, kit_);
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto parked, store.ListParked());
+  std::set<std::pair<std::string, std::string>> parked_keys;
+  for (const auto& p : parked) {
+    if (p.erp_key) parked_keys.insert({p.mapping, *p.erp_key});
+  }
+
+  std::vector<Link> links_to_save;
+  std::vector<std::pair<std::string, std::string>> links_to_delete;
+  std::vector<ParkedRecord> to_park;
+  auto park = [&](const std::string& mapping, const Pending& p, const std::optional<Link>& link,
+                  const Status& s, const std::string& field) {
+    ParkedRecord r;
+    r.mapping = mapping;
+    r.erp_key = p.key_json;
+    if (link) r.zoho_id = link->zoho_id;
+    r.direction = "erp_to_crm";
+    r.status_code = std::string(StatusCodeName(s.code()));
+    auto payload_field = s.GetPayload("field");
+    if (payload_field || !field.empty()) r.field = payload_field.value_or(field);
+    r.message = s.message();
+    Log().Warn("parked a record", {{"mapping", mapping}, {"key", p.key_json}, {"error", s.message()}});
+    to_park.push_back(std::move(r));
+    ++stats.parked;
+  };
+
+  for (auto& [mapping_name, pendings] : by_mapping) {
+    const mappings::Mapping* m = mappings::FindMapping(config_, mapping_name);
+    if (m == nullptr) {
+      Log().Warn("changes for a mapping not in the config are skipped", {{"mapping", mapping_name}});
+      continue;
+    }
+    auto fields_it = fields_.find(m->module);
+    if (fields_it == fields_.end()) {
+      return Error(FailedPreconditionError("mapping " + m->name + ": no field metadata for Zoho module " +
+                                           m->module));
+    }
+    // The columns this mapping pushes, and where each is in the row read.
+    std::vector<std::string> columns = m->key_columns;
+    std::vector<PushField> push_fields;
+    for (const auto& f : m->fields) {
+      if (!mappings::FlowsErpToCrm(mappings::EffectiveDirection(*m, f))) continue;
+      const crm::FieldInfo* info = nullptr;
+      for (const auto& fi : fields_it->second) {
+        if (fi.api_name == f.field) info = &fi;
+      }
+      if (info == nullptr) {
+        return Error(FailedPreconditionError("mapping " + m->name + ": Zoho module " + m->module +
+                                             " has no field " + f.field + " (run zcrmsync check)"));
+      }
+      auto col = std::find(columns.begin(), columns.end(), f.column);
+      const size_t index = static_cast<size_t>(col - columns.begin());
+      if (col == columns.end()) columns.push_back(f.column);
+      push_fields.push_back({&f, info, index});
+    }
+    const change_capture::CaptureTable table{m->name, m->table_schema, m->table_name, m->key_columns, {}};
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql,
+                              change_capture::RenderSelectRow(kit_, table, columns));
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(select_sql));
+
+    std::vector<Outgoing> upserts, updates;
+    std::vector<Outgoing> deletes;
+    for (const Pending& p : pendings) {
+      if (parked_keys.contains({m->name, p.key_json})) {
+        ++stats.waiting;
+        continue;
+      }
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.Load(m->name, p.key_json));
+      std::optional<odbc::Row> row;
+      if (p.op != 'D') {
+        std::vector<Value> key_values;
+        for (const auto& k : p.key) key_values.push_back(Value::Text(k));
+        ZCRMSYNC_RETURN_IF_ERROR(select.BindAll(std::move(key_values)));
+        ZCRMSYNC_RETURN_IF_ERROR(StatusOf(select.Execute()).WithContext("read " + m->table));
+        ZCRMSYNC_ASSIGN_OR_RETURN(bool found, select.Fetch());
+        if (found) {
+          ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row r, select.GetRow());
+          row = std::move(r);
+        }
+        ZCRMSYNC_RETURN_IF_ERROR(select.CloseCursor());
+      }
+      if (!row) {  // deleted (or gone since the change)
+        if (link && link->zoho_id && m->deletes.kind == mappings::DeleteKind::kPropagate) {
+          deletes.push_back({&p, link, {}, {}});
+        } else if (link) {
+          links_to_delete.push_back({m->name, p.key_json});
+        }
+        continue;
+      }
+      Outgoing out{&p, link, {}, ParseBase(link ? link->base_values : "")};
+      const auto old_base = out.new_base;
+      bool failed = false;
+      for (const PushField& pf : push_fields) {
+        const Value& v = (*row)[pf.column_index];
+        FieldSpec spec = MakeFieldSpec(m->name, *pf.mapping, *pf.info, v.type());
+        spec.erp_time_zone = options_.erp_time_zone;
+        auto json = ToZoho(v, spec);
+        if (!json) {
+          park(m->name, p, link, json.error(), pf.mapping->field);
+          failed = true;
+          break;
+        }
+        const std::string canonical = CanonicalValue(*json, spec);
+        auto base_it = old_base.find(pf.mapping->field);
+        if (!link || !link->zoho_id || base_it == old_base.end() || base_it->second != canonical) {
+          out.record[pf.mapping->field] = std::move(*json);
+        }
+        out.new_base[pf.mapping->field] = canonical;
+      }
+      if (failed) continue;
+      if (!link || !link->zoho_id) {
+        out.record[m->external_id_field] = crm::JsonValue(ExternalId(p.key));
+        upserts.push_back(std::move(out));
+      } else if (out.record.empty()) {
+        ++stats.unchanged;
+      } else {
+        out.record["id"] = crm::JsonValue(*link->zoho_id);
+        updates.push_back(std::move(out));
+      }
+    }
+
+    // Send, then record what landed.
+    auto land = [&](Outgoing& o, const crm::RecordResult& r, bool created) {
+      Link link = o.link.value_or(Link{});
+      link.mapping = m->name;
+      link.erp_key = o.pending->key_json;
+      if (!r.id.empty()) link.zoho_id = r.id;
+      link.external_id = ExternalId(o.pending->key);
+      link.base_values = BaseToJson(o.new_base);
+      link.erp_changed_at = o.pending->changed_at;
+      if (auto t = ParseZohoTime(r.modified_time)) link.crm_modified_at = *t;
+      links_to_save.push_back(std::move(link));
+      ++(created ? stats.created : stats.updated);
+    };
+    auto handle = [&](std::vector<Outgoing>& outs, const std::vector<crm::RecordResult>& results,
+                      bool upsert) -> Status {
+      for (size_t i = 0; i < outs.size() && i < results.size(); ++i) {
+        const crm::RecordResult& r = results[i];
+        if (r.status.ok()) {
+          land(outs[i], r, upsert && r.action != "update");
+        } else if (retry::IsTransient(r.status.code())) {
+          return r.status.WithContext("push " + m->module + " " + outs[i].pending->key_json);
+        } else {
+          Status s = r.status.WithContext("push " + m->module + " " + outs[i].pending->key_json);
+          if (r.status.code() == StatusCode::kAborted) {
+            s = Status(StatusCode::kAborted,
+                       s.message() + " (the CRM record changed since the last sync; reconciling "
+                                     "it needs the pull side, not built yet)");
+          }
+          park(m->name, *outs[i].pending, outs[i].link, s, "");
+        }
+      }
+      return Status();
+    };
+    if (!upserts.empty()) {
+      std::vector<crm::Record> records;
+      for (const auto& o : upserts) records.push_back(o.record);
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto results, crm_.Upsert(m->module, records, {m->external_id_field}));
+      ZCRMSYNC_RETURN_IF_ERROR(handle(upserts, results, /*upsert=*/true));
+    }
+    if (!updates.empty()) {
+      // One If-Unmodified-Since per call: the oldest CRM time we saw. A record
+      // changed in between is always caught; a few may be checked needlessly.
+      std::optional<Clock::TimePoint> since;
+      std::vector<crm::Record> records;
+      for (const auto& o : updates) {
+        records.push_back(o.record);
+        if (o.link && o.link->crm_modified_at) {
+          const auto t = ToTimePoint(*o.link->crm_modified_at);
+          if (!since || t < *since) since = t;
+        }
+      }
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto results, crm_.Update(m->module, records, since));
+      ZCRMSYNC_RETURN_IF_ERROR(handle(updates, results, /*upsert=*/false));
+    }
+    if (!deletes.empty()) {
+      std::vector<std::string> ids;
+      for (const auto& o : deletes) ids.push_back(*o.link->zoho_id);
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto results, crm_.Delete(m->module, ids));
+      for (size_t i = 0; i < deletes.size() && i < results.size(); ++i) {
+        const Status& s = results[i].status;
+        if (s.ok() || s.code() == StatusCode::kNotFound) {
+          links_to_delete.push_back({m->name, deletes[i].pending->key_json});
+          ++stats.deleted;
+        } else if (retry::IsTransient(s.code())) {
+          return Error(s.WithContext("delete " + m->module + " " + deletes[i].pending->key_json));
+        } else {
+          park(m->name, *deletes[i].pending, deletes[i].link, s, "");
+        }
+      }
+    }
+  }
+
+  // Links, parked records and the cursor land together.
+  {
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+    for (const Link& l : links_to_save) ZCRMSYNC_RETURN_IF_ERROR(store.Save(l));
+    for (const auto& [mapping, key] : links_to_delete) ZCRMSYNC_RETURN_IF_ERROR(store.Delete(mapping, key));
+    for (const ParkedRecord& r : to_park) ZCRMSYNC_RETURN_IF_ERROR(store.Park(r));
+    ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, kCursorState, next_cursor));
+    ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
+  }
+  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(reader.Purge(next_cursor, options_.batch)));
+  return true;
+}
+
+}  // namespace zcrmsync::sync

@@ -1,0 +1,67 @@
+// Pusher: ERP -> CRM. Reads committed changes after the push cursor in
+// commit order, coalesces them per key, reads each row's current values,
+// converts them, and sends only the fields that differ from the merge base:
+// creates as upserts on the external id field (a retry after a crash never
+// duplicates), updates by Zoho id with If-Unmodified-Since, deletes by id.
+// The links, the new base values, parked records and the cursor are then
+// committed in one database transaction. A data error parks that record
+// (later changes to it wait behind it) and never blocks the others; a
+// transient failure stops the pass without moving the cursor.
+//
+// Not yet: lookups, the pull side (a 412 means the CRM changed in between;
+// the record is parked for the reconcile the pull will do), initial load.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "change_capture/sql_kit.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "crm/zoho_client.h"
+#include "mappings/config.h"
+#include "odbc/connection.h"
+
+namespace zcrmsync::sync {
+
+struct PushStats {
+  int64_t changes = 0;    // change entries read (before coalescing)
+  int64_t created = 0;    // upserts that created a CRM record
+  int64_t updated = 0;    // records updated (upsert matches included)
+  int64_t deleted = 0;
+  int64_t unchanged = 0;  // nothing differed from the base: no call
+  int64_t parked = 0;     // data errors, parked in the dead letter
+  int64_t waiting = 0;    // changes held behind a parked record
+};
+
+struct PushOptions {
+  size_t batch = 500;                 // change rows per pass
+  std::string erp_time_zone = "UTC";  // for timestamp columns without a zone
+};
+
+class Pusher {
+ public:
+  // REQUIRES: the SQL kit is installed; everything outlives the pusher.
+  // `fields` holds Zoho's field metadata per module of the mappings.
+  Pusher(odbc::Connection& db, const mappings::Config& config, change_capture::KitOptions kit,
+         crm::ZohoClient& crm, std::map<std::string, std::vector<crm::FieldInfo>> fields,
+         PushOptions options = {});
+
+  // Pushes every change committed before the call, pass after pass, until
+  // none is left. Errors: the database's or Zoho's, after retries.
+  Result<PushStats> Drain();
+
+ private:
+  Result<bool> PushOnce(PushStats& stats);  // false: nothing was left
+
+  odbc::Connection& db_;
+  const mappings::Config& config_;
+  change_capture::KitOptions kit_;
+  crm::ZohoClient& crm_;
+  std::map<std::string, std::vector<crm::FieldInfo>> fields_;
+  PushOptions options_;
+};
+
+}  // namespace zcrmsync::sync
