@@ -97,6 +97,7 @@ const std::vector<Command>& Commands() {
       {"install", "install the agent's objects and the capture triggers", RunInstall},
       {"uninstall", "remove the capture triggers and the agent's objects", RunUninstall},
       {"verify", "compare what is installed with what the config implies", RunVerify},
+      {"run", "the sync agent: pull, merge, write back, push (run --once: one cycle)", RunSync},
       {"push", "send captured ERP changes to Zoho (the ERP -> CRM half of run)", RunPush},
       {"ping", "connect to a database over ODBC and run a test query", RunPing},
   };
@@ -113,7 +114,7 @@ void PrintHelp(std::ostream& out) {
         << "\n";
   }
   out << "\nRun 'zcrmsync <command> --help' for a command's options.\n"
-      << "Not built yet: run, status, plan, conflicts, errors (issue #5).\n";
+      << "Not built yet: status, plan, conflicts, errors (issue #5).\n";
 }
 
 int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

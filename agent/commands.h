@@ -21,6 +21,7 @@ int RunCheck(const CommandArgs& args, const Context& ctx, std::ostream& out, std
 int RunSql(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
 int RunInstall(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
 int RunUninstall(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
+int RunSync(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
 int RunPush(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
 int RunVerify(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
 

@@ -1,81 +1,184 @@
-// push: the ERP -> CRM half of the sync engine, until `run` exists (#5).
+// run and push: the sync engine's commands (issue #5).
 #include <map>
+#include <optional>
 
 #include <boost/program_options.hpp>
 
 #include "agent/cli.h"
 #include "agent/commands.h"
+#include "agent/shutdown.h"
 #include "agent/zoho_session.h"
 #include "change_capture/kit_manager.h"
+#include "core/log.h"
+#include "core/retry.h"
 #include "mappings/config_loader.h"
 #include "odbc/connection.h"
+#include "sync/pull.h"
 #include "sync/push.h"
 
 namespace zcrmsync::agent {
+namespace {
+
+namespace po = boost::program_options;
+
+constexpr int kExitParked = 3;  // some records were parked in the dead letter
+
+// Everything a sync command needs, opened from the config.
+struct Engine {
+  mappings::Config config;
+  change_capture::KitOptions kit;
+  std::optional<odbc::Connection> db;
+  ZohoSession zoho;
+  std::map<std::string, std::vector<crm::FieldInfo>> fields;
+};
+
+std::optional<Engine> OpenEngine(const Context& ctx, const char* command, std::ostream& err) {
+  if (!ctx.config_path) {
+    err << "zcrmsync " << command << ": --config FILE is required (zcrmsync --config FILE "
+        << command << ")\n";
+    return std::nullopt;
+  }
+  auto fail = [&](const std::string& what, const Status& s) {
+    err << "zcrmsync " << command << ": " << what << s.message() << "\n";
+    return std::nullopt;
+  };
+  auto config = mappings::LoadConfigFile(*ctx.config_path);
+  if (!config) return fail("", config.error());
+  Engine e;
+  e.config = std::move(*config);
+  auto kit = change_capture::KitOptionsFor(e.config);
+  if (!kit) return fail("", kit.error());
+  e.kit = *kit;
+  auto db = odbc::Connection::Open({.connection_string = e.config.database.connection_string});
+  if (!db) return fail("database: ", db.error());
+  e.db.emplace(std::move(*db));
+  auto zoho = MakeZohoSession(e.config);
+  if (!zoho) return fail("zoho: ", zoho.error());
+  e.zoho = std::move(*zoho);
+  for (const auto& m : e.config.mappings) {
+    if (e.fields.contains(m.module)) continue;
+    auto f = e.zoho.client->Fields(m.module);
+    if (!f) return fail("Zoho module " + m.module + ": ", f.error());
+    e.fields[m.module] = std::move(*f);
+  }
+  return e;
+}
+
+bool WantsHelp(const CommandArgs& args, po::options_description& opts, po::variables_map& vm,
+               std::ostream& out) {
+  opts.add_options()("help,h", "show this help and exit");
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) out << opts << "\n";
+  return vm.count("help") > 0;
+}
+
+void PrintPush(const sync::PushStats& s, std::ostream& out) {
+  out << "pushed: " << s.changes << " change(s); created " << s.created << ", updated " << s.updated
+      << ", deleted " << s.deleted << ", unchanged " << s.unchanged << ", parked " << s.parked
+      << ", waiting behind parked " << s.waiting << "\n";
+}
+
+void PrintPull(const sync::PullStats& s, std::ostream& out) {
+  out << "pulled: " << s.fetched << " record(s); echoes " << s.echoes << ", written to the ERP "
+      << s.erp_updated << ", sent back to Zoho " << s.crm_updated << ", ERP rows deleted "
+      << s.erp_deleted << ", conflicts " << s.conflicts << " (held " << s.held << "), parked "
+      << s.parked << ", not linked yet " << s.unlinked << "\n";
+}
+
+}  // namespace
 
 int RunPush(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err) {
-  namespace po = boost::program_options;
   po::options_description opts(
       "zcrmsync --config FILE push: send every captured ERP change to Zoho CRM, then stop.\n"
       "Creates are upserts on each mapping's external_id_field, updates carry only the\n"
       "changed fields, deletes follow the mapping's deletes policy; a record with bad data\n"
       "is parked in the dead letter and the rest go on. This is the ERP -> CRM half of\n"
-      "'run', which is not built yet (issue #5): nothing is pulled from Zoho.\n"
+      "'run'; nothing is pulled from Zoho.\n"
       "Exit 0 when everything was pushed, 3 when records were parked, 1 on a failure.\n\n"
       "Options");
-  opts.add_options()("help,h", "show this help and exit");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    out << opts << "\n";
-    return kExitOk;
-  }
+  if (WantsHelp(args, opts, vm, out)) return kExitOk;
   if (!ctx.config_path) {
     err << "zcrmsync push: --config FILE is required (zcrmsync --config FILE push)\n";
     return kExitUsage;
   }
-  auto config = mappings::LoadConfigFile(*ctx.config_path);
-  if (!config) {
-    err << "zcrmsync push: " << config.error().message() << "\n";
-    return kExitFailure;
-  }
-  auto kit = change_capture::KitOptionsFor(*config);
-  if (!kit) {
-    err << "zcrmsync push: " << kit.error().message() << "\n";
-    return kExitFailure;
-  }
-  auto db = odbc::Connection::Open({.connection_string = config->database.connection_string});
-  if (!db) {
-    err << "zcrmsync push: database: " << db.error() << "\n";
-    return kExitFailure;
-  }
-  auto zoho = MakeZohoSession(*config);
-  if (!zoho) {
-    err << "zcrmsync push: zoho: " << zoho.error().message() << "\n";
-    return kExitFailure;
-  }
-  std::map<std::string, std::vector<crm::FieldInfo>> fields;
-  for (const auto& m : config->mappings) {
-    if (fields.contains(m.module)) continue;
-    auto f = zoho->client->Fields(m.module);
-    if (!f) {
-      err << "zcrmsync push: Zoho module " << m.module << ": " << f.error().message() << "\n";
-      return kExitFailure;
-    }
-    fields[m.module] = std::move(*f);
-  }
-  sync::Pusher pusher(*db, *config, *kit, *zoho->client, std::move(fields),
-                      {.erp_time_zone = config->database.time_zone});
+  auto e = OpenEngine(ctx, "push", err);
+  if (!e) return kExitFailure;
+  sync::Pusher pusher(*e->db, e->config, e->kit, *e->zoho.client, e->fields,
+                      {.erp_time_zone = e->config.database.time_zone});
   auto stats = pusher.Drain();
   if (!stats) {
     err << "zcrmsync push: " << stats.error().message() << "\n";
     return kExitFailure;
   }
-  out << "pushed: " << stats->changes << " change(s); created " << stats->created << ", updated "
-      << stats->updated << ", deleted " << stats->deleted << ", unchanged " << stats->unchanged
-      << ", parked " << stats->parked << ", waiting behind parked " << stats->waiting << "\n";
-  return stats->parked > 0 ? 3 : kExitOk;
+  PrintPush(*stats, out);
+  return stats->parked > 0 ? kExitParked : kExitOk;
+}
+
+int RunSync(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err) {
+  po::options_description opts(
+      "zcrmsync --config FILE run [--once]: the sync agent. Each cycle pulls what changed\n"
+      "in Zoho since the watermark (echoes of our own writes skipped), merges it field by\n"
+      "field with the ERP rows and writes the ERP's share back, then pushes the captured\n"
+      "ERP changes. Without --once it repeats every sync.interval_seconds until SIGTERM or\n"
+      "SIGINT; a transient failure (database or Zoho unreachable, rate limit) is logged and\n"
+      "retried next cycle.\n"
+      "With --once: exit 0 when everything synced, 3 when records were parked in the dead\n"
+      "letter, 1 on a fatal error (bad config, unreachable database, failed authentication).\n"
+      "Not yet: CRM records with no ERP row, the initial load of rows that existed before\n"
+      "install, status, plan, conflicts and errors commands (issue #5).\n\nOptions");
+  opts.add_options()("once", "run one cycle in each direction, then exit");
+  po::variables_map vm;
+  if (WantsHelp(args, opts, vm, out)) return kExitOk;
+  if (!ctx.config_path) {
+    err << "zcrmsync run: --config FILE is required (zcrmsync --config FILE run)\n";
+    return kExitUsage;
+  }
+  const bool once = vm.count("once") > 0;
+  auto e = OpenEngine(ctx, "run", err);
+  if (!e) return kExitFailure;
+  sync::Puller puller(*e->db, e->config, e->kit, *e->zoho.client, e->fields,
+                      {.erp_time_zone = e->config.database.time_zone});
+  sync::Pusher pusher(*e->db, e->config, e->kit, *e->zoho.client, e->fields,
+                      {.erp_time_zone = e->config.database.time_zone});
+  const log::Logger logger("agent");
+  for (;;) {
+    int64_t parked = 0;
+    Status failure;
+    auto pulled = puller.RunOnce();
+    if (!pulled) {
+      failure = pulled.error();
+    } else {
+      parked += pulled->parked;
+      auto pushed = pusher.Drain();
+      if (!pushed) {
+        failure = pushed.error();
+      } else {
+        parked += pushed->parked;
+        if (once) {
+          PrintPull(*pulled, out);
+          PrintPush(*pushed, out);
+        }
+        logger.Info("cycle done", {{"pulled", pulled->fetched}, {"erp_written", pulled->erp_updated},
+                                   {"pushed", pushed->changes}, {"parked", parked}});
+      }
+    }
+    if (!failure.ok()) {
+      if (once || !retry::IsTransient(failure.code())) {
+        err << "zcrmsync run: " << failure.message() << "\n";
+        return kExitFailure;
+      }
+      logger.Warn("cycle failed; retrying next cycle", {{"error", failure.message()}});
+      // A lost database link is re-opened for the next cycle.
+      if (failure.code() == StatusCode::kUnavailable) (void)e->db->Reconnect();
+    }
+    if (once) return parked > 0 ? kExitParked : kExitOk;
+    if (WaitForShutdownOr(std::chrono::seconds(e->config.sync.interval_seconds))) {
+      logger.Info("shutdown requested: stopping after the cycle");
+      return kExitOk;
+    }
+  }
 }
 
 }  // namespace zcrmsync::agent

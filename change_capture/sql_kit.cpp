@@ -160,30 +160,60 @@ Result<std::string> RenderAgentStatement(const KitOptions& options,
   return std::move(script.statements.front());
 }
 
-Result<std::string> RenderSelectRow(const KitOptions& options, const CaptureTable& table,
-                                    const std::vector<std::string>& columns) {
-  const Dialect d = options.dialect;
-  if (columns.empty()) return Error(InvalidArgumentError("select_row: no columns"));
+namespace {
+
+// Tokens for one row of a mapped table: the table, the key predicate, and
+// `columns` joined by `pattern` ("$c" is the quoted column) and `sep`.
+Result<sql::Tokens> RowTokens(Dialect d, const CaptureTable& table,
+                              const std::vector<std::string>& columns, const char* list_token,
+                              const std::string& pattern, const std::string& sep) {
+  if (columns.empty()) return Error(InvalidArgumentError("no columns for " + table.table));
   sql::Tokens t;
-  for (const std::string& c : columns) {
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string q, QuoteIdentifier(d, c));
-    t["columns"] += (t["columns"].empty() ? "" : ", ") + q;
-  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(t[list_token],
+                            internal::JoinColumns(d, columns, pattern, sep));
   ZCRMSYNC_ASSIGN_OR_RETURN(t["table"], QuoteIdentifier(d, table.table));
   if (table.schema) {
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string s, QuoteIdentifier(d, *table.schema));
     t["table"] = s + "." + t["table"];
   }
-  for (const std::string& k : table.key_columns) {
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string q, QuoteIdentifier(d, k));
-    t["key_predicate"] += (t["key_predicate"].empty() ? "" : " AND ") + q + " = ?";
-  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(t["key_predicate"],
+                            internal::JoinColumns(d, table.key_columns, "$c = ?", " AND "));
+  return t;
+}
+
+Result<std::string> RenderRowStatement(const KitOptions& options, std::string_view template_name,
+                                       const sql::Tokens& tokens) {
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string_view text,
-                            sql::FindTemplate(KitFor(d)->name(), "select_row.sql"));
-  ZCRMSYNC_ASSIGN_OR_RETURN(std::string rendered, sql::Render(text, t));
+                            sql::FindTemplate(KitFor(options.dialect)->name(), template_name));
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string rendered, sql::Render(text, tokens));
   auto statements = SplitStatements(rendered);
-  if (statements.size() != 1) return Error(InternalError("select_row.sql must hold one statement"));
+  if (statements.size() != 1) {
+    return Error(InternalError(std::string(template_name) + " must hold one statement"));
+  }
   return statements.front();
+}
+
+}  // namespace
+
+Result<std::string> RenderSelectRow(const KitOptions& options, const CaptureTable& table,
+                                    const std::vector<std::string>& columns) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t,
+                            RowTokens(options.dialect, table, columns, "columns", "$c", ", "));
+  return RenderRowStatement(options, "select_row.sql", t);
+}
+
+Result<std::string> RenderUpdateRow(const KitOptions& options, const CaptureTable& table,
+                                    const std::vector<std::string>& columns) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t,
+                            RowTokens(options.dialect, table, columns, "assignments", "$c = ?", ", "));
+  return RenderRowStatement(options, "update_row.sql", t);
+}
+
+Result<std::string> RenderDeleteRow(const KitOptions& options, const CaptureTable& table) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, RowTokens(options.dialect, table, table.key_columns,
+                                                     "unused_columns", "$c", ", "));
+  t.erase("unused_columns");
+  return RenderRowStatement(options, "delete_row.sql", t);
 }
 
 Result<Script> RenderBeginAgentWrites(const KitOptions& options) {

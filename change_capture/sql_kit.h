@@ -59,6 +59,14 @@ Result<std::string> RenderAgentStatement(const KitOptions& options, std::string_
 Result<std::string> RenderSelectRow(const KitOptions& options, const CaptureTable& table,
                                     const std::vector<std::string>& columns);
 
+// UPDATE of `columns` in the table of `table`, one row by its key: the
+// parameters are the new values, then the key values (update_row.sql).
+Result<std::string> RenderUpdateRow(const KitOptions& options, const CaptureTable& table,
+                                    const std::vector<std::string>& columns);
+
+// DELETE of one row of the table of `table` by its key (delete_row.sql).
+Result<std::string> RenderDeleteRow(const KitOptions& options, const CaptureTable& table);
+
 // The names of the agent's own tables for `options` (quoted, qualified), in
 // the order: schema_version, changes, links, state, errors, conflicts.
 Result<std::vector<std::string>> AgentTableNames(const KitOptions& options);

@@ -68,6 +68,14 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
     ASSERT_TRUE(s.has_value()) << s.error();
     runtime.statements.push_back(*s);
   }
+  const std::vector<CaptureTable> sample = SampleTables(d);
+  const CaptureTable& lines = sample[1];  // composite key, awkward names
+  for (auto row : {RenderSelectRow(options, lines, {"order", "line no", "qty"}),
+                   RenderUpdateRow(options, lines, {"qty", "Unit \"Price\""}),
+                   RenderDeleteRow(options, lines)}) {
+    ASSERT_TRUE(row.has_value()) << row.error();
+    runtime.statements.push_back(*row);
+  }
   const std::string runtime_path = dir + "/agent_statements.sql";
   if (std::getenv("ZCRMSYNC_UPDATE_GOLDEN") != nullptr) {
     std::ofstream(runtime_path, std::ios::binary) << runtime.ToText();

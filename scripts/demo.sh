@@ -128,8 +128,25 @@ echo "Only rows changed after install were captured, so only they were pushed: t
 echo "initial load of existing rows is part of issue #5."
 
 echo
+echo "== 8. Both sides edit the same record, different fields: zcrmsync run --once merges"
+ID4=$(curl -fsS -H "Authorization: Zoho-oauthtoken $TOKEN" -X POST "$URL/crm/v8/coql" \
+  -d '{"select_query":"select id from Accounts where ERP_Id = '"'"'4'"'"'"}' |
+  sed -n 's/.*"id":"\([0-9]*\)".*/\1/p')
+curl -fsS -H "Authorization: Zoho-oauthtoken $TOKEN" -X PUT "$URL/crm/v8/Accounts/$ID4" \
+  -d '{"data":[{"Account_Name":"Nordlicht GmbH & Co. KG"}]}' >/dev/null
+echo "CRM: Account_Name of ERP_Id 4 -> 'Nordlicht GmbH & Co. KG'"
+sqlite3 "$DB" "UPDATE customers SET tier = 'A' WHERE id = 4;"
+echo "ERP: tier of customer 4 -> 'A' (Rating 'Acquired')"
+"${Z[@]}" run --once || true
+echo "ERP row 4 now:   $(sqlite3 "$DB" "SELECT name || ' / tier ' || tier FROM customers WHERE id = 4")"
+echo "CRM record 4 now: $(curl -fsS -H "Authorization: Zoho-oauthtoken $TOKEN" -X POST "$URL/crm/v8/coql" \
+  -d '{"select_query":"select Account_Name, Rating from Accounts where ERP_Id = '"'"'4'"'"'"}' |
+  grep -o '"Account_Name":"[^"]*"\|"Rating":"[^"]*"' | tr '\n' ' ')"
+echo "Both edits survive: each side got the other's field."
+
+echo
 echo "== Not built yet"
-echo "- issue #5: the rest of the sync engine (zcrmsync --config FILE run): pulling CRM"
-echo "  changes back, the three-way merge in the loop, the initial load, status and plan."
+echo "- issue #5: the rest of the sync engine: CRM records with no ERP row yet, the"
+echo "  initial load, status, plan, and the conflicts and errors commands."
 echo "- issue #6: the Windows service and the .deb package."
 echo "demo: done. Remove the SQL kit with: ${Z[*]} uninstall"

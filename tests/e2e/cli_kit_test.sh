@@ -51,6 +51,7 @@ export ZCRMSYNC_E2E_CS=$cs ZCRMSYNC_E2E_SECRET=zcrmsync-demo-secret
 z() { "$bin" --log-level warn --config "$work/config.jsonc" "$@"; }
 
 write_config Website
+z uninstall >/dev/null 2>&1 || true  # leftovers of an earlier failed run
 out=$(z check 2>&1) || fail "check failed: $out"
 echo "$out" | grep -q "^ok:" || fail "check printed no ok line: $out"
 
@@ -83,6 +84,29 @@ token=$(curl -fsS -X POST "$url/oauth/v2/token" -d grant_type=refresh_token -d c
 coql=$(curl -fsS -H "Authorization: Zoho-oauthtoken $token" -X POST "$url/crm/v8/coql" \
   -d '{"select_query":"select Account_Name, ERP_Id from Accounts where ERP_Id = '"'"'1'"'"'"}')
 echo "$coql" | grep -q '"Account_Name":"Alpha GmbH"' || fail "the pushed record is not in Zoho: $coql"
+
+# run --once: a CRM edit comes back into the ERP row.
+zoho_id=$(echo "$coql" | sed -n 's/.*"id":"\([0-9]*\)".*/\1/p')
+[ -n "$zoho_id" ] || fail "no Zoho id in: $coql"
+curl -fsS -H "Authorization: Zoho-oauthtoken $token" -X PUT "$url/crm/v8/Accounts/$zoho_id" \
+  -d '{"data":[{"Account_Name":"Alpha GmbH (CRM)"}]}' >/dev/null || fail "CRM edit failed"
+out=$(z run --once 2>&1) || fail "run --once failed: $out"
+echo "$out" | grep -q "written to the ERP 1" || fail "run --once did not write the CRM edit back: $out"
+name=$(echo "SELECT name FROM e2e_customers WHERE id = 1" | isql -k -b -d'|' -x0x09 "$cs" 2>/dev/null |
+  grep -v '^SQL' | grep -o 'Alpha GmbH (CRM)' | head -1)
+[ "$name" = "Alpha GmbH (CRM)" ] || fail "the ERP row was not updated"
+# ... and the write-back was not captured: the next cycle pushes nothing.
+out=$(z run --once 2>&1) || fail "second run --once failed: $out"
+echo "$out" | grep -q "pushed: 0 change(s)" || fail "the write-back was captured: $out"
+
+# run (no --once) stops cleanly on SIGTERM.
+"$bin" --log-level info --config "$work/config.jsonc" run >"$work/run.out" 2>&1 &
+run_pid=$!
+sleep 1
+kill -TERM "$run_pid"
+for _ in $(seq 1 50); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$run_pid" 2>/dev/null && { kill -KILL "$run_pid"; fail "run did not stop on SIGTERM"; }
+wait "$run_pid" || fail "run exited non-zero after SIGTERM: $(cat "$work/run.out")"
 
 if [ "$db" = postgresql ]; then
   sql "DROP TRIGGER zcrmsync_e2e_customers_update ON e2e_customers"

@@ -10,7 +10,9 @@
 #include "crm/zoho_client.h"
 #include "emulator/emulator.h"
 #include "mappings/config_loader.h"
+#include "odbc/statement.h"
 #include "sync/link_store.h"
+#include "sync/pull.h"
 #include "sync/push.h"
 #include "tests/integration/odbc_fixture.h"
 #include "tests/support/status_matchers.h"
@@ -71,9 +73,13 @@ class PushTest : public OdbcFixture {
     pusher_ = std::make_unique<sync::Pusher>(
         conn(), *config_, kit_, *client_,
         std::map<std::string, std::vector<crm::FieldInfo>>{{"Accounts", *fields}});
+    puller_ = std::make_unique<sync::Puller>(
+        conn(), *config_, kit_, *client_,
+        std::map<std::string, std::vector<crm::FieldInfo>>{{"Accounts", *fields}});
   }
 
   void TearDown() override {
+    puller_.reset();
     pusher_.reset();
     client_.reset();
     auth_.reset();
@@ -105,6 +111,23 @@ class PushTest : public OdbcFixture {
   std::unique_ptr<crm::ZohoAuth> auth_;
   std::unique_ptr<crm::ZohoClient> client_;
   std::unique_ptr<sync::Pusher> pusher_;
+  std::unique_ptr<sync::Puller> puller_;
+
+  std::string ZohoId(const std::string& erp_id) {
+    auto rows = Crm(erp_id);
+    EXPECT_EQ(rows.size(), 1u) << erp_id;
+    return rows.empty() ? "" : Str(rows[0], "id");
+  }
+  std::string ErpName(int id) {
+    auto s = conn().Prepare("SELECT name FROM push_customers WHERE id = ?");
+    EXPECT_TRUE(s.has_value());
+    EXPECT_THAT(s->Bind(1, Value::Int64(id)), IsOk());
+    EXPECT_TRUE(s->Execute().has_value());
+    auto row = s->Fetch();
+    if (!row.has_value() || !*row) return "<no row>";
+    auto v = s->GetText(1);
+    return v.has_value() && v->has_value() ? **v : "<null>";
+  }
 };
 
 TEST_P(PushTest, CreatesUpdatesDeletesAndParksBadRows) {
@@ -169,6 +192,66 @@ TEST_P(PushTest, CreatesUpdatesDeletesAndParksBadRows) {
   ASSERT_TRUE(del.has_value()) << del.error();
   EXPECT_EQ(del->deleted, 1);
   EXPECT_TRUE(Crm("3").empty());
+}
+
+TEST_P(PushTest, PullsCrmEditsMergesFieldsAndSkipsEchoes) {
+  Exec("INSERT INTO push_customers (id, name, site, tier) VALUES "
+       "(1, 'One', 'one.example', 'A'), (2, 'Two', NULL, 'A'), (3, 'Three', NULL, NULL)");
+  ASSERT_TRUE(pusher_->Drain().has_value());
+
+  // Our own writes come back as echoes: nothing is written anywhere.
+  auto echoes = puller_->RunOnce();
+  ASSERT_TRUE(echoes.has_value()) << echoes.error();
+  EXPECT_EQ(echoes->fetched, 3);
+  EXPECT_EQ(echoes->echoes, 3);
+  EXPECT_EQ(echoes->erp_updated + echoes->crm_updated, 0);
+
+  // A CRM edit flows back to the ERP, and the write-back is not captured.
+  auto edit = client_->Update("Accounts", {crm::Record{{"id", crm::JsonValue(ZohoId("1"))},
+                                                       {"Account_Name", crm::JsonValue("One (CRM)")}}});
+  ASSERT_TRUE(edit.has_value() && edit->at(0).status.ok());
+  auto pulled = puller_->RunOnce();
+  ASSERT_TRUE(pulled.has_value()) << pulled.error();
+  EXPECT_EQ(pulled->erp_updated, 1);
+  EXPECT_EQ(ErpName(1), "One (CRM)");
+  auto after = pusher_->Drain();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->changes, 0) << "the agent's write-back was captured";
+
+  // Both sides edit different fields of one record: both edits survive.
+  Exec("UPDATE push_customers SET tier = 'B' WHERE id = 2");  // ERP: Rating
+  auto crm_edit = client_->Update(
+      "Accounts", {crm::Record{{"id", crm::JsonValue(ZohoId("2"))},
+                               {"Account_Name", crm::JsonValue("Two (CRM)")}}});  // CRM: name
+  ASSERT_TRUE(crm_edit.has_value() && crm_edit->at(0).status.ok());
+  auto merged = puller_->RunOnce();
+  ASSERT_TRUE(merged.has_value()) << merged.error();
+  EXPECT_EQ(merged->conflicts, 0);
+  auto push_after_merge = pusher_->Drain();
+  ASSERT_TRUE(push_after_merge.has_value()) << push_after_merge.error();
+  EXPECT_EQ(ErpName(2), "Two (CRM)");
+  auto two = Crm("2");
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(Str(two[0], "Account_Name"), "Two (CRM)");
+  EXPECT_EQ(Str(two[0], "Rating"), "Active");
+
+  // A CRM delete deletes the ERP row (deletes: propagate), uncaptured.
+  auto del = client_->Delete("Accounts", {ZohoId("3")});
+  ASSERT_TRUE(del.has_value() && del->at(0).status.ok());
+  auto deleted = puller_->RunOnce();
+  ASSERT_TRUE(deleted.has_value()) << deleted.error();
+  EXPECT_EQ(deleted->erp_deleted, 1);
+  EXPECT_EQ(ErpName(3), "<no row>");
+
+  // Converged: more cycles write nothing on either side.
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    auto p = puller_->RunOnce();
+    ASSERT_TRUE(p.has_value()) << p.error();
+    EXPECT_EQ(p->erp_updated + p->crm_updated + p->erp_deleted, 0) << "cycle " << cycle;
+    auto q = pusher_->Drain();
+    ASSERT_TRUE(q.has_value()) << q.error();
+    EXPECT_EQ(q->created + q->updated + q->deleted, 0) << "cycle " << cycle;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, PushTest, ::testing::Values(kPostgres, kMariaDb, kSqlite),

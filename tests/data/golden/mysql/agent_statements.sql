@@ -62,4 +62,10 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
  WHERE resolved_at IS NULL
  ORDER BY error_id $$
 
+SELECT `order`, `line no`, `qty` FROM `erp`.`order lines` WHERE `order` = ? AND `line no` = ? $$
+
+UPDATE `erp`.`order lines` SET `qty` = ?, `Unit "Price"` = ? WHERE `order` = ? AND `line no` = ? $$
+
+DELETE FROM `erp`.`order lines` WHERE `order` = ? AND `line no` = ? $$
+
 DELIMITER ;

@@ -64,3 +64,9 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
  WHERE resolved_at IS NULL
  ORDER BY error_id;
 
+SELECT "order", "line no", "qty" FROM "order lines" WHERE "order" = ? AND "line no" = ?;
+
+UPDATE "order lines" SET "qty" = ?, "Unit ""Price""" = ? WHERE "order" = ? AND "line no" = ?;
+
+DELETE FROM "order lines" WHERE "order" = ? AND "line no" = ?;
+

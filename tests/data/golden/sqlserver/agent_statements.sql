@@ -84,3 +84,12 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
  ORDER BY error_id
 GO
 
+SELECT [order], [line no], [qty] FROM [dbo].[order lines] WHERE [order] = ? AND [line no] = ?
+GO
+
+UPDATE [dbo].[order lines] SET [qty] = ?, [Unit "Price"] = ? WHERE [order] = ? AND [line no] = ?
+GO
+
+DELETE FROM [dbo].[order lines] WHERE [order] = ? AND [line no] = ?
+GO
+

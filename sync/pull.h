@@ -1,0 +1,66 @@
+// Puller: CRM -> ERP for linked records. Fetches what changed in Zoho since
+// the mapping's watermark (minus an overlap, de-duplicated), skips the echoes
+// of our own writes, merges each record field by field with the ERP row and
+// the merge base (sync/merge.h), writes the ERP's share back with echo
+// suppression on, sends the CRM's share to Zoho, and commits the ERP writes,
+// the links (new base) and the watermark in one database transaction. Zoho
+// deletes follow the mapping's `deletes` policy.
+//
+// Not yet: CRM records with no link (new records and initial matching),
+// storing held (manual) conflicts in the conflicts table, the clock-skew
+// measurement, lookups.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "change_capture/sql_kit.h"
+#include "core/result.h"
+#include "crm/zoho_client.h"
+#include "mappings/config.h"
+#include "odbc/connection.h"
+
+namespace zcrmsync::sync {
+
+struct PullStats {
+  int64_t fetched = 0;       // records Zoho returned
+  int64_t echoes = 0;        // our own writes coming back: skipped
+  int64_t unlinked = 0;      // CRM records with no ERP row yet: not handled yet
+  int64_t erp_updated = 0;   // ERP rows written back
+  int64_t crm_updated = 0;   // records whose merge sent values back to Zoho
+  int64_t conflicts = 0;     // fields changed on both sides (resolved or held)
+  int64_t held = 0;          // of which held for a person (manual rule)
+  int64_t erp_deleted = 0;   // ERP rows deleted (or soft-deleted) after a Zoho delete
+  int64_t parked = 0;
+};
+
+struct PullOptions {
+  std::string erp_time_zone = "UTC";
+  std::chrono::seconds overlap{5};  // re-read this much before the watermark
+};
+
+class Puller {
+ public:
+  // REQUIRES: the SQL kit is installed; everything outlives the puller.
+  Puller(odbc::Connection& db, const mappings::Config& config, change_capture::KitOptions kit,
+         crm::ZohoClient& crm, std::map<std::string, std::vector<crm::FieldInfo>> fields,
+         PullOptions options = {});
+
+  // One pull of every mapping whose direction lets CRM changes in.
+  Result<PullStats> RunOnce();
+
+ private:
+  Status PullMapping(const mappings::Mapping& m, PullStats& stats);
+
+  odbc::Connection& db_;
+  const mappings::Config& config_;
+  change_capture::KitOptions kit_;
+  crm::ZohoClient& crm_;
+  std::map<std::string, std::vector<crm::FieldInfo>> fields_;
+  PullOptions options_;
+};
+
+}  // namespace zcrmsync::sync

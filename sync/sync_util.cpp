@@ -1,0 +1,70 @@
+#include "sync/sync_util.h"
+
+#include <chrono>
+
+#include "change_capture/change_reader.h"
+#include "crm/json.h"
+
+namespace zcrmsync::sync {
+
+std::string ExternalId(const std::vector<std::string>& key) {
+  return key.size() == 1 ? key.front() : change_capture::KeyToJson(key);
+}
+
+Clock::TimePoint ToTimePoint(const Timestamp& t) {
+  const auto days = std::chrono::sys_days(std::chrono::year(t.year) /
+                                          std::chrono::month(static_cast<unsigned>(t.month)) /
+                                          std::chrono::day(static_cast<unsigned>(t.day)));
+  return Clock::TimePoint(days.time_since_epoch()) + std::chrono::hours(t.hour) +
+         std::chrono::minutes(t.minute) + std::chrono::seconds(t.second) +
+         std::chrono::microseconds(t.microsecond);
+}
+
+Timestamp FromTimePoint(Clock::TimePoint tp) {
+  const auto days = std::chrono::floor<std::chrono::days>(tp);
+  const std::chrono::year_month_day ymd{days};
+  const std::chrono::hh_mm_ss hms{tp - days};
+  return Timestamp{int(ymd.year()), static_cast<int>(unsigned(ymd.month())),
+                   static_cast<int>(unsigned(ymd.day())), static_cast<int>(hms.hours().count()),
+                   static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                   static_cast<int>(hms.subseconds().count())};
+}
+
+// "2026-11-30T10:15:00+05:30" (Zoho's Modified_Time) -> UTC.
+std::optional<Timestamp> ParseZohoTime(const std::string& text) {
+  if (text.size() < 20) return std::nullopt;
+  auto local = ParseTimestamp(text.substr(0, 19));
+  if (!local) return std::nullopt;
+  std::string_view zone = std::string_view(text).substr(19);
+  int sign = 0, hours = 0, minutes = 0;
+  if (zone == "Z") {
+    sign = 1;
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
+    sign = zone[0] == '+' ? 1 : -1;
+    hours = (zone[1] - '0') * 10 + (zone[2] - '0');
+    minutes = (zone[4] - '0') * 10 + (zone[5] - '0');
+  } else {
+    return std::nullopt;
+  }
+  const auto utc = ToTimePoint(*local) - sign * (std::chrono::hours(hours) + std::chrono::minutes(minutes));
+  return FromTimePoint(utc);
+}
+
+// The base: a JSON object of Zoho field -> canonical value.
+std::map<std::string, std::string> ParseBase(const std::string& text) {
+  std::map<std::string, std::string> out;
+  auto json = crm::ParseJson(text.empty() ? "{}" : text);
+  if (!json || !json->is_object()) return out;
+  for (const auto& [field, v] : json->as_object()) {
+    if (v.is_string()) out[field] = v.as_string();
+  }
+  return out;
+}
+
+std::string BaseToJson(const std::map<std::string, std::string>& base) {
+  crm::JsonValue::Object o;
+  for (const auto& [field, v] : base) o[field] = crm::JsonValue(v);
+  return crm::ToJson(crm::JsonValue(std::move(o)));
+}
+
+}  // namespace zcrmsync::sync
