@@ -13,6 +13,7 @@
 #include "core/retry.h"
 #include "mappings/config_loader.h"
 #include "odbc/connection.h"
+#include "sync/initial_load.h"
 #include "sync/pull.h"
 #include "sync/push.h"
 
@@ -126,8 +127,9 @@ int RunSync(const CommandArgs& args, const Context& ctx, std::ostream& out, std:
       "retried next cycle.\n"
       "With --once: exit 0 when everything synced, 3 when records were parked in the dead\n"
       "letter, 1 on a fatal error (bad config, unreachable database, failed authentication).\n"
-      "Not yet: CRM records with no ERP row, the initial load of rows that existed before\n"
-      "install, status, plan, conflicts and errors commands (issue #5).\n\nOptions");
+      "Rows that existed before install are loaded once, in key order, resumably.\n"
+      "Not yet: CRM records with no ERP row, status, plan, conflicts and errors commands\n"
+      "(issue #5).\n\nOptions");
   opts.add_options()("once", "run one cycle in each direction, then exit");
   po::variables_map vm;
   if (WantsHelp(args, opts, vm, out)) return kExitOk;
@@ -142,11 +144,18 @@ int RunSync(const CommandArgs& args, const Context& ctx, std::ostream& out, std:
                       {.erp_time_zone = e->config.database.time_zone});
   sync::Pusher pusher(*e->db, e->config, e->kit, *e->zoho.client, e->fields,
                       {.erp_time_zone = e->config.database.time_zone});
+  sync::InitialLoader loader(*e->db, e->config, e->kit);
   const log::Logger logger("agent");
   for (;;) {
     int64_t parked = 0;
     Status failure;
-    auto pulled = puller.RunOnce();
+    // Rows that existed before install are queued for the push (once).
+    if (auto loaded = loader.QueueAll(); !loaded) {
+      failure = loaded.error();
+    } else if (loaded->queued > 0) {
+      logger.Info("initial load queued rows", {{"rows", loaded->queued}});
+    }
+    auto pulled = failure.ok() ? puller.RunOnce() : Result<sync::PullStats>(Error(failure));
     if (!pulled) {
       failure = pulled.error();
     } else {

@@ -279,6 +279,7 @@ Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t
   size_t keep = 0;
   for (; keep < out.size(); ++keep) {
     const int64_t id = out[keep].change_id;
+    if (keep > 0 && out[keep - 1].change_id == id) continue;  // more keys of one change row
     if (id != expected) {
       ZCRMSYNC_ASSIGN_OR_RETURN(bool skip, GapCanBeSkipped(expected));
       if (!skip) break;

@@ -216,6 +216,60 @@ Result<std::string> RenderDeleteRow(const KitOptions& options, const CaptureTabl
   return RenderRowStatement(options, "delete_row.sql", t);
 }
 
+Result<std::string> RenderSelectKeysAfter(const KitOptions& options, const CaptureTable& table,
+                                          const std::optional<std::vector<std::string>>& after,
+                                          int64_t limit, std::vector<Value>& params,
+                                          const std::vector<std::string>& key_types) {
+  const Dialect d = options.dialect;
+  ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, RowTokens(d, table, table.key_columns, "key_columns",
+                                                     "$c", ", "));
+  t.erase("key_predicate");
+  // The same text the capture triggers make of a key, so both name a row alike.
+  const char* cast = d == Dialect::kPostgreSQL ? "$c::text"
+                     : d == Dialect::kMySQL    ? "CAST($c AS CHAR)"
+                     : d == Dialect::kSQLite   ? "CAST($c AS TEXT)"
+                                               : "CONVERT(nvarchar(4000), $c)";
+  // Aliased: PostgreSQL resolves ORDER BY names against the select list
+  // first, and would sort by the text.
+  for (size_t i = 0; i < table.key_columns.size(); ++i) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string text,
+                              internal::JoinColumns(d, {table.key_columns[i]}, cast, ""));
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string alias,
+                              QuoteIdentifier(d, "zcrmsync_key_" + std::to_string(i + 1)));
+    t["key_texts"] += (i > 0 ? ", " : "") + text + " AS " + alias;
+  }
+  params.clear();
+  if (d == Dialect::kSqlServer) params.push_back(Value::Int64(limit));
+  if (!after) {
+    t["after_predicate"] = "1 = 1";
+  } else {
+    if (after->size() != table.key_columns.size()) {
+      return Error(InvalidArgumentError("load cursor has " + std::to_string(after->size()) +
+                                        " key values, the table's key has " +
+                                        std::to_string(table.key_columns.size())));
+    }
+    // (k1 > ?) OR (k1 = ? AND k2 > ?) OR ...: portable keyset paging, also
+    // where row values cannot be compared (SQL Server).
+    std::string predicate;
+    for (size_t i = 0; i < table.key_columns.size(); ++i) {
+      std::string clause;
+      for (size_t j = 0; j <= i; ++j) {
+        ZCRMSYNC_ASSIGN_OR_RETURN(std::string q, QuoteIdentifier(d, table.key_columns[j]));
+        // PostgreSQL would compare a text parameter as text ('2' > '10').
+        const std::string param = d == Dialect::kPostgreSQL && j < key_types.size()
+                                      ? "CAST(? AS " + key_types[j] + ")"
+                                      : "?";
+        clause += (j > 0 ? " AND " : "") + q + (j == i ? " > " : " = ") + param;
+        params.push_back(Value::Text((*after)[j]));
+      }
+      predicate += (i > 0 ? " OR " : "") + std::string("(") + clause + ")";
+    }
+    t["after_predicate"] = "(" + predicate + ")";
+  }
+  if (d != Dialect::kSqlServer) params.push_back(Value::Int64(limit));
+  return RenderRowStatement(options, "select_keys_after.sql", t);
+}
+
 Result<Script> RenderBeginAgentWrites(const KitOptions& options) {
   return RenderAgentWrites(options, "begin_agent_writes.sql");
 }

@@ -11,6 +11,7 @@
 
 #include "change_capture/dialect.h"
 #include "core/result.h"
+#include "core/value.h"
 
 namespace zcrmsync::change_capture {
 
@@ -66,6 +67,16 @@ Result<std::string> RenderUpdateRow(const KitOptions& options, const CaptureTabl
 
 // DELETE of one row of the table of `table` by its key (delete_row.sql).
 Result<std::string> RenderDeleteRow(const KitOptions& options, const CaptureTable& table);
+
+// The next `limit` keys after a key (none: from the start), in key order
+// (select_keys_after.sql). `params` receives the parameters to bind, in
+// order, for `after` and `limit`; keys are bound as text. `key_types` (the
+// catalogue's type of each key column) makes PostgreSQL compare in the
+// column's type, not as text.
+Result<std::string> RenderSelectKeysAfter(const KitOptions& options, const CaptureTable& table,
+                                          const std::optional<std::vector<std::string>>& after,
+                                          int64_t limit, std::vector<Value>& params,
+                                          const std::vector<std::string>& key_types = {});
 
 // The names of the agent's own tables for `options` (quoted, qualified), in
 // the order: schema_version, changes, links, state, errors, conflicts.

@@ -76,6 +76,14 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
     ASSERT_TRUE(row.has_value()) << row.error();
     runtime.statements.push_back(*row);
   }
+  std::vector<Value> params;
+  for (auto row : {RenderSelectKeysAfter(options, lines, std::nullopt, 100, params),
+                   RenderSelectKeysAfter(options, lines, std::vector<std::string>{"1", "x"}, 100,
+                                         params, {"integer", "character varying(10)"}),
+                   RenderAgentStatement(options, "enqueue_keys.sql")}) {
+    ASSERT_TRUE(row.has_value()) << row.error();
+    runtime.statements.push_back(*row);
+  }
   const std::string runtime_path = dir + "/agent_statements.sql";
   if (std::getenv("ZCRMSYNC_UPDATE_GOLDEN") != nullptr) {
     std::ofstream(runtime_path, std::ios::binary) << runtime.ToText();

@@ -124,8 +124,7 @@ echo "Accounts in the emulator now:"
 curl -fsS -H "Authorization: Zoho-oauthtoken $TOKEN" -X POST "$URL/crm/v8/coql" \
   -d '{"select_query":"select ERP_Id, Account_Name, Rating from Accounts where ERP_Id is not null order by ERP_Id"}' |
   grep -o '"Account_Name":"[^"]*"\|"ERP_Id":"[^"]*"\|"Rating":[^,}]*' | paste - - - | sed 's/^/  /'
-echo "Only rows changed after install were captured, so only they were pushed: the"
-echo "initial load of existing rows is part of issue #5."
+echo "(push sends what the triggers captured; rows that existed before install wait for run's initial load)"
 
 echo
 echo "== 8. Both sides edit the same record, different fields: zcrmsync run --once merges"
@@ -138,6 +137,7 @@ echo "CRM: Account_Name of ERP_Id 4 -> 'Nordlicht GmbH & Co. KG'"
 sqlite3 "$DB" "UPDATE customers SET tier = 'A' WHERE id = 4;"
 echo "ERP: tier of customer 4 -> 'A' (Rating 'Acquired')"
 "${Z[@]}" run --once || true
+echo "(run --once also loaded the rows that existed before install: customer 1 is now in the CRM)"
 echo "ERP row 4 now:   $(sqlite3 "$DB" "SELECT name || ' / tier ' || tier FROM customers WHERE id = 4")"
 echo "CRM record 4 now: $(curl -fsS -H "Authorization: Zoho-oauthtoken $TOKEN" -X POST "$URL/crm/v8/coql" \
   -d '{"select_query":"select Account_Name, Rating from Accounts where ERP_Id = '"'"'4'"'"'"}' |

@@ -12,6 +12,8 @@
 #include "mappings/config_loader.h"
 #include "odbc/statement.h"
 #include "sync/link_store.h"
+#include "change_capture/change_reader.h"
+#include "sync/initial_load.h"
 #include "sync/pull.h"
 #include "sync/push.h"
 #include "tests/integration/odbc_fixture.h"
@@ -252,6 +254,63 @@ TEST_P(PushTest, PullsCrmEditsMergesFieldsAndSkipsEchoes) {
     ASSERT_TRUE(q.has_value()) << q.error();
     EXPECT_EQ(q->created + q->updated + q->deleted, 0) << "cycle " << cycle;
   }
+}
+
+TEST_P(PushTest, InitialLoadPushesRowsThatExistedBeforeInstall) {
+  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
+  for (int i = 1; i <= 25; ++i) {
+    Exec("INSERT INTO push_customers (id, name, tier) VALUES (" + std::to_string(i) + ", 'Old " +
+         std::to_string(i) + "', 'A')");
+  }
+  ASSERT_THAT(change_capture::Install(conn(), kit_, tables_), IsOk());
+  sync::InitialLoader loader(conn(), *config_, kit_, /*chunk=*/10);
+  auto first = loader.QueueAll();
+  ASSERT_TRUE(first.has_value()) << first.error();
+  EXPECT_EQ(first->queued, 25);
+  EXPECT_TRUE(first->done["customers"]);
+  auto again = loader.QueueAll();
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->queued, 0);  // done: resumable, never twice
+  auto pushed = pusher_->Drain();
+  ASSERT_TRUE(pushed.has_value()) << pushed.error();
+  EXPECT_EQ(pushed->created, 25);
+  EXPECT_EQ(Str(Crm("25")[0], "Account_Name"), "Old 25");
+}
+
+TEST_P(PushTest, InitialLoadPagesCompositeKeysWithoutSkipping) {
+  Exec("DROP TABLE IF EXISTS push_lines");
+  Exec("CREATE TABLE push_lines (a integer NOT NULL, b varchar(10) NOT NULL, qty integer, "
+       "PRIMARY KEY (a, b))");
+  Exec("INSERT INTO push_lines (a, b, qty) VALUES (1, 'x', 1), (1, 'y', 2), (2, 'a', 3), "
+       "(2, 'b', 4), (10, 'a', 5)");
+  const std::string dialect = is(kPostgres) ? "postgresql" : is(kMariaDb) ? "mysql" : "sqlite";
+  auto config = mappings::ParseConfig(R"({
+      "database": {"dialect": ")" + dialect + R"(", "connection_string": "x", "schema": "zcrmsync_push"},
+      "zoho": {"client_id": "c", "client_secret": "s", "refresh_token": "r"},
+      "mappings": [{"name": "lines", "table": "push_lines", "module": "Deals",
+                    "key_columns": ["a", "b"], "external_id_field": "ERP_Id",
+                    "fields": [{"column": "qty", "field": "Amount"}]}]})",
+                                      "lines.json");
+  ASSERT_TRUE(config.has_value()) << config.error();
+  sync::InitialLoader loader(conn(), *config, kit_, /*chunk=*/2);
+  auto progress = loader.QueueAll();
+  ASSERT_TRUE(progress.has_value()) << progress.error();
+  EXPECT_EQ(progress->queued, 5);
+  change_capture::ChangeReader reader(conn(), kit_);
+  std::vector<std::string> keys;
+  std::string cursor;
+  for (;;) {
+    auto batch = reader.Next(cursor, 100);
+    ASSERT_TRUE(batch.has_value()) << batch.error();
+    if (batch->empty()) break;
+    for (const auto& c : *batch) {
+      if (c.mapping == "lines") keys.push_back(c.key_json);
+      cursor = c.cursor;
+    }
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{R"(["1","x"])", R"(["1","y"])", R"(["2","a"])",
+                                            R"(["2","b"])", R"(["10","a"])"}));
+  Exec("DROP TABLE push_lines");
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, PushTest, ::testing::Values(kPostgres, kMariaDb, kSqlite),

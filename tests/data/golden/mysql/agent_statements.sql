@@ -68,4 +68,10 @@ UPDATE `erp`.`order lines` SET `qty` = ?, `Unit "Price"` = ? WHERE `order` = ? A
 
 DELETE FROM `erp`.`order lines` WHERE `order` = ? AND `line no` = ? $$
 
+SELECT CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zcrmsync_key_2` FROM `erp`.`order lines` WHERE 1 = 1 ORDER BY `order`, `line no` LIMIT ? $$
+
+SELECT CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zcrmsync_key_2` FROM `erp`.`order lines` WHERE ((`order` > ?) OR (`order` = ? AND `line no` > ?)) ORDER BY `order`, `line no` LIMIT ? $$
+
+INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at) VALUES (?, ?, 'U', UTC_TIMESTAMP(6)) $$
+
 DELIMITER ;

@@ -83,3 +83,9 @@ UPDATE "erp"."order lines" SET "qty" = ?, "Unit ""Price""" = ? WHERE "order" = ?
 
 DELETE FROM "erp"."order lines" WHERE "order" = ? AND "line no" = ?;
 
+SELECT "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2" FROM "erp"."order lines" WHERE 1 = 1 ORDER BY "order", "line no" LIMIT ?;
+
+SELECT "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2" FROM "erp"."order lines" WHERE (("order" > CAST(? AS integer)) OR ("order" = CAST(? AS integer) AND "line no" > CAST(? AS character varying(10)))) ORDER BY "order", "line no" LIMIT ?;
+
+INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op) VALUES (?, ?, 'U');
+

@@ -70,3 +70,9 @@ UPDATE "order lines" SET "qty" = ?, "Unit ""Price""" = ? WHERE "order" = ? AND "
 
 DELETE FROM "order lines" WHERE "order" = ? AND "line no" = ?;
 
+SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zcrmsync_key_2" FROM "order lines" WHERE 1 = 1 ORDER BY "order", "line no" LIMIT ?;
+
+SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zcrmsync_key_2" FROM "order lines" WHERE (("order" > ?) OR ("order" = ? AND "line no" > ?)) ORDER BY "order", "line no" LIMIT ?;
+
+INSERT INTO "zcrmsync_changes" (mapping, keys_json, op) VALUES (?, ?, 'U');
+

@@ -93,3 +93,12 @@ GO
 DELETE FROM [dbo].[order lines] WHERE [order] = ? AND [line no] = ?
 GO
 
+SELECT TOP (?) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE 1 = 1 ORDER BY [order], [line no]
+GO
+
+SELECT TOP (?) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE (([order] > ?) OR ([order] = ? AND [line no] > ?)) ORDER BY [order], [line no]
+GO
+
+INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op) VALUES (?, ?, N'U')
+GO
+

@@ -1,0 +1,42 @@
+// InitialLoader: the rows that existed before install. It walks each
+// ERP -> CRM mapping's table in key order (keyset paging) and queues the keys
+// in the change table, so the ordinary push creates or updates their CRM
+// records (upserts on the external id: nothing is duplicated). Each chunk
+// and the load cursor commit together, so a crash resumes where it stopped;
+// live changes keep flowing meanwhile through the triggers.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "change_capture/sql_kit.h"
+#include "core/result.h"
+#include "mappings/config.h"
+#include "odbc/connection.h"
+
+namespace zcrmsync::sync {
+
+struct LoadProgress {
+  int64_t queued = 0;                 // keys queued by this call
+  std::map<std::string, bool> done;   // per mapping: the whole table is queued
+};
+
+class InitialLoader {
+ public:
+  // REQUIRES: the SQL kit is installed; everything outlives the loader.
+  InitialLoader(odbc::Connection& db, const mappings::Config& config,
+                change_capture::KitOptions kit, int64_t chunk = 1000);
+
+  // Queues every key not queued yet, chunk by chunk; a finished mapping is
+  // skipped at once.
+  Result<LoadProgress> QueueAll();
+
+ private:
+  odbc::Connection& db_;
+  const mappings::Config& config_;
+  change_capture::KitOptions kit_;
+  int64_t chunk_;
+};
+
+}  // namespace zcrmsync::sync
