@@ -99,6 +99,8 @@ const std::vector<Command>& Commands() {
       {"verify", "compare what is installed with what the config implies", RunVerify},
       {"run", "the sync agent: pull, merge, write back, push (run --once: one cycle)", RunSync},
       {"push", "send captured ERP changes to Zoho (the ERP -> CRM half of run)", RunPush},
+      {"status", "per mapping: changes waiting, parked records, initial load, pull watermark", RunStatus},
+      {"errors", "the dead letter: errors list | errors retry ID... | errors retry --all", RunErrors},
       {"ping", "connect to a database over ODBC and run a test query", RunPing},
   };
   return commands;
@@ -114,7 +116,7 @@ void PrintHelp(std::ostream& out) {
         << "\n";
   }
   out << "\nRun 'zcrmsync <command> --help' for a command's options.\n"
-      << "Not built yet: status, plan, conflicts, errors (issue #5).\n";
+      << "Not built yet: plan, conflicts (issue #5).\n";
 }
 
 int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

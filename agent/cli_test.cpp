@@ -93,7 +93,8 @@ TEST(CliTest, PingFailureHidesThePassword) {
 }
 
 TEST(CliTest, EveryCommandAnswersHelp) {
-  for (const char* c : {"check", "sql", "install", "uninstall", "verify", "run", "push", "ping"}) {
+  for (const char* c : {"check", "sql", "install", "uninstall", "verify", "run", "push", "status",
+                        "errors", "ping"}) {
     Outcome o = Cli({c, "--help"});
     EXPECT_EQ(o.code, kExitOk) << c << ": " << o.err;
     EXPECT_NE(o.out.find("zcrmsync"), std::string::npos) << c;
@@ -101,7 +102,7 @@ TEST(CliTest, EveryCommandAnswersHelp) {
 }
 
 TEST(CliTest, KitCommandsNeedAConfig) {
-  for (const char* c : {"check", "install", "uninstall", "verify", "run", "push"}) {
+  for (const char* c : {"check", "install", "uninstall", "verify", "run", "push", "status"}) {
     Outcome o = Cli({c});
     EXPECT_EQ(o.code, kExitUsage) << c;
     EXPECT_NE(o.err.find("--config FILE is required"), std::string::npos) << o.err;

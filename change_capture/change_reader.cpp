@@ -40,18 +40,25 @@ Result<int64_t> ParseIdCursor(const std::string& cursor) {
   return ParseInt(cursor, cursor);
 }
 
-// Binds the cursor (and the limit) the way the dialect's template lists them.
-Status BindCursor(odbc::Statement& stmt, Dialect dialect, const std::string& cursor, size_t limit) {
-  const auto lim = Value::Int64(static_cast<int64_t>(limit));
+// Binds the cursor (and the limit, unless nullopt) the way the dialect's
+// template lists them.
+Status BindCursor(odbc::Statement& stmt, Dialect dialect, const std::string& cursor,
+                  std::optional<size_t> limit) {
+  std::vector<Value> lim;
+  if (limit) lim.push_back(Value::Int64(static_cast<int64_t>(*limit)));
   switch (dialect) {
     case Dialect::kPostgreSQL: {
       ZCRMSYNC_ASSIGN_OR_RETURN(PgCursor c, ParsePgCursor(cursor));
-      return stmt.BindAll({Value::Text(c.txid), Value::Text(c.txid), Value::Int64(c.change_id), lim});
+      std::vector<Value> v = {Value::Text(c.txid), Value::Text(c.txid), Value::Int64(c.change_id)};
+      v.insert(v.end(), lim.begin(), lim.end());
+      return stmt.BindAll(std::move(v));
     }
     case Dialect::kMySQL:
     case Dialect::kSQLite: {
       ZCRMSYNC_ASSIGN_OR_RETURN(int64_t id, ParseIdCursor(cursor));
-      return stmt.BindAll({Value::Int64(id), lim});
+      std::vector<Value> v = {Value::Int64(id)};
+      v.insert(v.end(), lim.begin(), lim.end());
+      return stmt.BindAll(std::move(v));
     }
     case Dialect::kSqlServer: {
       // "0x0000000000000ABC": the rowversion as binary(8).
@@ -69,7 +76,9 @@ Status BindCursor(odbc::Statement& stmt, Dialect dialect, const std::string& cur
           rv[i] = static_cast<uint8_t>(v);
         }
       }
-      return stmt.BindAll({lim, Value::Binary(std::move(rv))});
+      std::vector<Value> v = lim;
+      v.push_back(Value::Binary(std::move(rv)));
+      return stmt.BindAll(std::move(v));
     }
   }
   return InternalError("unknown dialect");
@@ -331,6 +340,22 @@ Result<bool> ChangeReader::GapCanBeSkipped(int64_t first_missing) {
     }
   }
   return clock_.SteadyNow() - it->second.at >= options_.gap_timeout;
+}
+
+Result<std::map<std::string, int64_t>> ChangeReader::CountAfter(const std::string& cursor) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(kit_, "count_changes.sql"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
+  ZCRMSYNC_RETURN_IF_ERROR(BindCursor(stmt, kit_.dialect, cursor, std::nullopt));
+  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt.Execute()).WithContext("count changes"));
+  std::map<std::string, int64_t> out;
+  for (;;) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt.Fetch());
+    if (!row) break;
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto mapping, stmt.GetText(1));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto n, stmt.GetInt64(2));
+    out[mapping.value_or("")] = n.value_or(0);
+  }
+  return out;
 }
 
 Result<int64_t> ChangeReader::Purge(const std::string& cursor, size_t limit) {

@@ -55,6 +55,9 @@ class ChangeReader {
   // DATA_LOSS for a change row whose keys cannot be read.
   Result<std::vector<Change>> Next(const std::string& cursor, size_t limit);
 
+  // The keys waiting after `cursor`, per mapping (committed or not).
+  Result<std::map<std::string, int64_t>> CountAfter(const std::string& cursor);
+
   // Deletes up to `limit` changes at or before `cursor`; returns how many.
   Result<int64_t> Purge(const std::string& cursor, size_t limit);
 

@@ -63,7 +63,8 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
                            "save_state.sql", "load_state.sql", "describe_table.sql",
                            "list_capture_objects.sql", "unique_keys.sql", "load_link.sql",
                            "find_link_by_zoho_id.sql", "update_link.sql", "insert_link.sql",
-                           "delete_link.sql", "park_error.sql", "list_errors.sql"}) {
+                           "delete_link.sql", "park_error.sql", "list_errors.sql",
+                           "resolve_error.sql", "count_changes.sql"}) {
     auto s = RenderAgentStatement(options, name);
     ASSERT_TRUE(s.has_value()) << s.error();
     runtime.statements.push_back(*s);

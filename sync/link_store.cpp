@@ -107,6 +107,22 @@ Status LinkStore::Park(const ParkedRecord& r) {
   return StatusOf(stmt->Execute()).WithContext("park " + r.mapping + " " + r.erp_key.value_or(""));
 }
 
+Status LinkStore::Retry(const ParkedRecord& record) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * resolve, Get("resolve_error.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(resolve->BindAll({Value::Int64(record.error_id)}));
+  ZCRMSYNC_ASSIGN_OR_RETURN(int64_t rows, resolve->Execute());
+  if (rows == 0) {
+    return NotFoundError("no open parked record " + std::to_string(record.error_id));
+  }
+  if (record.direction == "erp_to_crm" && record.erp_key) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * enqueue, Get("enqueue_keys.sql"));
+    ZCRMSYNC_RETURN_IF_ERROR(
+        enqueue->BindAll({Value::Text(record.mapping), Value::Text("[" + *record.erp_key + "]")}));
+    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(enqueue->Execute()).WithContext("queue retry"));
+  }
+  return Status();
+}
+
 Result<std::vector<ParkedRecord>> LinkStore::ListParked() {
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("list_errors.sql"));
   ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll({}));

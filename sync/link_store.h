@@ -55,6 +55,10 @@ class LinkStore {
   // The dead letter.
   Status Park(const ParkedRecord& record);
   Result<std::vector<ParkedRecord>> ListParked();
+  // Closes a parked record; an ERP -> CRM one is queued for the push again
+  // (its row's current state is sent). NOT_FOUND when no open record has
+  // that id.
+  Status Retry(const ParkedRecord& record);
 
  private:
   struct Statements;

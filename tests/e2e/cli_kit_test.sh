@@ -99,6 +99,18 @@ name=$(echo "SELECT name FROM e2e_customers WHERE id = 1" | isql -k -b -d'|' -x0
 out=$(z run --once 2>&1) || fail "second run --once failed: $out"
 echo "$out" | grep -q "pushed: 0 change(s)" || fail "the write-back was captured: $out"
 
+# status and the dead letter.
+out=$(z status 2>&1) || fail "status failed: $out"
+echo "$out" | grep -q "^customers: 0 change(s) waiting to be pushed, 0 parked, initial load done, pulled up to 20" ||
+  fail "unexpected status: $out"
+out=$(z status --json 2>&1) || fail "status --json failed: $out"
+echo "$out" | grep -q '"customers":{"backlog":0,"initial_load_done":true,"parked":0,"pull_watermark_utc":"20' ||
+  fail "unexpected status --json: $out"
+out=$(z errors list 2>&1) || fail "errors list failed: $out"
+echo "$out" | grep -q "no parked records" || fail "unexpected errors list: $out"
+out=$(z errors retry 999 2>&1) && fail "retry of an unknown record succeeded"
+echo "$out" | grep -q "999: no open parked record" || fail "unexpected retry message: $out"
+
 # run (no --once) stops cleanly on SIGTERM.
 "$bin" --log-level info --config "$work/config.jsonc" run >"$work/run.out" 2>&1 &
 run_pid=$!

@@ -187,6 +187,17 @@ TEST_P(PushTest, CreatesUpdatesDeletesAndParksBadRows) {
   ASSERT_TRUE(waiting.has_value());
   EXPECT_EQ(waiting->waiting, 1);
   EXPECT_EQ(Str(Crm("2")[0], "Account_Name"), "東京精密");
+  // Fixed and retried: the row goes out as it is now, and nothing waits.
+  Exec("UPDATE push_customers SET tier = 'B' WHERE id = 2");
+  ASSERT_THAT(store.Retry(parked->at(0)), IsOk());
+  EXPECT_THAT(store.Retry(parked->at(0)), StatusIs(StatusCode::kNotFound));  // closed already
+  auto retried = pusher_->Drain();
+  ASSERT_TRUE(retried.has_value()) << retried.error();
+  EXPECT_EQ(retried->parked, 0);
+  EXPECT_EQ(retried->waiting, 0);
+  EXPECT_EQ(Str(Crm("2")[0], "Account_Name"), "later");
+  EXPECT_EQ(Str(Crm("2")[0], "Rating"), "Active");
+  EXPECT_THAT(store.ListParked(), IsOkAndHolds(::testing::IsEmpty()));
 
   // A delete propagates.
   Exec("DELETE FROM push_customers WHERE id = 3");

@@ -62,6 +62,10 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
  WHERE resolved_at IS NULL
  ORDER BY error_id $$
 
+UPDATE `zcrmsync`.`errors` SET resolved_at = CURRENT_TIMESTAMP(6) WHERE error_id = ? AND resolved_at IS NULL $$
+
+SELECT mapping, SUM(JSON_LENGTH(keys_json)) FROM `zcrmsync`.`changes` WHERE change_id > ? GROUP BY mapping $$
+
 SELECT `order`, `line no`, `qty` FROM `erp`.`order lines` WHERE `order` = ? AND `line no` = ? $$
 
 UPDATE `erp`.`order lines` SET `qty` = ?, `Unit "Price"` = ? WHERE `order` = ? AND `line no` = ? $$

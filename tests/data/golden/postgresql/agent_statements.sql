@@ -77,6 +77,13 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
  WHERE resolved_at IS NULL
  ORDER BY error_id;
 
+UPDATE "zcrmsync"."errors" SET resolved_at = now() WHERE error_id = ? AND resolved_at IS NULL;
+
+SELECT mapping, SUM(json_array_length(keys_json::json))
+  FROM "zcrmsync"."changes"
+ WHERE txid > CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id > ?)
+ GROUP BY mapping;
+
 SELECT "order", "line no", "qty" FROM "erp"."order lines" WHERE "order" = ? AND "line no" = ?;
 
 UPDATE "erp"."order lines" SET "qty" = ?, "Unit ""Price""" = ? WHERE "order" = ? AND "line no" = ?;

@@ -64,6 +64,10 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
  WHERE resolved_at IS NULL
  ORDER BY error_id;
 
+UPDATE "zcrmsync_errors" SET resolved_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE error_id = ? AND resolved_at IS NULL;
+
+SELECT mapping, SUM(json_array_length(keys_json)) FROM "zcrmsync_changes" WHERE change_id > ? GROUP BY mapping;
+
 SELECT "order", "line no", "qty" FROM "order lines" WHERE "order" = ? AND "line no" = ?;
 
 UPDATE "order lines" SET "qty" = ?, "Unit ""Price""" = ? WHERE "order" = ? AND "line no" = ?;

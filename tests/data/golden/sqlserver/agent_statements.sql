@@ -84,6 +84,12 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
  ORDER BY error_id
 GO
 
+UPDATE [zcrmsync].[errors] SET resolved_at = SYSUTCDATETIME() WHERE error_id = ? AND resolved_at IS NULL
+GO
+
+SELECT mapping, COUNT_BIG(*) FROM [zcrmsync].[changes] WHERE row_ver > ? GROUP BY mapping
+GO
+
 SELECT [order], [line no], [qty] FROM [dbo].[order lines] WHERE [order] = ? AND [line no] = ?
 GO
 

@@ -1,0 +1,201 @@
+// errors and status: what the agent is holding back, and how far along it is.
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include <boost/program_options.hpp>
+
+#include "agent/cli.h"
+#include "agent/commands.h"
+#include "change_capture/catalog.h"
+#include "change_capture/change_reader.h"
+#include "change_capture/kit_manager.h"
+#include "crm/json.h"
+#include "mappings/config_loader.h"
+#include "odbc/connection.h"
+#include "odbc/transaction.h"
+#include "sync/link_store.h"
+
+namespace zcrmsync::agent {
+namespace {
+
+namespace po = boost::program_options;
+
+struct Db {
+  mappings::Config config;
+  change_capture::KitOptions kit;
+  std::optional<odbc::Connection> connection;
+};
+
+std::optional<Db> OpenDb(const Context& ctx, const char* command, std::ostream& err) {
+  if (!ctx.config_path) {
+    err << "zcrmsync " << command << ": --config FILE is required (zcrmsync --config FILE "
+        << command << ")\n";
+    return std::nullopt;
+  }
+  auto config = mappings::LoadConfigFile(*ctx.config_path);
+  if (!config) {
+    err << "zcrmsync " << command << ": " << config.error().message() << "\n";
+    return std::nullopt;
+  }
+  auto kit = change_capture::KitOptionsFor(*config);
+  if (!kit) {
+    err << "zcrmsync " << command << ": " << kit.error().message() << "\n";
+    return std::nullopt;
+  }
+  auto conn = odbc::Connection::Open({.connection_string = config->database.connection_string});
+  if (!conn) {
+    err << "zcrmsync " << command << ": database: " << conn.error() << "\n";
+    return std::nullopt;
+  }
+  Db db{std::move(*config), *kit, {}};
+  db.connection.emplace(std::move(*conn));
+  return db;
+}
+
+std::optional<int> Parse(const CommandArgs& args, po::options_description& opts,
+                         po::positional_options_description* positional, po::variables_map& vm,
+                         std::ostream& out) {
+  opts.add_options()("help,h", "show this help and exit");
+  auto parser = po::command_line_parser(args).options(opts);
+  if (positional != nullptr) parser.positional(*positional);
+  po::store(parser.run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    out << opts << "\n";
+    return kExitOk;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int RunErrors(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err) {
+  po::options_description opts(
+      "zcrmsync --config FILE errors list | retry ID... | retry --all: the dead letter.\n"
+      "list shows the parked records, oldest first, with the error naming the field.\n"
+      "retry closes them; an ERP -> CRM record is queued so the next push sends its row as\n"
+      "it is now. A CRM -> ERP record is retried on its next change in Zoho.\n\nOptions");
+  opts.add_options()("action", po::value<std::string>(), "list or retry")(
+      "ids", po::value<std::vector<int64_t>>(), "parked record ids (for retry)")(
+      "all", "retry every parked record");
+  po::positional_options_description positional;
+  positional.add("action", 1).add("ids", -1);
+  po::variables_map vm;
+  if (auto code = Parse(args, opts, &positional, vm, out)) return *code;
+  const std::string action = vm.count("action") ? vm["action"].as<std::string>() : "";
+  if (action != "list" && action != "retry") {
+    err << "zcrmsync errors: say 'list' or 'retry' (zcrmsync --config FILE errors list)\n";
+    return kExitUsage;
+  }
+  if (action == "retry" && !vm.count("ids") && !vm.count("all")) {
+    err << "zcrmsync errors retry: give record ids or --all\n";
+    return kExitUsage;
+  }
+  if (!ctx.config_path) {
+    err << "zcrmsync errors: --config FILE is required (zcrmsync --config FILE errors list)\n";
+    return kExitUsage;
+  }
+  auto db = OpenDb(ctx, "errors", err);
+  if (!db) return kExitFailure;
+  sync::LinkStore store(*db->connection, db->kit);
+  auto parked = store.ListParked();
+  if (!parked) {
+    err << "zcrmsync errors: " << parked.error().message() << "\n";
+    return kExitFailure;
+  }
+  if (action == "list") {
+    if (parked->empty()) out << "no parked records\n";
+    for (const auto& p : *parked) {
+      out << p.error_id << "\t" << p.mapping << "\t" << p.erp_key.value_or("-") << "\t"
+          << p.direction << "\t" << p.status_code << "\t" << p.field.value_or("-") << "\t"
+          << p.message << "\n";
+    }
+    return kExitOk;
+  }
+  std::vector<int64_t> ids;
+  if (vm.count("ids")) ids = vm["ids"].as<std::vector<int64_t>>();
+  int failures = 0, retried = 0;
+  auto tx = odbc::Transaction::Begin(*db->connection);
+  if (!tx) {
+    err << "zcrmsync errors: " << tx.error().message() << "\n";
+    return kExitFailure;
+  }
+  for (const auto& p : *parked) {
+    if (!vm.count("all") && std::find(ids.begin(), ids.end(), p.error_id) == ids.end()) continue;
+    if (Status s = store.Retry(p); !s.ok()) {
+      err << "zcrmsync errors retry " << p.error_id << ": " << s.message() << "\n";
+      ++failures;
+    } else {
+      ++retried;
+    }
+  }
+  for (int64_t id : ids) {
+    if (std::none_of(parked->begin(), parked->end(), [&](const auto& p) { return p.error_id == id; })) {
+      err << "zcrmsync errors retry " << id << ": no open parked record with this id\n";
+      ++failures;
+    }
+  }
+  if (Status s = tx->Commit(); !s.ok()) {
+    err << "zcrmsync errors: " << s.message() << "\n";
+    return kExitFailure;
+  }
+  out << "retried " << retried << " record(s)\n";
+  return failures > 0 ? kExitFailure : kExitOk;
+}
+
+int RunStatus(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err) {
+  po::options_description opts(
+      "zcrmsync --config FILE status [--json]: per mapping, the ERP changes waiting to be\n"
+      "pushed, the records parked in the dead letter, the initial load, and the pull\n"
+      "watermark (the newest Zoho Modified_Time seen).\n\nOptions");
+  opts.add_options()("json", "print one JSON object");
+  po::variables_map vm;
+  if (auto code = Parse(args, opts, nullptr, vm, out)) return *code;
+  if (!ctx.config_path) {
+    err << "zcrmsync status: --config FILE is required (zcrmsync --config FILE status)\n";
+    return kExitUsage;
+  }
+  auto db = OpenDb(ctx, "status", err);
+  if (!db) return kExitFailure;
+  odbc::Connection& c = *db->connection;
+  auto fail = [&](const Status& s) {
+    err << "zcrmsync status: " << s.message() << "\n";
+    return kExitFailure;
+  };
+  auto cursor = change_capture::LoadState(c, db->kit, "push/cursor");
+  if (!cursor) return fail(cursor.error());
+  change_capture::ChangeReader reader(c, db->kit);
+  auto backlog = reader.CountAfter(cursor->value_or(""));
+  if (!backlog) return fail(backlog.error());
+  sync::LinkStore store(c, db->kit);
+  auto parked = store.ListParked();
+  if (!parked) return fail(parked.error());
+  crm::JsonValue::Object all;
+  for (const auto& m : db->config.mappings) {
+    int64_t parked_count = 0;
+    for (const auto& p : *parked) parked_count += p.mapping == m.name ? 1 : 0;
+    auto load = change_capture::LoadState(c, db->kit, "load/" + m.name + "/done");
+    auto watermark = change_capture::LoadState(c, db->kit, "pull/" + m.name + "/watermark");
+    if (!load) return fail(load.error());
+    if (!watermark) return fail(watermark.error());
+    const int64_t waiting = backlog->contains(m.name) ? backlog->at(m.name) : 0;
+    const bool loaded = load->value_or("") == "1";
+    if (vm.count("json")) {
+      crm::JsonValue::Object o;
+      o["backlog"] = crm::JsonValue(waiting);
+      o["parked"] = crm::JsonValue(parked_count);
+      o["initial_load_done"] = crm::JsonValue(loaded);
+      o["pull_watermark_utc"] = watermark->has_value() ? crm::JsonValue(**watermark) : crm::JsonValue();
+      all[m.name] = crm::JsonValue(std::move(o));
+    } else {
+      out << m.name << ": " << waiting << " change(s) waiting to be pushed, " << parked_count
+          << " parked, initial load " << (loaded ? "done" : "not finished") << ", pulled up to "
+          << (watermark->has_value() ? **watermark + " UTC" : std::string("nothing yet")) << "\n";
+    }
+  }
+  if (vm.count("json")) out << crm::ToJson(crm::JsonValue(std::move(all))) << "\n";
+  return kExitOk;
+}
+
+}  // namespace zcrmsync::agent

@@ -1,0 +1,7 @@
+-- zcrmsync: the keys waiting after the push cursor, per mapping, for status.
+-- Tokens: ${changes} (a quoted identifier).
+-- Parameters: 1 cursor txid (text), 2 cursor txid (text), 3 cursor change_id.
+SELECT mapping, SUM(json_array_length(keys_json::json))
+  FROM ${changes}
+ WHERE txid > CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id > ?)
+ GROUP BY mapping

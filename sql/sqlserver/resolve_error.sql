@@ -1,0 +1,5 @@
+-- zcrmsync: closes one parked record (errors retry): later changes to it no
+-- longer wait behind it.
+-- NOT EXECUTED on a SQL Server here: grammar-checked with sqlfluff only.
+-- Tokens: ${errors} (a quoted identifier). Parameters: 1 error_id.
+UPDATE ${errors} SET resolved_at = SYSUTCDATETIME() WHERE error_id = ? AND resolved_at IS NULL
