@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 
 #include "agent/cli.h"
+#include "agent/command_support.h"
 #include "agent/commands.h"
 #include "change_capture/catalog.h"
 #include "change_capture/change_reader.h"
@@ -27,17 +28,11 @@ struct Db {
   std::optional<odbc::Connection> connection;
 };
 
-std::optional<Db> OpenDb(const Context& ctx, const char* command, std::ostream& err) {
-  if (!ctx.config_path) {
-    err << "zcrmsync " << command << ": --config FILE is required (zcrmsync --config FILE "
-        << command << ")\n";
-    return std::nullopt;
-  }
-  auto config = mappings::LoadConfigFile(*ctx.config_path);
-  if (!config) {
-    err << "zcrmsync " << command << ": " << config.error().message() << "\n";
-    return std::nullopt;
-  }
+// On failure prints why and sets `code` (usage error without --config).
+std::optional<Db> OpenDb(const Context& ctx, const char* command, std::ostream& err, int& code) {
+  code = kExitFailure;
+  auto config = LoadConfig(ctx, command, err, code);
+  if (!config) return std::nullopt;
   auto kit = change_capture::KitOptionsFor(*config);
   if (!kit) {
     err << "zcrmsync " << command << ": " << kit.error().message() << "\n";
@@ -51,21 +46,6 @@ std::optional<Db> OpenDb(const Context& ctx, const char* command, std::ostream& 
   Db db{std::move(*config), *kit, {}};
   db.connection.emplace(std::move(*conn));
   return db;
-}
-
-std::optional<int> Parse(const CommandArgs& args, po::options_description& opts,
-                         po::positional_options_description* positional, po::variables_map& vm,
-                         std::ostream& out) {
-  opts.add_options()("help,h", "show this help and exit");
-  auto parser = po::command_line_parser(args).options(opts);
-  if (positional != nullptr) parser.positional(*positional);
-  po::store(parser.run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    out << opts << "\n";
-    return kExitOk;
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -82,7 +62,7 @@ int RunErrors(const CommandArgs& args, const Context& ctx, std::ostream& out, st
   po::positional_options_description positional;
   positional.add("action", 1).add("ids", -1);
   po::variables_map vm;
-  if (auto code = Parse(args, opts, &positional, vm, out)) return *code;
+  if (auto code = ParseCommand(args, opts, &positional, vm, out)) return *code;
   const std::string action = vm.count("action") ? vm["action"].as<std::string>() : "";
   if (action != "list" && action != "retry") {
     err << "zcrmsync errors: say 'list' or 'retry' (zcrmsync --config FILE errors list)\n";
@@ -92,12 +72,9 @@ int RunErrors(const CommandArgs& args, const Context& ctx, std::ostream& out, st
     err << "zcrmsync errors retry: give record ids or --all\n";
     return kExitUsage;
   }
-  if (!ctx.config_path) {
-    err << "zcrmsync errors: --config FILE is required (zcrmsync --config FILE errors list)\n";
-    return kExitUsage;
-  }
-  auto db = OpenDb(ctx, "errors", err);
-  if (!db) return kExitFailure;
+  int code = kExitOk;
+  auto db = OpenDb(ctx, "errors", err, code);
+  if (!db) return code;
   sync::LinkStore store(*db->connection, db->kit);
   auto parked = store.ListParked();
   if (!parked) {
@@ -151,13 +128,10 @@ int RunStatus(const CommandArgs& args, const Context& ctx, std::ostream& out, st
       "watermark (the newest Zoho Modified_Time seen).\n\nOptions");
   opts.add_options()("json", "print one JSON object");
   po::variables_map vm;
-  if (auto code = Parse(args, opts, nullptr, vm, out)) return *code;
-  if (!ctx.config_path) {
-    err << "zcrmsync status: --config FILE is required (zcrmsync --config FILE status)\n";
-    return kExitUsage;
-  }
-  auto db = OpenDb(ctx, "status", err);
-  if (!db) return kExitFailure;
+  if (auto code = ParseCommand(args, opts, nullptr, vm, out)) return *code;
+  int code = kExitOk;
+  auto db = OpenDb(ctx, "status", err, code);
+  if (!db) return code;
   odbc::Connection& c = *db->connection;
   auto fail = [&](const Status& s) {
     err << "zcrmsync status: " << s.message() << "\n";

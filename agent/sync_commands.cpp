@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 
 #include "agent/cli.h"
+#include "agent/command_support.h"
 #include "agent/commands.h"
 #include "agent/shutdown.h"
 #include "agent/zoho_session.h"
@@ -34,17 +35,13 @@ struct Engine {
 };
 
 std::optional<Engine> OpenEngine(const Context& ctx, const char* command, std::ostream& err) {
-  if (!ctx.config_path) {
-    err << "zcrmsync " << command << ": --config FILE is required (zcrmsync --config FILE "
-        << command << ")\n";
-    return std::nullopt;
-  }
   auto fail = [&](const std::string& what, const Status& s) {
     err << "zcrmsync " << command << ": " << what << s.message() << "\n";
     return std::nullopt;
   };
-  auto config = mappings::LoadConfigFile(*ctx.config_path);
-  if (!config) return fail("", config.error());
+  int code = kExitOk;
+  auto config = LoadConfig(ctx, command, err, code);
+  if (!config) return std::nullopt;
   Engine e;
   e.config = std::move(*config);
   auto kit = change_capture::KitOptionsFor(e.config);
@@ -63,15 +60,6 @@ std::optional<Engine> OpenEngine(const Context& ctx, const char* command, std::o
     e.fields[m.module] = std::move(*f);
   }
   return e;
-}
-
-bool WantsHelp(const CommandArgs& args, po::options_description& opts, po::variables_map& vm,
-               std::ostream& out) {
-  opts.add_options()("help,h", "show this help and exit");
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) out << opts << "\n";
-  return vm.count("help") > 0;
 }
 
 void PrintPush(const sync::PushStats& s, std::ostream& out) {
@@ -99,7 +87,7 @@ int RunPush(const CommandArgs& args, const Context& ctx, std::ostream& out, std:
       "Exit 0 when everything was pushed, 3 when records were parked, 1 on a failure.\n\n"
       "Options");
   po::variables_map vm;
-  if (WantsHelp(args, opts, vm, out)) return kExitOk;
+  if (auto code = ParseCommand(args, opts, nullptr, vm, out)) return *code;
   if (!ctx.config_path) {
     err << "zcrmsync push: --config FILE is required (zcrmsync --config FILE push)\n";
     return kExitUsage;
@@ -132,7 +120,7 @@ int RunSync(const CommandArgs& args, const Context& ctx, std::ostream& out, std:
       "(issue #5).\n\nOptions");
   opts.add_options()("once", "run one cycle in each direction, then exit");
   po::variables_map vm;
-  if (WantsHelp(args, opts, vm, out)) return kExitOk;
+  if (auto code = ParseCommand(args, opts, nullptr, vm, out)) return *code;
   if (!ctx.config_path) {
     err << "zcrmsync run: --config FILE is required (zcrmsync --config FILE run)\n";
     return kExitUsage;
