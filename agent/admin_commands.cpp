@@ -121,6 +121,41 @@ int RunErrors(const CommandArgs& args, const Context& ctx, std::ostream& out, st
   return failures > 0 ? kExitFailure : kExitOk;
 }
 
+int RunConflicts(const CommandArgs& args, const Context& ctx, std::ostream& out,
+                 std::ostream& err) {
+  po::options_description opts(
+      "zcrmsync --config FILE conflicts list: fields held under the manual conflict rule,\n"
+      "with the last synced value and both sides' values. A held field is written to\n"
+      "neither side until it is settled. ('conflicts resolve ID --take erp|crm' is not\n"
+      "built yet, issue #5.)\n\nOptions");
+  opts.add_options()("action", po::value<std::string>(), "list");
+  po::positional_options_description positional;
+  positional.add("action", 1);
+  po::variables_map vm;
+  if (auto code = ParseCommand(args, opts, &positional, vm, out)) return *code;
+  const std::string action = vm.count("action") ? vm["action"].as<std::string>() : "";
+  if (action != "list") {
+    err << "zcrmsync conflicts: say 'list' (zcrmsync --config FILE conflicts list)\n";
+    return kExitUsage;
+  }
+  int code = kExitOk;
+  auto db = OpenDb(ctx, "conflicts", err, code);
+  if (!db) return code;
+  sync::LinkStore store(*db->connection, db->kit);
+  auto conflicts = store.ListConflicts();
+  if (!conflicts) {
+    err << "zcrmsync conflicts: " << conflicts.error().message() << "\n";
+    return kExitFailure;
+  }
+  if (conflicts->empty()) out << "no conflicts waiting\n";
+  for (const auto& c : *conflicts) {
+    out << c.conflict_id << "\t" << c.mapping << "\t" << c.erp_key << "\t" << c.field
+        << "\tbase " << c.base_value.value_or("(none)") << "\terp " << c.erp_value.value_or("-")
+        << "\tcrm " << c.crm_value.value_or("-") << "\n";
+  }
+  return kExitOk;
+}
+
 int RunStatus(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err) {
   po::options_description opts(
       "zcrmsync --config FILE status [--json]: per mapping, the ERP changes waiting to be\n"

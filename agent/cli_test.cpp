@@ -94,7 +94,7 @@ TEST(CliTest, PingFailureHidesThePassword) {
 
 TEST(CliTest, EveryCommandAnswersHelp) {
   for (const char* c : {"check", "sql", "install", "uninstall", "verify", "run", "push", "status",
-                        "errors", "ping"}) {
+                        "errors", "conflicts", "ping"}) {
     Outcome o = Cli({c, "--help"});
     EXPECT_EQ(o.code, kExitOk) << c << ": " << o.err;
     EXPECT_NE(o.out.find("zcrmsync"), std::string::npos) << c;

@@ -107,6 +107,41 @@ Status LinkStore::Park(const ParkedRecord& r) {
   return StatusOf(stmt->Execute()).WithContext("park " + r.mapping + " " + r.erp_key.value_or(""));
 }
 
+Status LinkStore::Hold(const HeldConflict& c) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("hold_conflict.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll(
+      {Value::Text(c.mapping), Value::Text(c.erp_key), OptText(c.zoho_id), Value::Text(c.field),
+       OptText(c.base_value), OptText(c.erp_value), OptText(c.crm_value), Value::Text(c.mapping),
+       Value::Text(c.erp_key), Value::Text(c.field)}));
+  return StatusOf(stmt->Execute()).WithContext("hold conflict " + c.mapping + " " + c.erp_key);
+}
+
+Result<std::vector<HeldConflict>> LinkStore::ListConflicts() {
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("list_conflicts.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll({}));
+  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt->Execute()).WithContext("list conflicts"));
+  std::vector<HeldConflict> out;
+  for (;;) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt->Fetch());
+    if (!row) break;
+    HeldConflict c;
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto id, stmt->GetInt64(1));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto mapping, stmt->GetText(2));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto key, stmt->GetText(3));
+    ZCRMSYNC_ASSIGN_OR_RETURN(c.zoho_id, stmt->GetText(4));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto field, stmt->GetText(5));
+    ZCRMSYNC_ASSIGN_OR_RETURN(c.base_value, stmt->GetText(6));
+    ZCRMSYNC_ASSIGN_OR_RETURN(c.erp_value, stmt->GetText(7));
+    ZCRMSYNC_ASSIGN_OR_RETURN(c.crm_value, stmt->GetText(8));
+    c.conflict_id = id.value_or(0);
+    c.mapping = mapping.value_or("");
+    c.erp_key = key.value_or("");
+    c.field = field.value_or("");
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 Status LinkStore::Retry(const ParkedRecord& record) {
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * resolve, Get("resolve_error.sql"));
   ZCRMSYNC_RETURN_IF_ERROR(resolve->BindAll({Value::Int64(record.error_id)}));

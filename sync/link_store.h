@@ -39,6 +39,17 @@ struct ParkedRecord {
   int64_t attempts = 1;
 };
 
+struct HeldConflict {
+  int64_t conflict_id = 0;
+  std::string mapping;
+  std::string erp_key;
+  std::optional<std::string> zoho_id;
+  std::string field;
+  std::optional<std::string> base_value;  // canonical values
+  std::optional<std::string> erp_value;
+  std::optional<std::string> crm_value;
+};
+
 class LinkStore {
  public:
   // REQUIRES: `connection` outlives the store; the SQL kit is installed.
@@ -55,6 +66,10 @@ class LinkStore {
   // The dead letter.
   Status Park(const ParkedRecord& record);
   Result<std::vector<ParkedRecord>> ListParked();
+  // The manual rule's held fields: recorded once per open (record, field).
+  Status Hold(const HeldConflict& conflict);
+  Result<std::vector<HeldConflict>> ListConflicts();
+
   // Closes a parked record; an ERP -> CRM one is queued for the push again
   // (its row's current state is sent). NOT_FOUND when no open record has
   // that id.

@@ -106,6 +106,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullStats& stats) {
   std::vector<ErpWrite> erp_writes;
   std::vector<std::vector<std::string>> erp_deletes;
   std::vector<ParkedRecord> parks;
+  std::vector<HeldConflict> held;
   std::vector<crm::Record> crm_updates;
   std::vector<size_t> crm_update_link;  // index into links
   std::optional<Timestamp> newest = watermark;
@@ -193,6 +194,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullStats& stats) {
         ++stats.held;
         Log().Warn("conflict held for a person (manual rule)",
                    {{"mapping", m.name}, {"key", link->erp_key}, {"field", c.field}});
+        held.push_back({0, m.name, link->erp_key, link->zoho_id, c.field, c.base, c.erp, c.crm});
       }
     }
     ErpWrite write{key, {}, {}};
@@ -291,6 +293,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullStats& stats) {
   for (const Link& l : links) ZCRMSYNC_RETURN_IF_ERROR(store.Save(l));
   for (const auto& [mapping, key] : unlink) ZCRMSYNC_RETURN_IF_ERROR(store.Delete(mapping, key));
   for (const ParkedRecord& p : parks) ZCRMSYNC_RETURN_IF_ERROR(store.Park(p));
+  for (const HeldConflict& c : held) ZCRMSYNC_RETURN_IF_ERROR(store.Hold(c));
   if (newest) {
     ZCRMSYNC_RETURN_IF_ERROR(
         change_capture::SaveState(db_, kit_, watermark_name, FormatTimestamp(*newest)));

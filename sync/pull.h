@@ -6,9 +6,9 @@
 // the links (new base) and the watermark in one database transaction. Zoho
 // deletes follow the mapping's `deletes` policy.
 //
-// Not yet: CRM records with no link (new records and initial matching),
-// storing held (manual) conflicts in the conflicts table, the clock-skew
-// measurement, lookups.
+// Fields held under the manual rule go to the conflicts table (once per open
+// record and field). Not yet: CRM records with no link (new records and
+// initial matching), resolving conflicts, the clock-skew measurement, lookups.
 #pragma once
 
 #include <chrono>

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "change_capture/catalog.h"
 #include "change_capture/change_reader.h"
@@ -100,6 +101,10 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
   for (const auto& p : parked) {
     if (p.erp_key) parked_keys.insert({p.mapping, *p.erp_key});
   }
+  // A field held for a person (manual rule) is not pushed until settled.
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto conflicts, store.ListConflicts());
+  std::set<std::tuple<std::string, std::string, std::string>> held_fields;
+  for (const auto& c : conflicts) held_fields.insert({c.mapping, c.erp_key, c.field});
 
   std::vector<Link> links_to_save;
   std::vector<std::pair<std::string, std::string>> links_to_delete;
@@ -197,6 +202,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
           break;
         }
         const std::string canonical = CanonicalValue(*json, spec);
+        if (held_fields.contains({m->name, p.key_json, pf.mapping->field})) continue;
         auto base_it = old_base.find(pf.mapping->field);
         if (!link || !link->zoho_id || base_it == old_base.end() || base_it->second != canonical) {
           out.record[pf.mapping->field] = std::move(*json);

@@ -108,6 +108,8 @@ echo "$out" | grep -q '"customers":{"backlog":0,"initial_load_done":true,"parked
   fail "unexpected status --json: $out"
 out=$(z errors list 2>&1) || fail "errors list failed: $out"
 echo "$out" | grep -q "no parked records" || fail "unexpected errors list: $out"
+out=$(z conflicts list 2>&1) || fail "conflicts list failed: $out"
+echo "$out" | grep -q "no conflicts waiting" || fail "unexpected conflicts list: $out"
 out=$(z errors retry 999 2>&1) && fail "retry of an unknown record succeeded"
 echo "$out" | grep -q "999: no open parked record" || fail "unexpected retry message: $out"
 

@@ -267,6 +267,40 @@ TEST_P(PushTest, PullsCrmEditsMergesFieldsAndSkipsEchoes) {
   }
 }
 
+TEST_P(PushTest, ManualRuleHoldsTheFieldAndRecordsTheConflictOnce) {
+  mappings::Config manual = *config_;
+  manual.sync.conflict_rule = mappings::ConflictRule::kManual;
+  auto fields = client_->Fields("Accounts");
+  ASSERT_TRUE(fields.has_value());
+  const std::map<std::string, std::vector<crm::FieldInfo>> meta{{"Accounts", *fields}};
+  sync::Pusher pusher(conn(), manual, kit_, *client_, meta);
+  sync::Puller puller(conn(), manual, kit_, *client_, meta);
+  Exec("INSERT INTO push_customers (id, name) VALUES (1, 'Base')");
+  ASSERT_TRUE(pusher.Drain().has_value());
+  // Both sides change the same field to different values.
+  Exec("UPDATE push_customers SET name = 'ERP says' WHERE id = 1");
+  auto edit = client_->Update("Accounts", {crm::Record{{"id", crm::JsonValue(ZohoId("1"))},
+                                                       {"Account_Name", crm::JsonValue("CRM says")}}});
+  ASSERT_TRUE(edit.has_value() && edit->at(0).status.ok());
+  for (int cycle = 0; cycle < 2; ++cycle) {  // held again on the second cycle: recorded once
+    auto pulled = puller.RunOnce();
+    ASSERT_TRUE(pulled.has_value()) << pulled.error();
+    EXPECT_EQ(pulled->held, 1) << "cycle " << cycle;
+    ASSERT_TRUE(pusher.Drain().has_value());
+  }
+  // Neither side was overwritten.
+  EXPECT_EQ(ErpName(1), "ERP says");
+  EXPECT_EQ(Str(Crm("1")[0], "Account_Name"), "CRM says");
+  sync::LinkStore store(conn(), kit_);
+  auto conflicts = store.ListConflicts();
+  ASSERT_TRUE(conflicts.has_value()) << conflicts.error();
+  ASSERT_EQ(conflicts->size(), 1u);
+  EXPECT_EQ(conflicts->at(0).field, "Account_Name");
+  EXPECT_EQ(conflicts->at(0).base_value, "\"Base\"");
+  EXPECT_EQ(conflicts->at(0).erp_value, "\"ERP says\"");
+  EXPECT_EQ(conflicts->at(0).crm_value, "\"CRM says\"");
+}
+
 TEST_P(PushTest, InitialLoadPushesRowsThatExistedBeforeInstall) {
   ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
   for (int i = 1; i <= 25; ++i) {
