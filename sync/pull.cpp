@@ -23,11 +23,6 @@ const log::Logger& Log() {
   return *logger;
 }
 
-struct MappedField {
-  const mappings::FieldMapping* mapping;
-  const crm::FieldInfo* info;
-  size_t column_index;  // in the select_row result
-};
 
 struct ErpWrite {
   std::vector<std::string> key;
@@ -63,27 +58,12 @@ Result<PullStats> Puller::RunOnce() {
 }
 
 Status Puller::PullMapping(const mappings::Mapping& m, PullStats& stats) {
-  auto infos = fields_.find(m.module);
-  if (infos == fields_.end()) {
-    return FailedPreconditionError("no field metadata for Zoho module " + m.module);
-  }
-  std::vector<std::string> columns = m.key_columns;
-  std::vector<MappedField> mapped;
+  ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved,
+                            ResolveFields(m, fields_, /*erp_to_crm_only=*/false));
+  const std::vector<std::string>& columns = resolved.columns;
+  const std::vector<ResolvedField>& mapped = resolved.fields;
   std::vector<std::string> api_fields = {"Modified_Time", m.external_id_field};
-  for (const auto& f : m.fields) {
-    const crm::FieldInfo* info = nullptr;
-    for (const auto& fi : infos->second) {
-      if (fi.api_name == f.field) info = &fi;
-    }
-    if (info == nullptr) {
-      return FailedPreconditionError("Zoho module " + m.module + " has no field " + f.field);
-    }
-    auto col = std::find(columns.begin(), columns.end(), f.column);
-    const size_t index = static_cast<size_t>(col - columns.begin());
-    if (col == columns.end()) columns.push_back(f.column);
-    mapped.push_back({&f, info, index});
-    api_fields.push_back(f.field);
-  }
+  for (const ResolvedField& f : mapped) api_fields.push_back(f.mapping->field);
   const change_capture::CaptureTable table{m.name, m.table_schema, m.table_name, m.key_columns, {}};
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql, change_capture::RenderSelectRow(kit_, table, columns));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(select_sql));
@@ -164,7 +144,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullStats& stats) {
     if (modified) in.crm_modified_at = ToTimePoint(*modified);
     OptionalFieldValues pulled;
     std::map<std::string, FieldSpec> specs;
-    for (const MappedField& mf : mapped) {
+    for (const ResolvedField& mf : mapped) {
       FieldSpec spec = MakeFieldSpec(m.name, *mf.mapping, *mf.info, (*row)[mf.column_index].type());
       spec.erp_time_zone = options_.erp_time_zone;
       MergeField field = MergeFieldFor(config_.sync, m, *mf.mapping);

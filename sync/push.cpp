@@ -35,11 +35,6 @@ struct Pending {
   Timestamp changed_at;
 };
 
-struct PushField {
-  const mappings::FieldMapping* mapping;
-  const crm::FieldInfo* info;
-  size_t column_index = 0;  // in the select_row result
-};
 
 // What one key becomes.
 struct Outgoing {
@@ -131,29 +126,10 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       Log().Warn("changes for a mapping not in the config are skipped", {{"mapping", mapping_name}});
       continue;
     }
-    auto fields_it = fields_.find(m->module);
-    if (fields_it == fields_.end()) {
-      return Error(FailedPreconditionError("mapping " + m->name + ": no field metadata for Zoho module " +
-                                           m->module));
-    }
-    // The columns this mapping pushes, and where each is in the row read.
-    std::vector<std::string> columns = m->key_columns;
-    std::vector<PushField> push_fields;
-    for (const auto& f : m->fields) {
-      if (!mappings::FlowsErpToCrm(mappings::EffectiveDirection(*m, f))) continue;
-      const crm::FieldInfo* info = nullptr;
-      for (const auto& fi : fields_it->second) {
-        if (fi.api_name == f.field) info = &fi;
-      }
-      if (info == nullptr) {
-        return Error(FailedPreconditionError("mapping " + m->name + ": Zoho module " + m->module +
-                                             " has no field " + f.field + " (run zcrmsync check)"));
-      }
-      auto col = std::find(columns.begin(), columns.end(), f.column);
-      const size_t index = static_cast<size_t>(col - columns.begin());
-      if (col == columns.end()) columns.push_back(f.column);
-      push_fields.push_back({&f, info, index});
-    }
+    ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved,
+                              ResolveFields(*m, fields_, /*erp_to_crm_only=*/true));
+    const std::vector<std::string>& columns = resolved.columns;
+    const std::vector<ResolvedField>& push_fields = resolved.fields;
     const change_capture::CaptureTable table{m->name, m->table_schema, m->table_name, m->key_columns, {}};
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql,
                               change_capture::RenderSelectRow(kit_, table, columns));
@@ -191,7 +167,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       Outgoing out{&p, link, {}, ParseBase(link ? link->base_values : "")};
       const auto old_base = out.new_base;
       bool failed = false;
-      for (const PushField& pf : push_fields) {
+      for (const ResolvedField& pf : push_fields) {
         const Value& v = (*row)[pf.column_index];
         FieldSpec spec = MakeFieldSpec(m->name, *pf.mapping, *pf.info, v.type());
         spec.erp_time_zone = options_.erp_time_zone;
@@ -246,8 +222,8 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
           Status s = r.status.WithContext("push " + m->module + " " + outs[i].pending->key_json);
           if (r.status.code() == StatusCode::kAborted) {
             s = Status(StatusCode::kAborted,
-                       s.message() + " (the CRM record changed since the last sync; reconciling "
-                                     "it needs the pull side, not built yet)");
+                       s.message() + " (the CRM record changed since the last sync: the next "
+                                     "pull merges it; then retry it with zcrmsync errors retry)");
           }
           park(m->name, *outs[i].pending, outs[i].link, s, "");
         }

@@ -1,5 +1,6 @@
 #include "sync/sync_util.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "change_capture/change_reader.h"
@@ -65,6 +66,34 @@ std::string BaseToJson(const std::map<std::string, std::string>& base) {
   crm::JsonValue::Object o;
   for (const auto& [field, v] : base) o[field] = crm::JsonValue(v);
   return crm::ToJson(crm::JsonValue(std::move(o)));
+}
+
+Result<ResolvedMapping> ResolveFields(
+    const mappings::Mapping& m, const std::map<std::string, std::vector<crm::FieldInfo>>& fields,
+    bool erp_to_crm_only) {
+  auto infos = fields.find(m.module);
+  if (infos == fields.end()) {
+    return Error(FailedPreconditionError("mapping " + m.name +
+                                         ": no field metadata for Zoho module " + m.module));
+  }
+  ResolvedMapping out;
+  out.columns = m.key_columns;
+  for (const auto& f : m.fields) {
+    if (erp_to_crm_only && !mappings::FlowsErpToCrm(mappings::EffectiveDirection(m, f))) continue;
+    const crm::FieldInfo* info = nullptr;
+    for (const auto& fi : infos->second) {
+      if (fi.api_name == f.field) info = &fi;
+    }
+    if (info == nullptr) {
+      return Error(FailedPreconditionError("mapping " + m.name + ": Zoho module " + m.module +
+                                           " has no field " + f.field + " (run zcrmsync check)"));
+    }
+    auto col = std::find(out.columns.begin(), out.columns.end(), f.column);
+    const size_t index = static_cast<size_t>(col - out.columns.begin());
+    if (col == out.columns.end()) out.columns.push_back(f.column);
+    out.fields.push_back({&f, info, index});
+  }
+  return out;
 }
 
 }  // namespace zcrmsync::sync

@@ -8,7 +8,10 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/result.h"
 #include "core/value.h"
+#include "crm/zoho_client.h"
+#include "mappings/config.h"
 
 namespace zcrmsync::sync {
 
@@ -25,5 +28,25 @@ std::string BaseToJson(const std::map<std::string, std::string>& base);
 // The value of the external id field for an ERP key: the key itself for one
 // column, the compact JSON array for several.
 std::string ExternalId(const std::vector<std::string>& key);
+
+// One mapped field with its Zoho metadata and where its column is in the
+// row read by select_row.sql.
+struct ResolvedField {
+  const mappings::FieldMapping* mapping;
+  const crm::FieldInfo* info;
+  size_t column_index;
+};
+
+struct ResolvedMapping {
+  std::vector<std::string> columns;  // the key columns, then each field's column once
+  std::vector<ResolvedField> fields;
+};
+
+// The fields of `m` (only those flowing ERP -> CRM when `erp_to_crm_only`)
+// with their metadata from `fields` (per module). FAILED_PRECONDITION names
+// a module or field Zoho does not have.
+Result<ResolvedMapping> ResolveFields(
+    const mappings::Mapping& m, const std::map<std::string, std::vector<crm::FieldInfo>>& fields,
+    bool erp_to_crm_only);
 
 }  // namespace zcrmsync::sync
