@@ -48,16 +48,33 @@ Puller::Puller(odbc::Connection& db, const mappings::Config& config, change_capt
       fields_(std::move(fields)),
       options_(std::move(options)) {}
 
+PullCounts& PullCounts::operator+=(const PullCounts& o) {
+  fetched += o.fetched;
+  echoes += o.echoes;
+  unlinked += o.unlinked;
+  erp_updated += o.erp_updated;
+  crm_updated += o.crm_updated;
+  conflicts += o.conflicts;
+  held += o.held;
+  erp_deleted += o.erp_deleted;
+  parked += o.parked;
+  return *this;
+}
+
 Result<PullStats> Puller::RunOnce() {
   PullStats stats;
   for (const mappings::Mapping& m : config_.mappings) {
     if (!mappings::FlowsCrmToErp(m.direction)) continue;
-    ZCRMSYNC_RETURN_IF_ERROR(PullMapping(m, stats).WithContext("pull mapping " + m.name));
+    if (options_.should_stop && options_.should_stop()) break;
+    PullCounts counts;
+    ZCRMSYNC_RETURN_IF_ERROR(PullMapping(m, counts).WithContext("pull mapping " + m.name));
+    stats += counts;
+    stats.by_mapping[m.name] += counts;
   }
   return stats;
 }
 
-Status Puller::PullMapping(const mappings::Mapping& m, PullStats& stats) {
+Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
   ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved,
                             ResolveFields(m, fields_, /*erp_to_crm_only=*/false));
   const std::vector<std::string>& columns = resolved.columns;

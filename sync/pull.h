@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,7 +26,7 @@
 
 namespace zcrmsync::sync {
 
-struct PullStats {
+struct PullCounts {
   int64_t fetched = 0;       // records Zoho returned
   int64_t echoes = 0;        // our own writes coming back: skipped
   int64_t unlinked = 0;      // CRM records with no ERP row yet: not handled yet
@@ -35,11 +36,21 @@ struct PullStats {
   int64_t held = 0;          // of which held for a person (manual rule)
   int64_t erp_deleted = 0;   // ERP rows deleted (or soft-deleted) after a Zoho delete
   int64_t parked = 0;
+
+  PullCounts& operator+=(const PullCounts& o);
+};
+
+// The totals, and the same counts per mapping name.
+struct PullStats : PullCounts {
+  std::map<std::string, PullCounts> by_mapping;
 };
 
 struct PullOptions {
   std::string erp_time_zone = "UTC";
   std::chrono::seconds overlap{5};  // re-read this much before the watermark
+  // Asked before each mapping; true ends RunOnce() early (graceful shutdown,
+  // a lost lease). Every mapping pulled so far is committed.
+  std::function<bool()> should_stop;
 };
 
 class Puller {
@@ -53,7 +64,7 @@ class Puller {
   Result<PullStats> RunOnce();
 
  private:
-  Status PullMapping(const mappings::Mapping& m, PullStats& stats);
+  Status PullMapping(const mappings::Mapping& m, PullCounts& stats);
 
   odbc::Connection& db_;
   const mappings::Config& config_;

@@ -56,9 +56,21 @@ Pusher::Pusher(odbc::Connection& db, const mappings::Config& config, change_capt
       fields_(std::move(fields)),
       options_(std::move(options)) {}
 
+PushCounts& PushCounts::operator+=(const PushCounts& o) {
+  changes += o.changes;
+  created += o.created;
+  updated += o.updated;
+  deleted += o.deleted;
+  unchanged += o.unchanged;
+  parked += o.parked;
+  waiting += o.waiting;
+  return *this;
+}
+
 Result<PushStats> Pusher::Drain() {
   PushStats stats;
   for (;;) {
+    if (options_.should_stop && options_.should_stop()) return stats;
     ZCRMSYNC_ASSIGN_OR_RETURN(bool more, PushOnce(stats));
     if (!more) return stats;
   }
@@ -71,6 +83,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
   ZCRMSYNC_ASSIGN_OR_RETURN(auto changes, reader.Next(cursor, options_.batch));
   if (changes.empty()) return false;
   stats.changes += static_cast<int64_t>(changes.size());
+  for (const auto& c : changes) ++stats.by_mapping[c.mapping].changes;
   const std::string next_cursor = changes.back().cursor;
 
   // Coalesce per (mapping, key), keeping first-seen order.
@@ -121,6 +134,22 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
   };
 
   for (auto& [mapping_name, pendings] : by_mapping) {
+    // What this mapping adds to the totals is also kept per mapping.
+    const PushCounts before = stats;
+    struct CountDelta {
+      PushStats& stats;
+      const PushCounts& before;
+      const std::string& name;
+      ~CountDelta() {
+        PushCounts& m = stats.by_mapping[name];
+        m.created += stats.created - before.created;
+        m.updated += stats.updated - before.updated;
+        m.deleted += stats.deleted - before.deleted;
+        m.unchanged += stats.unchanged - before.unchanged;
+        m.parked += stats.parked - before.parked;
+        m.waiting += stats.waiting - before.waiting;
+      }
+    } delta{stats, before, mapping_name};
     const mappings::Mapping* m = mappings::FindMapping(config_, mapping_name);
     if (m == nullptr) {
       Log().Warn("changes for a mapping not in the config are skipped", {{"mapping", mapping_name}});

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,7 +27,7 @@
 
 namespace zcrmsync::sync {
 
-struct PushStats {
+struct PushCounts {
   int64_t changes = 0;    // change entries read (before coalescing)
   int64_t created = 0;    // upserts that created a CRM record
   int64_t updated = 0;    // records updated (upsert matches included)
@@ -34,11 +35,21 @@ struct PushStats {
   int64_t unchanged = 0;  // nothing differed from the base: no call
   int64_t parked = 0;     // data errors, parked in the dead letter
   int64_t waiting = 0;    // changes held behind a parked record
+
+  PushCounts& operator+=(const PushCounts& o);
+};
+
+// The totals, and the same counts per mapping name.
+struct PushStats : PushCounts {
+  std::map<std::string, PushCounts> by_mapping;
 };
 
 struct PushOptions {
   size_t batch = 500;                 // change rows per pass
   std::string erp_time_zone = "UTC";  // for timestamp columns without a zone
+  // Asked before each batch; true ends Drain() after the batch in flight
+  // (graceful shutdown, a lost lease). Everything committed so far stays.
+  std::function<bool()> should_stop;
 };
 
 class Pusher {
