@@ -273,7 +273,7 @@ Result<HttpResponse> ZohoClient::ExecuteOne(Call call) {
 Result<std::vector<RecordResult>> ZohoClient::Write(
     WriteKind kind, std::string_view module, const std::vector<Record>& records,
     const std::vector<std::string>& duplicate_check_fields,
-    std::optional<Clock::TimePoint> if_unmodified_since) {
+    std::optional<Clock::TimePoint> if_unmodified_since, const WriteOptions& write) {
   ZCRMSYNC_RETURN_IF_ERROR(CheckModule(module));
   if (kind == WriteKind::kUpdate) {
     for (size_t i = 0; i < records.size(); ++i) {
@@ -292,6 +292,11 @@ Result<std::vector<RecordResult>> ZohoClient::Write(
                           records.begin() + static_cast<std::ptrdiff_t>(end));
     JsonValue::Object body;
     body.emplace("data", JsonValue(std::move(data)));
+    if (write.trigger) {
+      JsonValue::Array trigger;
+      for (const std::string& t : *write.trigger) trigger.emplace_back(t);
+      body.emplace("trigger", JsonValue(std::move(trigger)));
+    }
     Call c;
     c.per_record = true;
     c.credits = WriteCredits(end - start);
@@ -351,20 +356,21 @@ Result<std::vector<RecordResult>> ZohoClient::Write(
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Insert(std::string_view module,
-                                                     const std::vector<Record>& records) {
-  return Write(WriteKind::kInsert, module, records, {}, std::nullopt);
+                                                     const std::vector<Record>& records,
+                                                     const WriteOptions& write) {
+  return Write(WriteKind::kInsert, module, records, {}, std::nullopt, write);
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Update(
     std::string_view module, const std::vector<Record>& records,
-    std::optional<Clock::TimePoint> if_unmodified_since) {
-  return Write(WriteKind::kUpdate, module, records, {}, if_unmodified_since);
+    std::optional<Clock::TimePoint> if_unmodified_since, const WriteOptions& write) {
+  return Write(WriteKind::kUpdate, module, records, {}, if_unmodified_since, write);
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Upsert(
     std::string_view module, const std::vector<Record>& records,
-    const std::vector<std::string>& duplicate_check_fields) {
-  return Write(WriteKind::kUpsert, module, records, duplicate_check_fields, std::nullopt);
+    const std::vector<std::string>& duplicate_check_fields, const WriteOptions& write) {
+  return Write(WriteKind::kUpsert, module, records, duplicate_check_fields, std::nullopt, write);
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Delete(std::string_view module,

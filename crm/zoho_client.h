@@ -77,6 +77,14 @@ struct ClientStats {
   int64_t credits = 0;  // API credits spent (Zoho's documented costs)
 };
 
+// Options every write call may carry.
+struct WriteOptions {
+  // Zoho's `trigger` array: which automations the write sets off
+  // ("workflow", "approval", "blueprint", ...). Unset: Zoho runs them all;
+  // empty: none.
+  std::optional<std::vector<std::string>> trigger;
+};
+
 class ZohoClient {
  public:
   // `auth`, `transport` and `clock` must outlive the client.
@@ -90,17 +98,20 @@ class ZohoClient {
   // "duplicate_id"), ABORTED for ALREADY_MODIFIED (payload "modified_time").
   // Thread-safe.
   Result<std::vector<RecordResult>> Insert(std::string_view module,
-                                           const std::vector<Record>& records);
+                                           const std::vector<Record>& records,
+                                           const WriteOptions& write = {});
   // Each record carries its "id". With `if_unmodified_since`, Zoho refuses
   // (ABORTED) records modified after that time.
   Result<std::vector<RecordResult>> Update(
       std::string_view module, const std::vector<Record>& records,
-      std::optional<Clock::TimePoint> if_unmodified_since = std::nullopt);
+      std::optional<Clock::TimePoint> if_unmodified_since = std::nullopt,
+      const WriteOptions& write = {});
   // Inserts or updates, matching on `duplicate_check_fields` in order
   // (use a unique ERP key field). Safe to retry.
   Result<std::vector<RecordResult>> Upsert(std::string_view module,
                                            const std::vector<Record>& records,
-                                           const std::vector<std::string>& duplicate_check_fields);
+                                           const std::vector<std::string>& duplicate_check_fields,
+                                           const WriteOptions& write = {});
   // Deletes by id. An id Zoho does not know (INVALID_DATA: already deleted or
   // never existed) gives NOT_FOUND for that id, which callers may treat as
   // done.
@@ -142,7 +153,8 @@ class ZohoClient {
   Result<std::vector<RecordResult>> Write(WriteKind kind, std::string_view module,
                                           const std::vector<Record>& records,
                                           const std::vector<std::string>& duplicate_check_fields,
-                                          std::optional<Clock::TimePoint> if_unmodified_since);
+                                          std::optional<Clock::TimePoint> if_unmodified_since,
+                                          const WriteOptions& write);
   // Sends every call, retrying per options_.retry; fills each call's outcome.
   void Execute(std::vector<Call>& calls);
   Result<HttpResponse> ExecuteOne(Call call);

@@ -146,6 +146,22 @@ TEST_F(ZohoClientTest, RetriesOn429Then500ThenSucceeds) {
   EXPECT_EQ(ApiRequests()[0].url, "https://www.zohoapis.com/crm/v8/Leads/upsert");
 }
 
+TEST_F(ZohoClientTest, TriggerArrayIsSentOnlyWhenSet) {
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    return JsonReply(200, SuccessItems(CountRecords(r.body)));
+  });
+  ZohoClient& client = Client();
+  ASSERT_THAT(client.Upsert("Leads", Records(1), {"ERP_Id"}, {.trigger = std::vector<std::string>{"workflow"}}),
+              IsOk());
+  ASSERT_THAT(client.Insert("Leads", Records(1), {.trigger = std::vector<std::string>{}}), IsOk());
+  ASSERT_THAT(client.Insert("Leads", Records(1)), IsOk());
+  auto reqs = ApiRequests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_THAT(reqs[0].body, HasSubstr(R"("trigger":["workflow"])"));
+  EXPECT_THAT(reqs[1].body, HasSubstr(R"("trigger":[])"));
+  EXPECT_THAT(reqs[2].body, Not(HasSubstr("trigger")));
+}
+
 TEST_F(ZohoClientTest, NoRetryOnInvalidDataAndFieldIsReported) {
   std::atomic<int> n{0};
   SetApi([&](const HttpRequest&) -> Result<HttpResponse> {

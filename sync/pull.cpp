@@ -232,7 +232,8 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
   // The merge's CRM share goes out before the ERP commit; repeating it after
   // a crash writes the same values again.
   if (!crm_updates.empty()) {
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto results, crm_.Update(m.module, crm_updates));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto results,
+                              crm_.Update(m.module, crm_updates, std::nullopt, WriteOptionsFor(m)));
     for (size_t i = 0; i < results.size() && i < crm_update_link.size(); ++i) {
       Link& link = links[crm_update_link[i]];
       if (results[i].status.ok()) {

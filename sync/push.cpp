@@ -262,7 +262,8 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
     if (!upserts.empty()) {
       std::vector<crm::Record> records;
       for (const auto& o : upserts) records.push_back(o.record);
-      ZCRMSYNC_ASSIGN_OR_RETURN(auto results, crm_.Upsert(m->module, records, {m->external_id_field}));
+      ZCRMSYNC_ASSIGN_OR_RETURN(
+          auto results, crm_.Upsert(m->module, records, {m->external_id_field}, WriteOptionsFor(*m)));
       ZCRMSYNC_RETURN_IF_ERROR(handle(upserts, results, /*upsert=*/true));
     }
     if (!updates.empty()) {
@@ -277,7 +278,8 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
           if (!since || t < *since) since = t;
         }
       }
-      ZCRMSYNC_ASSIGN_OR_RETURN(auto results, crm_.Update(m->module, records, since));
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto results,
+                                crm_.Update(m->module, records, since, WriteOptionsFor(*m)));
       ZCRMSYNC_RETURN_IF_ERROR(handle(updates, results, /*upsert=*/false));
     }
     if (!deletes.empty()) {

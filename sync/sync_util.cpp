@@ -96,4 +96,8 @@ Result<ResolvedMapping> ResolveFields(
   return out;
 }
 
+crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m) {
+  return {.trigger = m.zoho_triggers};
+}
+
 }  // namespace zcrmsync::sync

@@ -49,4 +49,7 @@ Result<ResolvedMapping> ResolveFields(
     const mappings::Mapping& m, const std::map<std::string, std::vector<crm::FieldInfo>>& fields,
     bool erp_to_crm_only);
 
+// The write options for the mapping's records: its `zoho_triggers` array.
+crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m);
+
 }  // namespace zcrmsync::sync
