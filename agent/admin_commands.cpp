@@ -8,6 +8,7 @@
 #include "agent/cli.h"
 #include "agent/command_support.h"
 #include "agent/commands.h"
+#include "agent/engine.h"
 #include "change_capture/catalog.h"
 #include "change_capture/change_reader.h"
 #include "change_capture/kit_manager.h"
@@ -16,6 +17,7 @@
 #include "odbc/connection.h"
 #include "odbc/transaction.h"
 #include "sync/link_store.h"
+#include "sync/resolve.h"
 
 namespace zcrmsync::agent {
 namespace {
@@ -124,18 +126,46 @@ int RunErrors(const CommandArgs& args, const Context& ctx, std::ostream& out, st
 int RunConflicts(const CommandArgs& args, const Context& ctx, std::ostream& out,
                  std::ostream& err) {
   po::options_description opts(
-      "zcrmsync --config FILE conflicts list: fields held under the manual conflict rule,\n"
-      "with the last synced value and both sides' values. A held field is written to\n"
-      "neither side until it is settled. ('conflicts resolve ID --take erp|crm' is not\n"
-      "built yet, issue #5.)\n\nOptions");
-  opts.add_options()("action", po::value<std::string>(), "list");
+      "zcrmsync --config FILE conflicts list | resolve ID --take erp|crm: fields held under\n"
+      "the manual conflict rule. A held field is written to neither side until settled.\n"
+      "list shows each with the last synced value and both sides' values.\n"
+      "resolve settles one: the side taken wins with its value as it is NOW (an edit made\n"
+      "since the conflict was recorded is kept): --take erp sends the ERP row's value to\n"
+      "Zoho, --take crm writes the CRM record's value into the ERP row. Exit 0 when\n"
+      "settled, 1 when it could not be (the reason names the table, key and field).\n\n"
+      "Options");
+  opts.add_options()("action", po::value<std::string>(), "list or resolve")(
+      "id", po::value<int64_t>(), "the conflict id (for resolve)")(
+      "take", po::value<std::string>(), "erp or crm: the side whose value wins");
   po::positional_options_description positional;
-  positional.add("action", 1);
+  positional.add("action", 1).add("id", 1);
   po::variables_map vm;
   if (auto code = ParseCommand(args, opts, &positional, vm, out)) return *code;
   const std::string action = vm.count("action") ? vm["action"].as<std::string>() : "";
+  if (action == "resolve") {
+    const std::string take = vm.count("take") ? vm["take"].as<std::string>() : "";
+    if (!vm.count("id") || (take != "erp" && take != "crm")) {
+      err << "zcrmsync conflicts resolve: give the conflict id and --take erp or --take crm "
+             "(zcrmsync --config FILE conflicts resolve 12 --take crm)\n";
+      return kExitUsage;
+    }
+    int code = kExitOk;
+    auto e = OpenEngine(ctx, "conflicts", err, code);
+    if (!e) return code;
+    sync::ConflictResolver resolver(*e->db, e->config, e->kit, *e->zoho.client, e->fields,
+                                    e->config.database.time_zone);
+    const int64_t id = vm["id"].as<int64_t>();
+    auto r = resolver.Resolve(id, take == "erp" ? sync::Side::kErp : sync::Side::kCrm);
+    if (!r) {
+      err << "zcrmsync conflicts resolve " << id << ": " << r.error().message() << "\n";
+      return kExitFailure;
+    }
+    out << "settled conflict " << id << " (" << r->mapping << " " << r->erp_key << " "
+        << r->field << "): took the " << take << " value " << r->value << "\n";
+    return kExitOk;
+  }
   if (action != "list") {
-    err << "zcrmsync conflicts: say 'list' (zcrmsync --config FILE conflicts list)\n";
+    err << "zcrmsync conflicts: say 'list' or 'resolve' (zcrmsync --config FILE conflicts list)\n";
     return kExitUsage;
   }
   int code = kExitOk;

@@ -101,7 +101,7 @@ const std::vector<Command>& Commands() {
       {"push", "send captured ERP changes to Zoho (the ERP -> CRM half of run)", RunPush},
       {"status", "per mapping: changes waiting, parked records, initial load, pull watermark", RunStatus},
       {"errors", "the dead letter: errors list | errors retry ID... | errors retry --all", RunErrors},
-      {"conflicts", "fields held under the manual rule: conflicts list", RunConflicts},
+      {"conflicts", "fields held under the manual rule: conflicts list | resolve ID --take erp|crm", RunConflicts},
       {"ping", "connect to a database over ODBC and run a test query", RunPing},
   };
   return commands;
@@ -117,7 +117,7 @@ void PrintHelp(std::ostream& out) {
         << "\n";
   }
   out << "\nRun 'zcrmsync <command> --help' for a command's options.\n"
-      << "Not built yet: plan, conflicts resolve (issue #5).\n";
+      << "Not built yet: plan (issue #5).\n";
 }
 
 int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

@@ -142,6 +142,16 @@ Result<std::vector<HeldConflict>> LinkStore::ListConflicts() {
   return out;
 }
 
+Status LinkStore::SettleConflict(int64_t conflict_id, std::string_view side) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("resolve_conflict.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll({Value::Text(std::string(side)), Value::Int64(conflict_id)}));
+  ZCRMSYNC_ASSIGN_OR_RETURN(int64_t rows, stmt->Execute());
+  if (rows == 0) {
+    return NotFoundError("no open conflict has id " + std::to_string(conflict_id));
+  }
+  return Status();
+}
+
 Status LinkStore::Retry(const ParkedRecord& record) {
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * resolve, Get("resolve_error.sql"));
   ZCRMSYNC_RETURN_IF_ERROR(resolve->BindAll({Value::Int64(record.error_id)}));

@@ -69,6 +69,9 @@ class LinkStore {
   // The manual rule's held fields: recorded once per open (record, field).
   Status Hold(const HeldConflict& conflict);
   Result<std::vector<HeldConflict>> ListConflicts();
+  // Closes a held conflict, recording the side taken ("erp" or "crm").
+  // NOT_FOUND when no open conflict has that id.
+  Status SettleConflict(int64_t conflict_id, std::string_view side);
 
   // Closes a parked record; an ERP -> CRM one is queued for the push again
   // (its row's current state is sent). NOT_FOUND when no open record has

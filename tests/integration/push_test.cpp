@@ -16,6 +16,7 @@
 #include "sync/initial_load.h"
 #include "sync/pull.h"
 #include "sync/push.h"
+#include "sync/resolve.h"
 #include "tests/integration/odbc_fixture.h"
 #include "tests/support/status_matchers.h"
 
@@ -299,6 +300,60 @@ TEST_P(PushTest, ManualRuleHoldsTheFieldAndRecordsTheConflictOnce) {
   EXPECT_EQ(conflicts->at(0).base_value, "\"Base\"");
   EXPECT_EQ(conflicts->at(0).erp_value, "\"ERP says\"");
   EXPECT_EQ(conflicts->at(0).crm_value, "\"CRM says\"");
+}
+
+TEST_P(PushTest, ResolvingAConflictTakesOneSideAndConverges) {
+  mappings::Config manual = *config_;
+  manual.sync.conflict_rule = mappings::ConflictRule::kManual;
+  auto fields = client_->Fields("Accounts");
+  ASSERT_TRUE(fields.has_value());
+  const std::map<std::string, std::vector<crm::FieldInfo>> meta{{"Accounts", *fields}};
+  sync::Pusher pusher(conn(), manual, kit_, *client_, meta);
+  sync::Puller puller(conn(), manual, kit_, *client_, meta);
+  Exec("INSERT INTO push_customers (id, name) VALUES (1, 'Base 1'), (2, 'Base 2')");
+  ASSERT_TRUE(pusher.Drain().has_value());
+  Exec("UPDATE push_customers SET name = CASE id WHEN 1 THEN 'ERP 1' ELSE 'ERP 2' END");
+  for (int id : {1, 2}) {
+    auto edit = client_->Update(
+        "Accounts", {crm::Record{{"id", crm::JsonValue(ZohoId(std::to_string(id)))},
+                                 {"Account_Name", crm::JsonValue("CRM " + std::to_string(id))}}});
+    ASSERT_TRUE(edit.has_value() && edit->at(0).status.ok());
+  }
+  ASSERT_TRUE(puller.RunOnce().has_value());
+  ASSERT_TRUE(pusher.Drain().has_value());
+  sync::LinkStore store(conn(), kit_);
+  auto held = store.ListConflicts();
+  ASSERT_TRUE(held.has_value()) << held.error();
+  ASSERT_EQ(held->size(), 2u);
+
+  sync::ConflictResolver resolver(conn(), manual, kit_, *client_, meta, "UTC");
+  EXPECT_THAT(resolver.Resolve(999999, sync::Side::kErp), StatusIs(StatusCode::kNotFound));
+  // Record 1: the CRM wins; record 2: the ERP wins, with a later ERP edit kept.
+  Exec("UPDATE push_customers SET name = 'ERP 2 later' WHERE id = 2");
+  const int64_t first = held->at(0).erp_key == "[\"1\"]" ? held->at(0).conflict_id : held->at(1).conflict_id;
+  const int64_t second = held->at(0).erp_key == "[\"1\"]" ? held->at(1).conflict_id : held->at(0).conflict_id;
+  auto r1 = resolver.Resolve(first, sync::Side::kCrm);
+  ASSERT_TRUE(r1.has_value()) << r1.error();
+  EXPECT_EQ(r1->value, "\"CRM 1\"");
+  auto r2 = resolver.Resolve(second, sync::Side::kErp);
+  ASSERT_TRUE(r2.has_value()) << r2.error();
+  EXPECT_EQ(r2->value, "\"ERP 2 later\"");
+  EXPECT_THAT(resolver.Resolve(first, sync::Side::kErp), StatusIs(StatusCode::kNotFound));
+  EXPECT_EQ(ErpName(1), "CRM 1");
+  EXPECT_EQ(Str(Crm("1")[0], "Account_Name"), "CRM 1");
+  EXPECT_EQ(Str(Crm("2")[0], "Account_Name"), "ERP 2 later");
+  EXPECT_THAT(store.ListConflicts(), IsOkAndHolds(::testing::IsEmpty()));
+
+  // Settled and converged: the next cycles write nothing and hold nothing.
+  for (int cycle = 0; cycle < 2; ++cycle) {
+    auto p = puller.RunOnce();
+    ASSERT_TRUE(p.has_value()) << p.error();
+    EXPECT_EQ(p->erp_updated + p->crm_updated + p->held, 0) << "cycle " << cycle;
+    auto q = pusher.Drain();
+    ASSERT_TRUE(q.has_value()) << q.error();
+    EXPECT_EQ(q->created + q->updated, 0) << "cycle " << cycle;
+  }
+  EXPECT_EQ(ErpName(2), "ERP 2 later");
 }
 
 TEST_P(PushTest, InitialLoadPushesRowsThatExistedBeforeInstall) {
