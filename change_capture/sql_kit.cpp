@@ -216,6 +216,55 @@ Result<std::string> RenderDeleteRow(const KitOptions& options, const CaptureTabl
   return RenderRowStatement(options, "delete_row.sql", t);
 }
 
+namespace {
+
+// Each key column as text, aliased (zcrmsync_key_N), the way the capture
+// triggers render a key; `prefix` qualifies the column (SQL Server's
+// "inserted.").
+Result<std::string> KeyTexts(Dialect d, const CaptureTable& table, const std::string& prefix) {
+  const std::string cast = d == Dialect::kPostgreSQL ? "$c::text"
+                           : d == Dialect::kMySQL    ? "CAST($c AS CHAR)"
+                           : d == Dialect::kSQLite   ? "CAST($c AS TEXT)"
+                                                     : "CONVERT(nvarchar(4000), " + prefix + "$c)";
+  std::string out;
+  for (size_t i = 0; i < table.key_columns.size(); ++i) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string text,
+                              internal::JoinColumns(d, {table.key_columns[i]}, cast, ""));
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string alias,
+                              QuoteIdentifier(d, "zcrmsync_key_" + std::to_string(i + 1)));
+    out += (i > 0 ? ", " : "") + text + " AS " + alias;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Script> RenderInsertRow(const KitOptions& options, const CaptureTable& table,
+                                    const std::vector<std::string>& columns) {
+  const Dialect d = options.dialect;
+  ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, RowTokens(d, table, columns, "columns", "$c", ", "));
+  t.erase("key_predicate");
+  std::string placeholders;
+  for (size_t i = 0; i < columns.size(); ++i) placeholders += i > 0 ? ", ?" : "?";
+  t["placeholders"] = placeholders;
+  ZCRMSYNC_ASSIGN_OR_RETURN(t["key_texts"],
+                            KeyTexts(d, table, d == Dialect::kSqlServer ? "inserted." : ""));
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string_view text,
+                            sql::FindTemplate(KitFor(d)->name(), "insert_row.sql"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string rendered, sql::Render(text, t));
+  return Script{d, SplitStatements(rendered)};
+}
+
+Result<std::string> RenderMatchRows(const KitOptions& options, const CaptureTable& table,
+                                    const std::vector<std::string>& match_columns) {
+  const Dialect d = options.dialect;
+  ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, RowTokens(d, table, match_columns, "match_predicate",
+                                                     "$c = ?", " AND "));
+  t.erase("key_predicate");
+  ZCRMSYNC_ASSIGN_OR_RETURN(t["key_texts"], KeyTexts(d, table, ""));
+  return RenderRowStatement(options, "match_rows.sql", t);
+}
+
 Result<std::string> RenderSelectKeysAfter(const KitOptions& options, const CaptureTable& table,
                                           const std::optional<std::vector<std::string>>& after,
                                           int64_t limit, std::vector<Value>& params,

@@ -68,6 +68,18 @@ Result<std::string> RenderUpdateRow(const KitOptions& options, const CaptureTabl
 // DELETE of one row of the table of `table` by its key (delete_row.sql).
 Result<std::string> RenderDeleteRow(const KitOptions& options, const CaptureTable& table);
 
+// INSERT of `columns` into the table of `table`, returning the new row's key
+// columns as text (insert_row.sql). The parameters (the values) go to the
+// first statement; the last one returns the key (one statement in most
+// dialects). The key may come from the values or from the database.
+Result<Script> RenderInsertRow(const KitOptions& options, const CaptureTable& table,
+                                    const std::vector<std::string>& columns);
+
+// The keys (as text) of at most two rows whose `match_columns` equal the
+// parameters, in that order (match_rows.sql).
+Result<std::string> RenderMatchRows(const KitOptions& options, const CaptureTable& table,
+                                    const std::vector<std::string>& match_columns);
+
 // The next `limit` keys after a key (none: from the start), in key order
 // (select_keys_after.sql). `params` receives the parameters to bind, in
 // order, for `after` and `limit`; keys are bound as text. `key_types` (the

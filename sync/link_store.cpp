@@ -160,12 +160,15 @@ Status LinkStore::Retry(const ParkedRecord& record) {
     return NotFoundError("no open parked record " + std::to_string(record.error_id));
   }
   if (record.direction == "erp_to_crm" && record.erp_key) {
-    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * enqueue, Get("enqueue_keys.sql"));
-    ZCRMSYNC_RETURN_IF_ERROR(
-        enqueue->BindAll({Value::Text(record.mapping), Value::Text("[" + *record.erp_key + "]")}));
-    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(enqueue->Execute()).WithContext("queue retry"));
+    return Enqueue(record.mapping, *record.erp_key);
   }
   return Status();
+}
+
+Status LinkStore::Enqueue(const std::string& mapping, const std::string& erp_key) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * enqueue, Get("enqueue_keys.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(enqueue->BindAll({Value::Text(mapping), Value::Text("[" + erp_key + "]")}));
+  return StatusOf(enqueue->Execute()).WithContext("queue " + mapping + " " + erp_key + " for the push");
 }
 
 Result<std::vector<ParkedRecord>> LinkStore::ListParked() {

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "change_capture/sql_kit.h"
@@ -38,6 +39,10 @@ struct ParkedRecord {
   std::string message;
   int64_t attempts = 1;
 };
+
+// The `field` of a conflict that is an ambiguous initial match, not a field:
+// its erp_key lists the candidate rows, its crm_value the match values.
+inline constexpr std::string_view kMatchConflictField = "(match_fields)";
 
 struct HeldConflict {
   int64_t conflict_id = 0;
@@ -77,6 +82,9 @@ class LinkStore {
   // (its row's current state is sent). NOT_FOUND when no open record has
   // that id.
   Status Retry(const ParkedRecord& record);
+  // Queues one ERP key (compact JSON, e.g. ["42"]) for the push, as if its
+  // row had changed.
+  Status Enqueue(const std::string& mapping, const std::string& erp_key);
 
  private:
   struct Statements;

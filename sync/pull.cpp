@@ -57,6 +57,8 @@ PullCounts& PullCounts::operator+=(const PullCounts& o) {
   conflicts += o.conflicts;
   held += o.held;
   erp_deleted += o.erp_deleted;
+  erp_created += o.erp_created;
+  matched += o.matched;
   parked += o.parked;
   return *this;
 }
@@ -95,6 +97,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
   if (watermark) since = ToTimePoint(*watermark) - options_.overlap;
 
   ZCRMSYNC_ASSIGN_OR_RETURN(auto records, crm_.ListModifiedSince(m.module, api_fields, since));
+  claimed_keys_.clear();
   stats.fetched += static_cast<int64_t>(records.size());
 
   LinkStore store(db_, kit_);
@@ -132,8 +135,9 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
     if (modified && (!newest || *modified > *newest)) newest = modified;
     ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.FindByZohoId(m.name, id));
     if (!link) {
-      ++stats.unlinked;  // a new CRM record or one to match: not handled yet
-      continue;
+      ZCRMSYNC_ASSIGN_OR_RETURN(link, FirstContact(m, resolved, r, id, modified, store, stats,
+                                                   held, parks));
+      if (!link) continue;
     }
     auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
     if (!keys || keys->size() != 1) {
@@ -218,9 +222,14 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
     updated.base_values = BaseToJson(new_base);
     if (modified) updated.crm_modified_at = modified;
     links.push_back(std::move(updated));
-    if (!merged->to_crm.empty()) {
+    // A record linked by matching (or whose external id was lost) learns
+    // the row's key, so later upserts and crash retries match on it.
+    const std::string external = link->external_id.value_or(ExternalId(key));
+    const bool fix_external = ExternalIdOf(r, m.external_id_field) != external;
+    if (!merged->to_crm.empty() || fix_external) {
       crm::Record rec;
       rec["id"] = crm::JsonValue(id);
+      if (fix_external) rec[m.external_id_field] = crm::JsonValue(external);
       for (const auto& [field, canonical] : merged->to_crm) {
         if (auto json = crm::ParseJson(canonical)) rec[field] = std::move(*json);
       }
@@ -298,6 +307,206 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
   }
   for (const auto& s : end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
   return tx.Commit();
+}
+
+Result<ValueType> Puller::ColumnType(const mappings::Mapping& m, const std::string& column) {
+  auto& types = column_types_[m.name];
+  if (types.empty()) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(
+        auto columns, change_capture::DescribeTable(db_, kit_.dialect, m.table_schema, m.table_name));
+    for (const auto& c : columns) types[c.name] = ValueTypeOfColumnType(c.type);
+  }
+  auto it = types.find(column);
+  if (it == types.end()) {
+    return Error(FailedPreconditionError("table " + m.table + " has no column " + column +
+                                         " (run zcrmsync check)"));
+  }
+  return it->second;
+}
+
+Result<std::optional<Link>> Puller::FirstContact(
+    const mappings::Mapping& m, const ResolvedMapping& resolved, const crm::Record& r,
+    const std::string& id, std::optional<Timestamp> modified, LinkStore& store, PullCounts& stats,
+    std::vector<HeldConflict>& held, std::vector<ParkedRecord>& parks) {
+  // A record that carries an external id is one of ours whose link a crash
+  // lost before the push committed: the push re-sends it and links it.
+  if (!ExternalIdOf(r, m.external_id_field).empty()) {
+    ++stats.unlinked;
+    return std::optional<Link>();
+  }
+  const change_capture::CaptureTable table{m.name, m.table_schema, m.table_name, m.key_columns, {}};
+  auto park = [&](const Status& s, const std::string& field) {
+    ParkedRecord p;
+    p.mapping = m.name;
+    p.zoho_id = id;
+    p.direction = "crm_to_erp";
+    p.status_code = std::string(StatusCodeName(s.code()));
+    if (!field.empty()) p.field = field;
+    p.message = s.message();
+    Log().Warn("parked a new CRM record", {{"mapping", m.name}, {"zoho_id", id}, {"error", s.message()}});
+    parks.push_back(std::move(p));
+    ++stats.parked;
+    return std::optional<Link>();
+  };
+  auto spec_for = [&](const ResolvedField& f) -> Result<FieldSpec> {
+    ZCRMSYNC_ASSIGN_OR_RETURN(ValueType type, ColumnType(m, f.mapping->column));
+    FieldSpec spec = MakeFieldSpec(m.name, *f.mapping, *f.info, type);
+    spec.erp_time_zone = options_.erp_time_zone;
+    return spec;
+  };
+
+  // Initial matching: link to the one row whose match columns hold the
+  // record's values. Null values never match; more than one row is a
+  // conflict for a person, never a guess.
+  if (!m.match_fields.empty()) {
+    std::vector<std::string> columns;
+    std::vector<Value> values;
+    std::string shown;
+    for (const auto& mf : m.match_fields) {
+      auto rf = std::find_if(resolved.fields.begin(), resolved.fields.end(),
+                             [&](const ResolvedField& f) { return f.mapping->field == mf.field; });
+      auto c = r.find(mf.field);
+      if (rf == resolved.fields.end() || c == r.end() || c->second.is_null()) break;
+      ZCRMSYNC_ASSIGN_OR_RETURN(FieldSpec spec, spec_for(*rf));
+      auto v = ToErp(c->second, spec);
+      if (!v || v->is_null()) break;
+      columns.push_back(mf.column);
+      values.push_back(std::move(*v));
+      shown += (shown.empty() ? "" : ", ") + mf.field + "=" + CanonicalValue(c->second);
+    }
+    if (columns.size() == m.match_fields.size()) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderMatchRows(kit_, table, columns));
+      ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement match, db_.Prepare(sql));
+      ZCRMSYNC_RETURN_IF_ERROR(match.BindAll(std::move(values)));
+      ZCRMSYNC_RETURN_IF_ERROR(StatusOf(match.Execute()).WithContext("match in " + m.table));
+      std::vector<std::vector<std::string>> keys;
+      for (;;) {
+        ZCRMSYNC_ASSIGN_OR_RETURN(bool more, match.Fetch());
+        if (!more) break;
+        std::vector<std::string> key;
+        for (size_t i = 1; i <= m.key_columns.size(); ++i) {
+          ZCRMSYNC_ASSIGN_OR_RETURN(auto k, match.GetText(i));
+          key.push_back(k.value_or(""));
+        }
+        keys.push_back(std::move(key));
+      }
+      ZCRMSYNC_RETURN_IF_ERROR(match.CloseCursor());
+      std::optional<Link> other;
+      if (keys.size() == 1) {
+        ZCRMSYNC_ASSIGN_OR_RETURN(other, store.Load(m.name, change_capture::KeyToJson(keys[0])));
+      }
+      if (keys.size() > 1 || (other && other->zoho_id && *other->zoho_id != id) ||
+          (keys.size() == 1 && claimed_keys_.contains(change_capture::KeyToJson(keys[0])))) {
+        std::string candidates;
+        for (const auto& k : keys) candidates += (candidates.empty() ? "" : ",") + change_capture::KeyToJson(k);
+        const std::string why = keys.size() > 1 ? "more than one row matches"
+                                : other && other->zoho_id
+                                    ? "the matching row is linked to Zoho record " + *other->zoho_id
+                                    : "another record of this pull matched the row first";
+        Log().Warn("ambiguous match held for a person",
+                   {{"mapping", m.name}, {"zoho_id", id}, {"match", shown}, {"rows", candidates},
+                    {"reason", why}});
+        held.push_back({0, m.name, candidates, id, std::string(kMatchConflictField), std::nullopt,
+                        "[" + candidates + "]", "{" + shown + "}"});
+        ++stats.conflicts;
+        ++stats.held;
+        return std::optional<Link>();
+      }
+      if (keys.size() == 1) {
+        claimed_keys_.insert(change_capture::KeyToJson(keys[0]));
+        ++stats.matched;
+        Link link;
+        link.mapping = m.name;
+        link.erp_key = change_capture::KeyToJson(keys[0]);
+        link.zoho_id = id;
+        link.external_id = ExternalId(keys[0]);
+        link.base_values = "{}";  // first contact: the merge compares both sides field by field
+        Log().Info("linked a CRM record to an existing row on match_fields",
+                   {{"mapping", m.name}, {"zoho_id", id}, {"key", link.erp_key}});
+        return std::optional<Link>(std::move(link));
+      }
+    }
+  }
+
+  // A new ERP row from the fields that flow CRM -> ERP (create_only ones
+  // included); the key comes from such a field or from the database.
+  std::vector<std::string> columns;
+  std::vector<Value> values;
+  std::map<std::string, std::string> base;
+  for (const ResolvedField& f : resolved.fields) {
+    if (!mappings::FlowsCrmToErp(mappings::EffectiveDirection(m, *f.mapping))) continue;
+    auto c = r.find(f.mapping->field);
+    if (c == r.end()) continue;  // not sent: the column's default applies
+    ZCRMSYNC_ASSIGN_OR_RETURN(FieldSpec spec, spec_for(f));
+    auto v = ToErp(c->second, spec);
+    if (!v) return park(v.error(), f.mapping->field);
+    columns.push_back(f.mapping->column);
+    values.push_back(std::move(*v));
+    base[f.mapping->field] = CanonicalValue(c->second, spec);
+  }
+  if (columns.empty()) {
+    return park(FailedPreconditionError("mapping " + m.name + ": no field flows CRM -> ERP, so Zoho record " +
+                                        id + " cannot create a row in " + m.table),
+                "");
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(change_capture::Script insert_sql,
+                            change_capture::RenderInsertRow(kit_, table, columns));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto begin, change_capture::RenderBeginAgentWrites(kit_));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto end, change_capture::RenderEndAgentWrites(kit_));
+  // The row and its link commit together; a row the database refuses (a
+  // NOT NULL column without a value, a duplicate key) is parked.
+  std::vector<std::string> key;
+  Status inserted = [&]() -> Status {
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+    for (const auto& s : begin.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
+    std::optional<odbc::Statement> insert;
+    for (size_t i = 0; i < insert_sql.statements.size(); ++i) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(insert, db_.Prepare(insert_sql.statements[i]));
+      ZCRMSYNC_RETURN_IF_ERROR(insert->BindAll(i == 0 ? values : std::vector<Value>{}));
+      ZCRMSYNC_RETURN_IF_ERROR(StatusOf(insert->Execute()));
+    }
+    ZCRMSYNC_ASSIGN_OR_RETURN(bool row, insert->Fetch());
+    if (!row) return InternalError("the insert returned no key");
+    for (size_t i = 1; i <= m.key_columns.size(); ++i) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto k, insert->GetText(i));
+      key.push_back(k.value_or(""));
+    }
+    ZCRMSYNC_RETURN_IF_ERROR(insert->CloseCursor());
+    Link link;
+    link.mapping = m.name;
+    link.erp_key = change_capture::KeyToJson(key);
+    link.zoho_id = id;
+    link.external_id = ExternalId(key);
+    link.base_values = BaseToJson(base);
+    link.crm_modified_at = modified;
+    ZCRMSYNC_RETURN_IF_ERROR(store.Save(link));
+    for (const auto& s : end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
+    return tx.Commit();
+  }();
+  if (!inserted.ok()) {
+    std::string message = "create a row in " + m.table + " for Zoho record " + id + ": " +
+                          inserted.message();
+    if (kit_.dialect == change_capture::Dialect::kMySQL) {
+      message += " (INSERT ... RETURNING needs MariaDB 10.5+; MySQL 8 lacks it)";
+    }
+    const Status s(inserted.code(), message);
+    if (retry::IsTransient(inserted.code())) return Error(s);
+    return park(s, "");
+  }
+  ++stats.erp_created;
+  Log().Info("created an ERP row from a new CRM record",
+             {{"mapping", m.name}, {"zoho_id", id}, {"key", change_capture::KeyToJson(key)}});
+  // Zoho learns the row's key: later pushes and crash retries match on it.
+  crm::Record rec;
+  rec["id"] = crm::JsonValue(id);
+  rec[m.external_id_field] = crm::JsonValue(ExternalId(key));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto results, crm_.Update(m.module, {rec}, std::nullopt, WriteOptionsFor(m)));
+  if (!results.empty() && !results[0].status.ok()) {
+    if (retry::IsTransient(results[0].status.code())) return Error(results[0].status);
+    Log().Warn("could not set the external id on the new CRM record; the next merge retries",
+               {{"mapping", m.name}, {"zoho_id", id}, {"error", results[0].status.message()}});
+  }
+  return std::optional<Link>();
 }
 
 }  // namespace zcrmsync::sync

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,13 +24,17 @@
 #include "crm/zoho_client.h"
 #include "mappings/config.h"
 #include "odbc/connection.h"
+#include "sync/link_store.h"
+#include "sync/sync_util.h"
 
 namespace zcrmsync::sync {
 
 struct PullCounts {
   int64_t fetched = 0;       // records Zoho returned
   int64_t echoes = 0;        // our own writes coming back: skipped
-  int64_t unlinked = 0;      // CRM records with no ERP row yet: not handled yet
+  int64_t unlinked = 0;      // CRM records with no link left for the push to link (see .cpp)
+  int64_t erp_created = 0;   // new ERP rows made from new CRM records
+  int64_t matched = 0;       // CRM records linked to an existing row on match_fields
   int64_t erp_updated = 0;   // ERP rows written back
   int64_t crm_updated = 0;   // records whose merge sent values back to Zoho
   int64_t conflicts = 0;     // fields changed on both sides (resolved or held)
@@ -65,6 +70,17 @@ class Puller {
 
  private:
   Status PullMapping(const mappings::Mapping& m, PullCounts& stats);
+  // A CRM record with no link: initial matching on match_fields, else a new
+  // ERP row (committed with its link at once). Returns the link to merge
+  // through (a match), or nullopt when the record was created, skipped, held
+  // as an ambiguous match (added to `held`) or parked (added to `parks`).
+  Result<std::optional<Link>> FirstContact(const mappings::Mapping& m,
+                                           const ResolvedMapping& resolved, const crm::Record& r,
+                                           const std::string& id,
+                                           std::optional<Timestamp> modified, LinkStore& store,
+                                           PullCounts& stats, std::vector<HeldConflict>& held,
+                                           std::vector<ParkedRecord>& parks);
+  Result<ValueType> ColumnType(const mappings::Mapping& m, const std::string& column);
 
   odbc::Connection& db_;
   const mappings::Config& config_;
@@ -72,6 +88,8 @@ class Puller {
   crm::ZohoClient& crm_;
   std::map<std::string, std::vector<crm::FieldInfo>> fields_;
   PullOptions options_;
+  std::map<std::string, std::map<std::string, ValueType>> column_types_;  // per mapping
+  std::set<std::string> claimed_keys_;  // ERP keys matched during this mapping's pull
 };
 
 }  // namespace zcrmsync::sync

@@ -56,6 +56,42 @@ Pusher::Pusher(odbc::Connection& db, const mappings::Config& config, change_capt
       fields_(std::move(fields)),
       options_(std::move(options)) {}
 
+Result<Pusher::CrmMatch> Pusher::MatchInCrm(const mappings::Mapping& m,
+                                            const std::string& key_json,
+                                            const crm::Record& record) {
+  // COQL nests criteria two at a time: ((A and B) and C).
+  std::string where;
+  for (const auto& mf : m.match_fields) {
+    auto v = record.find(mf.field);
+    if (v == record.end()) return CrmMatch{};  // the field does not flow ERP -> CRM
+    auto literal = CoqlLiteral(v->second);
+    if (!literal) return CrmMatch{};  // null never matches
+    const std::string clause = mf.field + " = " + *literal;
+    where = where.empty() ? clause : "(" + where + " and " + clause + ")";
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto found, crm_.Coql("select id, " + m.external_id_field + " from " +
+                                                  m.module + " where " + where + " limit 2"));
+  CrmMatch out;
+  std::string ids;
+  for (const auto& row : found.rows) {
+    auto id = row.find("id");
+    if (id == row.end() || !id->second.is_string()) continue;
+    ids += (ids.empty() ? "" : ",") + crm::ToJson(id->second);
+  }
+  if (found.rows.empty()) return out;
+  const std::string theirs = ExternalIdOf(found.rows[0], m.external_id_field);
+  // Two candidates, or one that already belongs to another row: a person decides.
+  if (found.rows.size() > 1 || !theirs.empty()) {
+    out.ambiguous = true;
+    out.candidates = "[" + ids + "]";
+    Log().Warn("ambiguous match held for a person",
+               {{"mapping", m.name}, {"key", key_json}, {"zoho_ids", out.candidates}});
+    return out;
+  }
+  out.zoho_id = found.rows[0].at("id").as_string();
+  return out;
+}
+
 PushCounts& PushCounts::operator+=(const PushCounts& o) {
   changes += o.changes;
   created += o.created;
@@ -64,6 +100,8 @@ PushCounts& PushCounts::operator+=(const PushCounts& o) {
   unchanged += o.unchanged;
   parked += o.parked;
   waiting += o.waiting;
+  matched += o.matched;
+  held += o.held;
   return *this;
 }
 
@@ -117,6 +155,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
   std::vector<Link> links_to_save;
   std::vector<std::pair<std::string, std::string>> links_to_delete;
   std::vector<ParkedRecord> to_park;
+  std::vector<HeldConflict> to_hold;
   auto park = [&](const std::string& mapping, const Pending& p, const std::optional<Link>& link,
                   const Status& s, const std::string& field) {
     ParkedRecord r;
@@ -148,6 +187,8 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
         m.unchanged += stats.unchanged - before.unchanged;
         m.parked += stats.parked - before.parked;
         m.waiting += stats.waiting - before.waiting;
+        m.matched += stats.matched - before.matched;
+        m.held += stats.held - before.held;
       }
     } delta{stats, before, mapping_name};
     const mappings::Mapping* m = mappings::FindMapping(config_, mapping_name);
@@ -165,6 +206,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(select_sql));
 
     std::vector<Outgoing> upserts, updates;
+    std::set<std::string> claimed;  // CRM ids matched by a row of this batch
     std::vector<Outgoing> deletes;
     for (const Pending& p : pendings) {
       if (parked_keys.contains({m->name, p.key_json})) {
@@ -217,6 +259,30 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       if (failed) continue;
       if (!link || !link->zoho_id) {
         out.record[m->external_id_field] = crm::JsonValue(ExternalId(p.key));
+        if (!link && !m->match_fields.empty()) {
+          ZCRMSYNC_ASSIGN_OR_RETURN(auto match, MatchInCrm(*m, p.key_json, out.record));
+          if (match.zoho_id && !claimed.insert(*match.zoho_id).second) {
+            match.ambiguous = true;  // another row of this batch matched it first
+            match.candidates = "[\"" + *match.zoho_id + "\"]";
+          }
+          if (match.ambiguous) {
+            to_hold.push_back({0, m->name, p.key_json, std::nullopt,
+                               std::string(kMatchConflictField), std::nullopt,
+                               "[" + p.key_json + "]", match.candidates});
+            ++stats.held;
+            continue;
+          }
+          if (match.zoho_id) {
+            // Linked instead of created: the row's values go to that record.
+            Link stub;
+            stub.zoho_id = match.zoho_id;
+            out.link = std::move(stub);
+            out.record["id"] = crm::JsonValue(*match.zoho_id);
+            ++stats.matched;
+            updates.push_back(std::move(out));
+            continue;
+          }
+        }
         upserts.push_back(std::move(out));
       } else if (out.record.empty()) {
         ++stats.unchanged;
@@ -306,6 +372,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
     for (const Link& l : links_to_save) ZCRMSYNC_RETURN_IF_ERROR(store.Save(l));
     for (const auto& [mapping, key] : links_to_delete) ZCRMSYNC_RETURN_IF_ERROR(store.Delete(mapping, key));
     for (const ParkedRecord& r : to_park) ZCRMSYNC_RETURN_IF_ERROR(store.Park(r));
+    for (const HeldConflict& c : to_hold) ZCRMSYNC_RETURN_IF_ERROR(store.Hold(c));
     ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, kCursorState, next_cursor));
     ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
   }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ struct PushCounts {
   int64_t unchanged = 0;  // nothing differed from the base: no call
   int64_t parked = 0;     // data errors, parked in the dead letter
   int64_t waiting = 0;    // changes held behind a parked record
+  int64_t matched = 0;    // rows linked to an existing CRM record on match_fields
+  int64_t held = 0;       // ambiguous matches held for a person (conflicts list)
 
   PushCounts& operator+=(const PushCounts& o);
 };
@@ -66,6 +69,15 @@ class Pusher {
 
  private:
   Result<bool> PushOnce(PushStats& stats);  // false: nothing was left
+  // Initial matching of an unlinked row: the CRM records whose match_fields
+  // equal the row's values (in `record`, already converted).
+  struct CrmMatch {
+    std::optional<std::string> zoho_id;  // exactly one free record
+    bool ambiguous = false;              // several, or one linked elsewhere
+    std::string candidates;              // JSON array of their ids
+  };
+  Result<CrmMatch> MatchInCrm(const mappings::Mapping& m, const std::string& key_json,
+                              const crm::Record& record);
 
   odbc::Connection& db_;
   const mappings::Config& config_;

@@ -37,6 +37,16 @@ Result<Resolution> ConflictResolver::Resolve(int64_t conflict_id, Side side) {
   }
   const std::string what = "conflict " + std::to_string(conflict_id) + " (mapping " + c->mapping +
                            ", key " + c->erp_key + ", field " + c->field + ")";
+  if (c->field == kMatchConflictField) {
+    // Nothing to copy: the person fixed the data so one candidate is left
+    // (or none). A held ERP row is queued for the push, which matches it
+    // again; a CRM record is matched again on its next change in Zoho.
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+    if (!c->zoho_id) ZCRMSYNC_RETURN_IF_ERROR(store.Enqueue(c->mapping, c->erp_key));
+    ZCRMSYNC_RETURN_IF_ERROR(store.SettleConflict(conflict_id, side == Side::kErp ? "erp" : "crm"));
+    ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
+    return Resolution{c->mapping, c->erp_key, c->field, ""};
+  }
   const mappings::Mapping* m = mappings::FindMapping(config_, c->mapping);
   if (m == nullptr) return Error(FailedPreconditionError(what + ": the mapping is no longer in the config"));
   ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved, ResolveFields(*m, fields_, false));

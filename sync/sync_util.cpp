@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "change_capture/change_reader.h"
+#include "core/text.h"
 #include "crm/json.h"
 
 namespace zcrmsync::sync {
@@ -94,6 +95,41 @@ Result<ResolvedMapping> ResolveFields(
     out.fields.push_back({&f, info, index});
   }
   return out;
+}
+
+ValueType ValueTypeOfColumnType(const std::string& catalog_type) {
+  const std::string t = AsciiLower(catalog_type);
+  auto has = [&](const char* part) { return t.find(part) != std::string::npos; };
+  if (t == "tinyint(1)" || has("bool") || t == "bit") return ValueType::kBool;
+  if ((has("int") && !has("interval") && !has("point")) || has("serial")) return ValueType::kInt64;
+  if (has("numeric") || has("decimal") || has("money")) return ValueType::kDecimal;
+  if (has("real") || has("double") || has("float")) return ValueType::kDouble;
+  if (has("timestamp") || has("datetime")) return ValueType::kTimestamp;
+  if (t == "date") return ValueType::kDate;
+  if (has("bytea") || has("blob") || has("binary")) return ValueType::kBytes;
+  return ValueType::kText;
+}
+
+std::optional<std::string> CoqlLiteral(const crm::JsonValue& value) {
+  if (value.is_string()) {
+    std::string out = "'";
+    for (char c : value.as_string()) {
+      if (c == '\\' || c == '\'') out += '\\';
+      out += c;
+    }
+    return out + "'";
+  }
+  if (value.is_bool()) return value.as_bool() ? "true" : "false";
+  if ((value.is_int() || value.is_double())) return crm::ToJson(value);
+  return std::nullopt;
+}
+
+std::string ExternalIdOf(const crm::Record& record, const std::string& field) {
+  auto it = record.find(field);
+  if (it == record.end() || it->second.is_null()) return "";
+  if (it->second.is_string()) return it->second.as_string();
+  if ((it->second.is_int() || it->second.is_double())) return crm::ToJson(it->second);
+  return "";
 }
 
 crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m) {

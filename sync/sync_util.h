@@ -49,6 +49,20 @@ Result<ResolvedMapping> ResolveFields(
     const mappings::Mapping& m, const std::map<std::string, std::vector<crm::FieldInfo>>& fields,
     bool erp_to_crm_only);
 
+// How the ODBC layer should bind a value for a column of this catalogue type
+// (change_capture::DescribeTable's spelling, any dialect): the type ToErp
+// converts to. Unknown types are text.
+ValueType ValueTypeOfColumnType(const std::string& catalog_type);
+
+// A Zoho value as a COQL literal: a quoted, escaped string, a number or a
+// boolean. nullopt for null and for values COQL cannot compare (objects,
+// arrays), which never match.
+std::optional<std::string> CoqlLiteral(const crm::JsonValue& value);
+
+// The external id a CRM record carries ("" when none): a string, or a number
+// as its text.
+std::string ExternalIdOf(const crm::Record& record, const std::string& field);
+
 // The write options for the mapping's records: its `zoho_triggers` array.
 crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m);
 
