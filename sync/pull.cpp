@@ -13,6 +13,7 @@
 #include "sync/convert.h"
 #include "sync/link_store.h"
 #include "sync/merge.h"
+#include "sync/record_merge.h"
 #include "sync/sync_util.h"
 
 namespace zcrmsync::sync {
@@ -29,12 +30,6 @@ struct ErpWrite {
   std::vector<std::string> columns;
   std::vector<Value> values;
 };
-
-OptionalFieldValues AsOptional(const std::map<std::string, std::string>& m) {
-  OptionalFieldValues out;
-  for (const auto& [k, v] : m) out[k] = v;
-  return out;
-}
 
 }  // namespace
 
@@ -59,6 +54,7 @@ PullCounts& PullCounts::operator+=(const PullCounts& o) {
   erp_deleted += o.erp_deleted;
   erp_created += o.erp_created;
   matched += o.matched;
+  deferred += o.deferred;
   parked += o.parked;
   return *this;
 }
@@ -158,82 +154,46 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
     ZCRMSYNC_RETURN_IF_ERROR(select.CloseCursor());
     if (!row) continue;  // deleted in the ERP: the push deletes the record
 
-    const auto base = ParseBase(link->base_values);
-    MergeInput in;
-    in.tie_tolerance = TieTolerance(config_.sync);
-    if (link->erp_changed_at) in.erp_changed_at = ToTimePoint(*link->erp_changed_at);
-    if (modified) in.crm_modified_at = ToTimePoint(*modified);
-    OptionalFieldValues pulled;
-    std::map<std::string, FieldSpec> specs;
-    for (const ResolvedField& mf : mapped) {
-      FieldSpec spec = MakeFieldSpec(m.name, *mf.mapping, *mf.info, (*row)[mf.column_index].type());
-      spec.erp_time_zone = options_.erp_time_zone;
-      MergeField field = MergeFieldFor(config_.sync, m, *mf.mapping);
-      if (auto b = base.find(mf.mapping->field); b != base.end()) field.base = b->second;
-      if (auto erp = ToZoho((*row)[mf.column_index], spec)) field.erp = CanonicalValue(*erp, spec);
-      if (auto c = r.find(mf.mapping->field); c != r.end()) field.crm = CanonicalValue(c->second, spec);
-      pulled[mf.mapping->field] = field.crm;
-      in.fields.push_back(std::move(field));
-      specs.emplace(mf.mapping->field, std::move(spec));
-    }
-    EchoCheck echo{AsOptional(base), pulled, in.crm_modified_at.value_or(Clock::TimePoint{}), {}};
-    if (link->crm_modified_at) {
-      echo.last_write = OurCrmWrite{ToTimePoint(*link->crm_modified_at), AsOptional(base)};
-    }
-    if (in.crm_modified_at && IsEchoOfOurWrite(echo)) {
+    RecordMergeInput in;
+    in.config = &config_;
+    in.mapping = &m;
+    in.resolved = &resolved;
+    in.erp_time_zone = options_.erp_time_zone;
+    in.link = &*link;
+    in.key = &key;
+    in.row = &*row;
+    in.crm = &r;
+    in.crm_modified = modified;
+    ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
+    if (merged.kind == RecordMergeOutcome::Kind::kEcho) {
       ++stats.echoes;
       continue;
     }
-    auto merged = Merge(in);
-    if (!merged) {
-      park(*link, merged.error(), "");
+    if (merged.kind == RecordMergeOutcome::Kind::kParked) {
+      park(*link, merged.error, merged.error_field);
       continue;
     }
-    stats.conflicts += static_cast<int64_t>(merged->conflicts.size());
-    for (const auto& c : merged->conflicts) {
-      if (c.outcome == ConflictOutcome::kHeld) {
-        ++stats.held;
-        Log().Warn("conflict held for a person (manual rule)",
-                   {{"mapping", m.name}, {"key", link->erp_key}, {"field", c.field}});
-        held.push_back({0, m.name, link->erp_key, link->zoho_id, c.field, c.base, c.erp, c.crm});
-      }
+    if (merged.needs_erp_time) {
+      // Both sides changed a latest_wins field and the ERP edit is not pushed
+      // yet: its time is in the change table, not here. The push sends it
+      // with If-Unmodified-Since, Zoho answers 412, and the push's reconcile
+      // merges the two with the ERP change's own time.
+      ++stats.deferred;
+      continue;
     }
-    ErpWrite write{key, {}, {}};
-    bool failed = false;
-    for (const auto& [field, canonical] : merged->to_erp) {
-      const FieldSpec& spec = specs.at(field);
-      auto json = crm::ParseJson(canonical);
-      auto value = json ? ToErp(*json, spec) : Result<Value>(Error(json.error()));
-      if (!value) {
-        park(*link, value.error(), field);
-        failed = true;
-        break;
-      }
-      write.columns.push_back(spec.column);
-      write.values.push_back(std::move(*value));
+    stats.conflicts += merged.conflicts;
+    for (const auto& c : merged.held) {
+      ++stats.held;
+      Log().Warn("conflict held for a person (manual rule)",
+                 {{"mapping", m.name}, {"key", link->erp_key}, {"field", c.field}});
+      held.push_back(c);
     }
-    if (failed) continue;
-    if (!write.columns.empty()) erp_writes.push_back(std::move(write));
-    Link updated = *link;
-    std::map<std::string, std::string> new_base;
-    for (const auto& [field, v] : merged->new_base) {
-      if (v) new_base[field] = *v;
+    if (!merged.erp_columns.empty()) {
+      erp_writes.push_back({key, std::move(merged.erp_columns), std::move(merged.erp_values)});
     }
-    updated.base_values = BaseToJson(new_base);
-    if (modified) updated.crm_modified_at = modified;
-    links.push_back(std::move(updated));
-    // A record linked by matching (or whose external id was lost) learns
-    // the row's key, so later upserts and crash retries match on it.
-    const std::string external = link->external_id.value_or(ExternalId(key));
-    const bool fix_external = ExternalIdOf(r, m.external_id_field) != external;
-    if (!merged->to_crm.empty() || fix_external) {
-      crm::Record rec;
-      rec["id"] = crm::JsonValue(id);
-      if (fix_external) rec[m.external_id_field] = crm::JsonValue(external);
-      for (const auto& [field, canonical] : merged->to_crm) {
-        if (auto json = crm::ParseJson(canonical)) rec[field] = std::move(*json);
-      }
-      crm_updates.push_back(std::move(rec));
+    links.push_back(std::move(merged.link));
+    if (merged.crm_update) {
+      crm_updates.push_back(std::move(*merged.crm_update));
       crm_update_link.push_back(links.size() - 1);
     }
   }

@@ -15,6 +15,7 @@
 #include "odbc/transaction.h"
 #include "sync/convert.h"
 #include "sync/link_store.h"
+#include "sync/record_merge.h"
 #include "sync/sync_util.h"
 
 namespace zcrmsync::sync {
@@ -102,6 +103,7 @@ PushCounts& PushCounts::operator+=(const PushCounts& o) {
   waiting += o.waiting;
   matched += o.matched;
   held += o.held;
+  reconciled += o.reconciled;
   return *this;
 }
 
@@ -156,6 +158,14 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
   std::vector<std::pair<std::string, std::string>> links_to_delete;
   std::vector<ParkedRecord> to_park;
   std::vector<HeldConflict> to_hold;
+  struct ErpWrite {
+    const mappings::Mapping* mapping;
+    std::vector<std::string> key;
+    std::vector<std::string> columns;
+    std::vector<Value> values;
+  };
+  std::vector<ErpWrite> erp_writes;                              // from the 412 reconcile
+  std::vector<std::pair<std::string, std::string>> requeue;      // (mapping, key) to push again
   auto park = [&](const std::string& mapping, const Pending& p, const std::optional<Link>& link,
                   const Status& s, const std::string& field) {
     ParkedRecord r;
@@ -189,6 +199,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
         m.waiting += stats.waiting - before.waiting;
         m.matched += stats.matched - before.matched;
         m.held += stats.held - before.held;
+        m.reconciled += stats.reconciled - before.reconciled;
       }
     } delta{stats, before, mapping_name};
     const mappings::Mapping* m = mappings::FindMapping(config_, mapping_name);
@@ -305,22 +316,20 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       links_to_save.push_back(std::move(link));
       ++(created ? stats.created : stats.updated);
     };
+    std::vector<Outgoing*> stale;  // 412: the CRM record changed since we last saw it
     auto handle = [&](std::vector<Outgoing>& outs, const std::vector<crm::RecordResult>& results,
                       bool upsert) -> Status {
       for (size_t i = 0; i < outs.size() && i < results.size(); ++i) {
         const crm::RecordResult& r = results[i];
         if (r.status.ok()) {
           land(outs[i], r, upsert && r.action != "update");
+        } else if (r.status.code() == StatusCode::kAborted && !upsert) {
+          stale.push_back(&outs[i]);
         } else if (retry::IsTransient(r.status.code())) {
           return r.status.WithContext("push " + m->module + " " + outs[i].pending->key_json);
         } else {
-          Status s = r.status.WithContext("push " + m->module + " " + outs[i].pending->key_json);
-          if (r.status.code() == StatusCode::kAborted) {
-            s = Status(StatusCode::kAborted,
-                       s.message() + " (the CRM record changed since the last sync: the next "
-                                     "pull merges it; then retry it with zcrmsync errors retry)");
-          }
-          park(m->name, *outs[i].pending, outs[i].link, s, "");
+          park(m->name, *outs[i].pending, outs[i].link,
+               r.status.WithContext("push " + m->module + " " + outs[i].pending->key_json), "");
         }
       }
       return Status();
@@ -348,6 +357,111 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
                                 crm_.Update(m->module, records, since, WriteOptionsFor(*m)));
       ZCRMSYNC_RETURN_IF_ERROR(handle(updates, results, /*upsert=*/false));
     }
+    if (!stale.empty()) {
+      // The 412 reconcile: read both sides as they are now and merge them
+      // field by field (the ERP side with its change's own time), as the
+      // pull would. Late CRM edits are merged, never overwritten.
+      ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping all, ResolveFields(*m, fields_, false));
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string full_sql,
+                                change_capture::RenderSelectRow(kit_, table, all.columns));
+      ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement full, db_.Prepare(full_sql));
+      std::vector<std::string> api_fields = {"Modified_Time", m->external_id_field};
+      for (const ResolvedField& f : all.fields) api_fields.push_back(f.mapping->field);
+      std::vector<std::string> ids;
+      for (const Outgoing* o : stale) ids.push_back(*o->link->zoho_id);
+      std::map<std::string, crm::Record> now;
+      for (size_t start = 0; start < ids.size(); start += 100) {
+        std::vector<std::string> chunk(ids.begin() + static_cast<std::ptrdiff_t>(start),
+                                       ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + 100)));
+        ZCRMSYNC_ASSIGN_OR_RETURN(auto got, crm_.GetByIds(m->module, chunk, api_fields));
+        for (auto& rec : got) {
+          if (auto id = rec.find("id"); id != rec.end() && id->second.is_string()) {
+            now[id->second.as_string()] = std::move(rec);
+          }
+        }
+      }
+      std::vector<crm::Record> again;
+      std::vector<std::pair<Link, const Pending*>> again_links;
+      std::optional<Clock::TimePoint> again_since;
+      for (Outgoing* o : stale) {
+        const Pending& p = *o->pending;
+        auto rec = now.find(*o->link->zoho_id);
+        if (rec == now.end()) continue;  // deleted in the CRM meanwhile: the pull handles it
+        std::vector<Value> key_values;
+        for (const auto& k : p.key) key_values.push_back(Value::Text(k));
+        ZCRMSYNC_RETURN_IF_ERROR(full.BindAll(std::move(key_values)));
+        ZCRMSYNC_RETURN_IF_ERROR(StatusOf(full.Execute()).WithContext("read " + m->table));
+        ZCRMSYNC_ASSIGN_OR_RETURN(bool found, full.Fetch());
+        std::optional<odbc::Row> row;
+        if (found) {
+          ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row rr, full.GetRow());
+          row = std::move(rr);
+        }
+        ZCRMSYNC_RETURN_IF_ERROR(full.CloseCursor());
+        if (!row) continue;  // deleted in the ERP meanwhile: its own change follows
+        std::optional<Timestamp> modified;
+        if (auto mt = rec->second.find("Modified_Time"); mt != rec->second.end() && mt->second.is_string()) {
+          modified = ParseZohoTime(mt->second.as_string());
+        }
+        RecordMergeInput in;
+        in.config = &config_;
+        in.mapping = m;
+        in.resolved = &all;
+        in.erp_time_zone = options_.erp_time_zone;
+        in.link = &*o->link;
+        in.key = &p.key;
+        in.row = &*row;
+        in.crm = &rec->second;
+        in.crm_modified = modified;
+        in.erp_changed = p.changed_at;
+        in.check_echo = false;
+        ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
+        if (merged.kind == RecordMergeOutcome::Kind::kParked) {
+          park(m->name, p, o->link, merged.error, merged.error_field);
+          continue;
+        }
+        ++stats.reconciled;
+        for (auto& c : merged.held) {
+          ++stats.held;
+          to_hold.push_back(std::move(c));
+        }
+        if (!merged.erp_columns.empty()) {
+          erp_writes.push_back({m, p.key, std::move(merged.erp_columns), std::move(merged.erp_values)});
+        }
+        if (merged.crm_update) {
+          if (modified) {
+            const auto t = ToTimePoint(*modified);
+            if (!again_since || t < *again_since) again_since = t;
+          }
+          again.push_back(std::move(*merged.crm_update));
+          again_links.push_back({std::move(merged.link), &p});
+        } else {
+          links_to_save.push_back(std::move(merged.link));
+        }
+      }
+      if (!again.empty()) {
+        ZCRMSYNC_ASSIGN_OR_RETURN(auto results,
+                                  crm_.Update(m->module, again, again_since, WriteOptionsFor(*m)));
+        for (size_t i = 0; i < again.size() && i < results.size(); ++i) {
+          const Status& st = results[i].status;
+          Link& l = again_links[i].first;
+          const Pending& p = *again_links[i].second;
+          if (st.ok()) {
+            if (auto t = ParseZohoTime(results[i].modified_time)) l.crm_modified_at = *t;
+            links_to_save.push_back(std::move(l));
+            ++stats.updated;
+          } else if (st.code() == StatusCode::kAborted) {
+            // Edited again in the last moment: the row goes round once more.
+            requeue.push_back({m->name, p.key_json});
+          } else if (retry::IsTransient(st.code())) {
+            return Error(st.WithContext("push " + m->module + " " + p.key_json));
+          } else {
+            park(m->name, p, std::optional<Link>(l),
+                 st.WithContext("push " + m->module + " " + p.key_json), "");
+          }
+        }
+      }
+    }
     if (!deletes.empty()) {
       std::vector<std::string> ids;
       for (const auto& o : deletes) ids.push_back(*o.link->zoho_id);
@@ -368,7 +482,27 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
 
   // Links, parked records and the cursor land together.
   {
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto begin, change_capture::RenderBeginAgentWrites(kit_));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto end, change_capture::RenderEndAgentWrites(kit_));
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+    // The reconcile's ERP share is the agent's own write: not captured.
+    if (!erp_writes.empty()) {
+      for (const auto& s : begin.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
+    }
+    for (const ErpWrite& w : erp_writes) {
+      const mappings::Mapping& wm = *w.mapping;
+      const change_capture::CaptureTable wt{wm.name, wm.table_schema, wm.table_name, wm.key_columns, {}};
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderUpdateRow(kit_, wt, w.columns));
+      ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement update, db_.Prepare(sql));
+      std::vector<Value> params = w.values;
+      for (const auto& k : w.key) params.push_back(Value::Text(k));
+      ZCRMSYNC_RETURN_IF_ERROR(update.BindAll(std::move(params)));
+      ZCRMSYNC_RETURN_IF_ERROR(StatusOf(update.Execute()).WithContext("write back " + wm.table));
+    }
+    if (!erp_writes.empty()) {
+      for (const auto& s : end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
+    }
+    for (const auto& [mapping, key] : requeue) ZCRMSYNC_RETURN_IF_ERROR(store.Enqueue(mapping, key));
     for (const Link& l : links_to_save) ZCRMSYNC_RETURN_IF_ERROR(store.Save(l));
     for (const auto& [mapping, key] : links_to_delete) ZCRMSYNC_RETURN_IF_ERROR(store.Delete(mapping, key));
     for (const ParkedRecord& r : to_park) ZCRMSYNC_RETURN_IF_ERROR(store.Park(r));

@@ -37,7 +37,8 @@ struct PushCounts {
   int64_t parked = 0;     // data errors, parked in the dead letter
   int64_t waiting = 0;    // changes held behind a parked record
   int64_t matched = 0;    // rows linked to an existing CRM record on match_fields
-  int64_t held = 0;       // ambiguous matches held for a person (conflicts list)
+  int64_t held = 0;       // ambiguous matches and manual conflicts held for a person
+  int64_t reconciled = 0; // 412s (the CRM record changed meanwhile) merged field by field
 
   PushCounts& operator+=(const PushCounts& o);
 };
