@@ -288,13 +288,47 @@ Result<std::optional<Link>> Puller::FirstContact(
     const mappings::Mapping& m, const ResolvedMapping& resolved, const crm::Record& r,
     const std::string& id, std::optional<Timestamp> modified, LinkStore& store, PullCounts& stats,
     std::vector<HeldConflict>& held, std::vector<ParkedRecord>& parks) {
-  // A record that carries an external id is one of ours whose link a crash
-  // lost before the push committed: the push re-sends it and links it.
-  if (!ExternalIdOf(r, m.external_id_field).empty()) {
-    ++stats.unlinked;
-    return std::optional<Link>();
-  }
   const change_capture::CaptureTable table{m.name, m.table_schema, m.table_name, m.key_columns, {}};
+  // A record that carries an external id is one of ours whose link a crash
+  // lost before the push committed. If its row is there and unlinked, link
+  // it (first contact: the merge compares both sides); if not, leave it: a
+  // row deleted meanwhile is deleted in Zoho by the push, never re-created.
+  if (const std::string external = ExternalIdOf(r, m.external_id_field); !external.empty()) {
+    std::vector<std::string> key;
+    if (m.key_columns.size() == 1) {
+      key = {external};
+    } else if (auto keys = change_capture::ParseKeys("[" + external + "]"); keys && keys->size() == 1) {
+      key = keys->front();
+    }
+    if (key.size() != m.key_columns.size()) {
+      ++stats.unlinked;
+      return std::optional<Link>();
+    }
+    const std::string key_json = change_capture::KeyToJson(key);
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto existing, store.Load(m.name, key_json));
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(kit_, table, m.key_columns));
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(sql));
+    std::vector<Value> key_values;
+    for (const auto& k : key) key_values.push_back(Value::Text(k));
+    ZCRMSYNC_RETURN_IF_ERROR(select.BindAll(std::move(key_values)));
+    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(select.Execute()).WithContext("read " + m.table));
+    ZCRMSYNC_ASSIGN_OR_RETURN(bool found, select.Fetch());
+    ZCRMSYNC_RETURN_IF_ERROR(select.CloseCursor());
+    if (!found || existing || claimed_keys_.contains(key_json)) {
+      ++stats.unlinked;
+      return std::optional<Link>();
+    }
+    claimed_keys_.insert(key_json);
+    Link link;
+    link.mapping = m.name;
+    link.erp_key = key_json;
+    link.zoho_id = id;
+    link.external_id = external;
+    link.base_values = "{}";
+    Log().Info("re-linked a CRM record by its external id",
+               {{"mapping", m.name}, {"zoho_id", id}, {"key", key_json}});
+    return std::optional<Link>(std::move(link));
+  }
   auto park = [&](const Status& s, const std::string& field) {
     ParkedRecord p;
     p.mapping = m.name;

@@ -241,6 +241,22 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       if (!row) {  // deleted (or gone since the change)
         if (link && link->zoho_id && m->deletes.kind == mappings::DeleteKind::kPropagate) {
           deletes.push_back({&p, link, {}, {}});
+        } else if (!link && m->deletes.kind == mappings::DeleteKind::kPropagate) {
+          // Never linked, or a crash lost the link after the record reached
+          // Zoho: look for it by external id so the delete is not lost.
+          ZCRMSYNC_ASSIGN_OR_RETURN(
+              auto found, crm_.Coql("select id from " + m->module + " where " + m->external_id_field +
+                                    " = " + *CoqlLiteral(crm::JsonValue(ExternalId(p.key))) +
+                                    " limit 2"));
+          for (const auto& rec : found.rows) {
+            auto id = rec.find("id");
+            if (id == rec.end() || !id->second.is_string()) continue;
+            Link orphan;
+            orphan.mapping = m->name;
+            orphan.erp_key = p.key_json;
+            orphan.zoho_id = id->second.as_string();
+            deletes.push_back({&p, orphan, {}, {}});
+          }
         } else if (link) {
           links_to_delete.push_back({m->name, p.key_json});
         }

@@ -534,6 +534,35 @@ TEST_P(PushTest, StaleUpdatesAreReconciledAndLatestWinsUsesTheErpChangeTime) {
   }
 }
 
+TEST_P(PushTest, ACrashBetweenUpsertAndCommitLosesNothing) {
+  // As if the agent died after Zoho took its upserts and before it committed
+  // the links: the records carry ERP_Id, the changes are still pending.
+  Exec("INSERT INTO push_customers (id, name) VALUES (7, 'Seven'), (8, 'Eight')");
+  auto made = client_->Insert("Accounts", {crm::Record{{"Account_Name", crm::JsonValue("Seven")},
+                                                       {"ERP_Id", crm::JsonValue("7")}},
+                                           crm::Record{{"Account_Name", crm::JsonValue("Eight")},
+                                                       {"ERP_Id", crm::JsonValue("8")}}});
+  ASSERT_TRUE(made.has_value() && made->at(0).status.ok() && made->at(1).status.ok());
+  Exec("DELETE FROM push_customers WHERE id = 8");  // deleted before the agent came back
+  // The pull re-links 7 by its external id and never re-creates 8.
+  auto pulled = puller_->RunOnce();
+  ASSERT_TRUE(pulled.has_value()) << pulled.error();
+  EXPECT_EQ(pulled->erp_created, 0);
+  EXPECT_EQ(ErpName(8), "<no row>");
+  // The push: 7 is unchanged (no second record), 8's delete reaches Zoho.
+  auto pushed = pusher_->Drain();
+  ASSERT_TRUE(pushed.has_value()) << pushed.error();
+  EXPECT_EQ(pushed->created, 0);
+  EXPECT_EQ(pushed->deleted, 1);
+  ASSERT_EQ(Crm("7").size(), 1u);
+  EXPECT_EQ(Str(Crm("7")[0], "id"), made->at(0).id);
+  EXPECT_TRUE(Crm("8").empty());
+  sync::LinkStore store(conn(), kit_);
+  auto link = store.Load("customers", "[\"7\"]");
+  ASSERT_TRUE(link.has_value() && link->has_value());
+  EXPECT_EQ((*link)->zoho_id, made->at(0).id);
+}
+
 TEST_P(PushTest, InitialLoadPushesRowsThatExistedBeforeInstall) {
   ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
   for (int i = 1; i <= 25; ++i) {
