@@ -1,8 +1,30 @@
 #include "agent/zoho_session.h"
 
+#include <cstdlib>
+#include <optional>
+#include <string>
+
 #include "core/status_macros.h"
 
 namespace zcrmsync::agent {
+namespace {
+
+// Where the access token is kept between runs: $ZCRMSYNC_TOKEN_CACHE_DIR
+// ("" turns the cache off), else systemd's StateDirectory, else the user's
+// cache folder.
+std::string TokenCacheDir() {
+  auto env = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    return v == nullptr ? std::nullopt : std::optional<std::string>(v);
+  };
+  if (auto dir = env("ZCRMSYNC_TOKEN_CACHE_DIR")) return *dir;
+  if (auto dir = env("STATE_DIRECTORY"); dir && !dir->empty()) return dir->substr(0, dir->find(':'));
+  if (auto dir = env("XDG_CACHE_HOME"); dir && !dir->empty()) return *dir + "/zcrmsync";
+  if (auto home = env("HOME"); home && !home->empty()) return *home + "/.cache/zcrmsync";
+  return "";
+}
+
+}  // namespace
 
 Result<ZohoSession> MakeZohoSession(const mappings::Config& config, int max_attempts) {
   ZCRMSYNC_ASSIGN_OR_RETURN(crm::DataCenter dc, crm::ParseDataCenter(config.zoho.data_center));
@@ -15,7 +37,8 @@ Result<ZohoSession> MakeZohoSession(const mappings::Config& config, int max_atte
                        .client_secret = config.zoho.client_secret,
                        .refresh_token = config.zoho.refresh_token,
                        .accounts_url = config.zoho.accounts_url.value_or(""),
-                       .api_base_url = config.zoho.api_base_url.value_or("")},
+                       .api_base_url = config.zoho.api_base_url.value_or(""),
+                       .token_cache_dir = TokenCacheDir()},
       *s.transport, SystemClock());
   crm::ClientOptions options;
   options.max_concurrency = config.zoho.max_concurrency;

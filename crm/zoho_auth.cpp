@@ -1,5 +1,12 @@
 #include "crm/zoho_auth.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include <algorithm>
 #include <cctype>
 
@@ -73,6 +80,7 @@ ZohoAuth::ZohoAuth(AuthOptions options, HttpTransport& transport, Clock& clock)
 
 Result<ZohoAuth::Token> ZohoAuth::GetToken() {
   std::unique_lock<std::mutex> lock(mu_);
+  if (!cache_loaded_) LoadCachedToken();
   while (true) {
     if (!token_.access_token.empty() && clock_.SteadyNow() < refresh_at_) return token_;
     if (!refreshing_) return RefreshLocked(lock);
@@ -175,11 +183,84 @@ Result<ZohoAuth::Token> ZohoAuth::FetchToken() {
   const int64_t margin_s = std::min<int64_t>(options_.refresh_margin.count(), lifetime_s / 2);
   // FetchToken runs without mu_ (RefreshLocked released it); only the one
   // refreshing caller gets here, so writing refresh_at_ under mu_ is enough.
-  std::lock_guard<std::mutex> lock(mu_);
-  refresh_at_ = started + std::chrono::seconds(lifetime_s - margin_s);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    refresh_at_ = started + std::chrono::seconds(lifetime_s - margin_s);
+  }
   Log().Info("access token refreshed",
              {{"expires_in_s", lifetime_s}, {"api_domain", token.api_base_url}});
+  SaveCachedToken(token, clock_.Now() + std::chrono::seconds(lifetime_s));
   return token;
+}
+
+namespace {
+
+// Names the credentials a cached token belongs to, without holding them.
+std::string CacheOwner(const AuthOptions& o) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (const std::string* part : {&o.client_id, &o.refresh_token, &o.accounts_url}) {
+    for (unsigned char c : *part) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  }
+  return std::to_string(h);
+}
+
+}  // namespace
+
+std::string ZohoAuth::CacheFile() const {
+  if (options_.token_cache_dir.empty()) return "";
+  return options_.token_cache_dir + "/zoho-token-" + CacheOwner(options_) + ".json";
+}
+
+void ZohoAuth::LoadCachedToken() {
+  cache_loaded_ = true;
+  const std::string file = CacheFile();
+  if (file.empty()) return;
+  std::ifstream in(file);
+  if (!in) return;
+  std::stringstream text;
+  text << in.rdbuf();
+  auto json = ParseJson(text.str());
+  if (!json || json->GetString("owner") != CacheOwner(options_)) return;
+  const JsonValue* expires = json->Find("expires_at_unix");
+  if (expires == nullptr || !expires->is_int()) return;
+  const auto expires_at = Clock::TimePoint(std::chrono::seconds(expires->as_int()));
+  const auto left = expires_at - clock_.Now() - options_.refresh_margin;
+  if (left <= Clock::Duration::zero()) return;
+  token_.access_token = json->GetString("access_token");
+  token_.api_base_url = json->GetString("api_base_url");
+  if (token_.access_token.empty()) return;
+  refresh_at_ = clock_.SteadyNow() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
+  Log().Info("reusing the cached access token",
+             {{"expires_in_s", std::chrono::duration_cast<std::chrono::seconds>(expires_at - clock_.Now()).count()}});
+}
+
+void ZohoAuth::SaveCachedToken(const Token& token, Clock::TimePoint expires_at) {
+  const std::string file = CacheFile();
+  if (file.empty()) return;
+  JsonValue::Object o;
+  o["owner"] = JsonValue(CacheOwner(options_));
+  o["access_token"] = JsonValue(token.access_token);
+  o["api_base_url"] = JsonValue(token.api_base_url);
+  o["expires_at_unix"] = JsonValue(static_cast<int64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(expires_at.time_since_epoch()).count()));
+  const std::string tmp = file + ".tmp";
+  std::error_code ec;
+  std::filesystem::create_directories(options_.token_cache_dir, ec);
+  {
+    // Created 0600 before the secret is written.
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+      Log().Warn("cannot write the access token cache; each run fetches a new token",
+                 {{"file", file}});
+      return;
+    }
+    const std::string text = ToJson(JsonValue(std::move(o)));
+    const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    if (!ok) return;
+  }
+  std::filesystem::rename(tmp, file, ec);
 }
 
 std::string ZohoAuth::api_base_url() {

@@ -41,6 +41,12 @@ struct AuthOptions {
   std::string api_base_url;
   // Refresh this long before the token expires.
   std::chrono::seconds refresh_margin{300};
+  // A folder where the access token outlives the process, one file per set
+  // of credentials (zoho-token-<hash>.json, mode 0600, replaced atomically):
+  // Zoho issues at most 10 access tokens per refresh token in 10 minutes, so
+  // short runs (run --once from cron, restarts) reuse it. Empty: no cache. A
+  // bad or foreign file is ignored.
+  std::string token_cache_dir;
   std::chrono::milliseconds timeout{30'000};
 };
 
@@ -79,6 +85,9 @@ class ZohoAuth {
  private:
   Result<Token> RefreshLocked(std::unique_lock<std::mutex>& lock);
   Result<Token> FetchToken();  // no lock held
+  std::string CacheFile() const;  // "" without a cache
+  void LoadCachedToken();      // mu_ held
+  void SaveCachedToken(const Token& token, Clock::TimePoint expires_at);
 
   AuthOptions options_;
   HttpTransport& transport_;
@@ -86,6 +95,7 @@ class ZohoAuth {
   std::mutex mu_;
   std::condition_variable cv_;
   bool refreshing_ = false;                  // guarded by mu_
+  bool cache_loaded_ = false;                // guarded by mu_
   Token token_;                              // guarded by mu_
   std::chrono::steady_clock::time_point refresh_at_{};  // guarded by mu_
   int64_t refresh_count_ = 0;                // guarded by mu_

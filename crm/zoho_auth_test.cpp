@@ -6,6 +6,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "core/log.h"
 #include "crm/testing/fake_transport.h"
@@ -80,6 +84,41 @@ TEST(ZohoAuthTest, CachesTokenAndSendsCredentialsToAccounts) {
   EXPECT_EQ(reqs[0].url, "https://accounts.zoho.eu/oauth/v2/token");
   EXPECT_THAT(reqs[0].body, HasSubstr("grant_type=refresh_token"));
   EXPECT_THAT(reqs[0].body, HasSubstr("refresh_token=1000.refresh-token-value"));
+}
+
+TEST(ZohoAuthTest, TokenCacheFileIsReusedByTheNextProcessOnlyForTheSameCredentials) {
+  std::atomic<int> issued{0};
+  FakeTransport transport(TokenServer(issued));
+  FakeClock clock;
+  const std::string dir = ::testing::TempDir() + "zcrmsync-token-cache-" + std::to_string(::getpid());
+  AuthOptions o = Options();
+  o.token_cache_dir = dir;
+  {
+    ZohoAuth first(o, transport, clock);
+    ASSERT_THAT(first.GetToken(), IsOk());
+  }
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  struct stat st{};
+  ASSERT_EQ(::stat(files[0].c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // A later "process": no token call.
+  clock.Advance(std::chrono::seconds(600));
+  ZohoAuth second(o, transport, clock);
+  EXPECT_EQ(second.GetToken()->access_token, "access-1");
+  EXPECT_EQ(issued.load(), 1);
+  // Other credentials never use it.
+  AuthOptions other = o;
+  other.refresh_token = "1000.another-refresh-token";
+  ZohoAuth third(other, transport, clock);
+  EXPECT_EQ(third.GetToken()->access_token, "access-2");
+  // Near expiry it is refreshed, not reused.
+  clock.Advance(std::chrono::seconds(3600 - 200));  // 200 s left on access-2
+  ZohoAuth fourth(other, transport, clock);
+  EXPECT_EQ(fourth.GetToken()->access_token, "access-3");
+  EXPECT_EQ(issued.load(), 3);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ZohoAuthTest, RefreshesAFewMinutesBeforeExpiry) {
