@@ -9,6 +9,9 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#ifdef _WIN32
+#include <spdlog/sinks/win_eventlog_sink.h>
+#endif
 
 #include "core/clock.h"
 #include "core/secrets.h"
@@ -124,6 +127,18 @@ std::string FormatLine(const Options& options, Level level, std::string_view com
   return out;
 }
 
+spdlog::level::level_enum ToSpdlogLevel(Level level) {
+  switch (level) {
+    case Level::kTrace: return spdlog::level::trace;
+    case Level::kDebug: return spdlog::level::debug;
+    case Level::kInfo: return spdlog::level::info;
+    case Level::kWarn: return spdlog::level::warn;
+    case Level::kError: return spdlog::level::err;
+    case Level::kOff: return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
 }  // namespace
 
 Field::Field(std::string_view k, double v) : key(k), value(fmt::format("{}", v)), quoted(false) {}
@@ -182,6 +197,26 @@ void SetOutputForTesting(std::ostream* out) {
   }
 }
 
+Status AddEventLogSink(const std::string& source, Level min_level) {
+#ifdef _WIN32
+  try {
+    auto sink = std::make_shared<spdlog::sinks::win_eventlog_sink_mt>(source);
+    sink->set_level(ToSpdlogLevel(min_level));
+    sink->set_pattern("%v");  // the facade formats the whole line
+    State& s = GetState();
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.logger->sinks().push_back(std::move(sink));
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return UnavailableError("cannot open the Windows Event Log as '" + source + "': " + e.what());
+  }
+#else
+  (void)min_level;
+  return UnimplementedError("the Windows Event Log exists only on Windows (source '" + source +
+                            "')");
+#endif
+}
+
 bool Enabled(Level level) {
   State& s = GetState();
   std::lock_guard<std::mutex> lock(s.mu);
@@ -194,7 +229,9 @@ void Write(Level level, std::string_view component, std::string_view message,
     State& s = GetState();
     std::lock_guard<std::mutex> lock(s.mu);
     if (level == Level::kOff || level < s.options.level) return;
-    s.logger->log(spdlog::level::info, FormatLine(s.options, level, component, message, fields));
+    // The level reaches spdlog only for sinks that filter or classify by it
+    // (the Event Log's error/warning/information); the line is formatted here.
+    s.logger->log(ToSpdlogLevel(level), FormatLine(s.options, level, component, message, fields));
   } catch (...) {
     // Logging must never take the agent down.
   }

@@ -52,6 +52,13 @@ Options CurrentOptions();
 // Redirects output to `out` (nullptr: back to stderr). For tests only.
 void SetOutputForTesting(std::ostream* out);
 
+// Windows: also writes every line at or above `min_level` to the Windows Event
+// Log (Application log) as `source`, whose registration
+// (agent/windows/service_command.cpp) names mscoree.dll as its message file.
+// Elsewhere: kUnimplemented. Call once, at startup; kUnavailable when the log
+// cannot be opened.
+Status AddEventLogSink(const std::string& source, Level min_level = Level::kInfo);
+
 bool Enabled(Level level);
 
 // Writes one line. Thread-safe; never throws.

@@ -2,6 +2,16 @@
 // outside odbc/ may include this file (no third-party type in a public header).
 #pragma once
 
+// Windows' sql.h needs the Win32 base types (DWORD, HWND, INT64) declared first.
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#endif
 #include <sql.h>
 #include <sqlext.h>
 
