@@ -70,6 +70,14 @@ struct SyncConfig {
   int clock_skew_tolerance_seconds = 2;  // >= 0
 };
 
+// The agent process (issue #6): health/metrics endpoint and failover lease.
+struct AgentConfig {
+  // "host:port" ("[::1]:9187" for IPv6); port 0 picks a free one (logged).
+  // Absent: no HTTP endpoint at all.
+  std::optional<std::string> http_listen;
+  int lease_seconds = 30;  // 3..3600: a dead holder's lease is taken over after this
+};
+
 struct DeletePolicy {
   DeleteKind kind = DeleteKind::kPropagate;
   std::string soft_delete_column;  // set only for kSoftDelete; never a key column
@@ -116,6 +124,7 @@ struct Config {
   DatabaseConfig database;
   ZohoConfig zoho;
   SyncConfig sync;
+  AgentConfig agent;
   std::vector<Mapping> mappings;  // non-empty, unique names and tables
   std::string source_path;        // the file (or source name) it was loaded from
 };

@@ -798,6 +798,8 @@ Config ToConfig(const Value& root, std::string_view source) {
   const Value* db = Member(root, "database");
   const Value* zoho = Member(root, "zoho");
   const Value* sync = Member(root, "sync");
+  const Value* agent = Member(root, "agent");
+  agent = agent != nullptr ? agent : &kEmpty;
   db = db != nullptr ? db : &kEmpty;
   zoho = zoho != nullptr ? zoho : &kEmpty;
   sync = sync != nullptr ? sync : &kEmpty;
@@ -822,6 +824,9 @@ Config ToConfig(const Value& root, std::string_view source) {
                              .value_or(c.sync.conflict_rule);
   c.sync.clock_skew_tolerance_seconds =
       Int(*sync, "clock_skew_tolerance_seconds", c.sync.clock_skew_tolerance_seconds);
+
+  c.agent.http_listen = OptStr(*agent, "http_listen");
+  c.agent.lease_seconds = Int(*agent, "lease_seconds", c.agent.lease_seconds);
 
   if (const Value* maps = Member(root, "mappings"); maps != nullptr && maps->IsArray()) {
     for (const Value& m : maps->GetArray()) c.mappings.push_back(ToMapping(m));
@@ -946,6 +951,15 @@ void CheckMapping(Mapping& m, const Config& c, const Path& path, Problems& probl
 }
 
 void CheckConfig(Config& c, Problems& problems) {
+  if (c.agent.http_listen) {
+    // The schema checked the form; the port's range is checked here.
+    const std::string& listen = *c.agent.http_listen;
+    const std::string port = listen.substr(listen.rfind(':') + 1);
+    if (std::stol(port) > 65535) {
+      problems.Add(Child(Child(Path{}, "agent"), "http_listen"),
+                   "port " + port + " is out of range (0 to 65535; 0 picks a free port)");
+    }
+  }
   std::map<std::string, size_t> names;
   std::map<std::string, size_t> tables;
   for (size_t i = 0; i < c.mappings.size(); ++i) {

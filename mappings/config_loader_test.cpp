@@ -231,7 +231,7 @@ TEST(ParseConfigErrorTest, TypoedKeyIsUnknownWithSuggestion) {
 TEST(ParseConfigErrorTest, UnknownKeyListsAllowedKeys) {
   Result<Config> r = Parse(WithMapping(kMinimalMapping).insert(1, R"("logging": {}, )"));
   EXPECT_THAT(ErrorOf(r), HasSubstr("agent.json: (top level): unknown key \"logging\"; allowed "
-                                    "keys: database, zoho, sync, mappings"));
+                                    "keys: database, zoho, sync, agent, mappings"));
 }
 
 TEST(ParseConfigErrorTest, WrongEnumNamesAllowedValues) {
@@ -639,6 +639,30 @@ TEST(ConfigSchemaTest, EveryKeyIsDocumented) {
     }
   }
   EXPECT_GE(checked, 37);
+}
+
+// The agent section (issue #6): defaults, values, and clear errors.
+TEST(ParseConfigTest, AgentSection) {
+  auto with_agent = [](std::string_view agent) {
+    std::string text = WithMapping(kMinimalMapping);
+    return text.substr(0, text.size() - 1) + R"(, "agent": )" + std::string(agent) + "}";
+  };
+  Result<Config> r = Parse(WithMapping(kMinimalMapping));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->agent.http_listen, std::nullopt);
+  EXPECT_EQ(r->agent.lease_seconds, 30);
+  r = Parse(with_agent(R"({"http_listen": "127.0.0.1:9187", "lease_seconds": 5})"));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->agent.http_listen, "127.0.0.1:9187");
+  EXPECT_EQ(r->agent.lease_seconds, 5);
+  EXPECT_THAT(Parse(with_agent(R"({"http_listen": "[::1]:0"})")), IsOk());
+  EXPECT_THAT(ErrorOf(Parse(with_agent(R"({"http_listen": "9187"})"))),
+              AllOf(HasSubstr("agent.http_listen"), HasSubstr("127.0.0.1:9187")));
+  EXPECT_THAT(ErrorOf(Parse(with_agent(R"({"http_listen": "localhost:70000"})"))),
+              HasSubstr("agent.http_listen: port 70000 is out of range"));
+  EXPECT_THAT(ErrorOf(Parse(with_agent(R"({"lease_seconds": 1})"))),
+              HasSubstr("agent.lease_seconds"));
+  EXPECT_THAT(ErrorOf(Parse(with_agent(R"({"lease_secs": 10})"))), HasSubstr("lease_secs"));
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
-// zcrmsync's entry point on Linux (and, until the Windows service shim of
-// issue #6 exists, on Windows as a console program). SIGTERM and SIGINT ask
-// a running `run` to finish its cycle and stop.
-#include <csignal>
+// zcrmsync's entry point on Linux. SIGTERM and SIGINT ask a running `run` to
+// finish the batch in flight, save its checkpoint, give up its lease and exit
+// (agent/shutdown.h); a second one exits at once. SIGHUP asks it to re-read
+// its config between cycles.
+#include <signal.h>
+#include <unistd.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,12 +13,36 @@
 #include "agent/shutdown.h"
 
 namespace {
-extern "C" void OnSignal(int) { zcrmsync::agent::RequestShutdown(); }
+
+extern "C" void OnStopSignal(int signal_number) {
+  if (zcrmsync::agent::ShutdownRequested()) {
+    // Second signal: exit now, without finishing the batch. Safe because of
+    // crash safety (issue #5): each batch commits its results, links and cursor
+    // in one transaction, and creates are upserts on the external id, so the
+    // batch that was cut off is simply sent again by the next run.
+    ::_exit(128 + signal_number);
+  }
+  zcrmsync::agent::RequestShutdown();
+}
+
+extern "C" void OnReloadSignal(int) { zcrmsync::agent::RequestReload(); }
+
+void Install(int signal_number, void (*handler)(int)) {
+  struct sigaction action {};
+  action.sa_handler = handler;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  ::sigaction(signal_number, &action, nullptr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
+  Install(SIGTERM, OnStopSignal);
+  Install(SIGINT, OnStopSignal);
+  Install(SIGHUP, OnReloadSignal);
+  // A health scraper that hangs up mid-answer must not kill the agent.
+  Install(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   return zcrmsync::agent::RunCli(args, std::cout, std::cerr);
 }

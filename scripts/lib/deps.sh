@@ -15,6 +15,13 @@ ZCRMSYNC_BUILD_PACKAGES=(
 )
 ZCRMSYNC_TEST_PACKAGES=(
   postgresql-15 mariadb-server-core mariadb-client-core sqlfluff
+  # tests/packaging: dpkg-shlibdeps, lintian, rpmbuild, systemd-analyze,
+  # systemd-nspawn, and what the .deb depends on beyond the build packages
+  dpkg-dev lintian rpm systemd systemd-container adduser procps
+  # tests/windows: the mingw-w64 cross build, its MSI, the service under Wine
+  g++-mingw-w64-x86-64-posix wixl msitools wine64
+  # tests/e2e/agent_service_test.sh: Prometheus' own parser reads /metrics
+  python3-prometheus-client
 )
 
 deps_missing() {
