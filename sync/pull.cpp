@@ -225,8 +225,15 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
       auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
       if (keys && keys->size() == 1) erp_deletes.push_back(keys->front());
     } else if (m.deletes.kind == mappings::DeleteKind::kSoftDelete) {
-      Log().Warn("soft delete from a Zoho delete is not built yet; the row is kept",
-                 {{"mapping", m.name}, {"key", link->erp_key}});
+      auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
+      ZCRMSYNC_ASSIGN_OR_RETURN(ValueType type, ColumnType(m, m.deletes.soft_delete_column));
+      auto marker = DeletedMarker(type, Clock::TimePoint(std::chrono::duration_cast<Clock::Duration>(
+                                            std::chrono::system_clock::now().time_since_epoch())));
+      if (!marker) {
+        park(*link, marker.error(), m.deletes.soft_delete_column);
+      } else if (keys && keys->size() == 1) {
+        erp_writes.push_back({keys->front(), {m.deletes.soft_delete_column}, {std::move(*marker)}});
+      }
     }
     unlink.push_back({m.name, link->erp_key});
   }

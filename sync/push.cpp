@@ -209,8 +209,15 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
     }
     ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved,
                               ResolveFields(*m, fields_, /*erp_to_crm_only=*/true));
-    const std::vector<std::string>& columns = resolved.columns;
+    std::vector<std::string> columns = resolved.columns;
     const std::vector<ResolvedField>& push_fields = resolved.fields;
+    // A soft-deleted row (its marker column set) counts as deleted.
+    std::optional<size_t> soft_index;
+    if (m->deletes.kind == mappings::DeleteKind::kSoftDelete) {
+      auto at = std::find(columns.begin(), columns.end(), m->deletes.soft_delete_column);
+      soft_index = static_cast<size_t>(at - columns.begin());
+      if (at == columns.end()) columns.push_back(m->deletes.soft_delete_column);
+    }
     const change_capture::CaptureTable table{m->name, m->table_schema, m->table_name, m->key_columns, {}};
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql,
                               change_capture::RenderSelectRow(kit_, table, columns));
@@ -238,10 +245,12 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
         }
         ZCRMSYNC_RETURN_IF_ERROR(select.CloseCursor());
       }
-      if (!row) {  // deleted (or gone since the change)
-        if (link && link->zoho_id && m->deletes.kind == mappings::DeleteKind::kPropagate) {
+      if (row && soft_index && IsDeletedMarker((*row)[*soft_index])) row.reset();
+      const bool propagate = m->deletes.kind != mappings::DeleteKind::kIgnore;
+      if (!row) {  // deleted (or gone since the change, or soft-deleted)
+        if (link && link->zoho_id && propagate) {
           deletes.push_back({&p, link, {}, {}});
-        } else if (!link && m->deletes.kind == mappings::DeleteKind::kPropagate) {
+        } else if (!link && propagate) {
           // Never linked, or a crash lost the link after the record reached
           // Zoho: look for it by external id so the delete is not lost.
           ZCRMSYNC_ASSIGN_OR_RETURN(

@@ -132,6 +132,41 @@ std::string ExternalIdOf(const crm::Record& record, const std::string& field) {
   return "";
 }
 
+Result<Value> DeletedMarker(ValueType type, Clock::TimePoint now) {
+  switch (type) {
+    case ValueType::kBool: return Value::Bool(true);
+    case ValueType::kInt64: return Value::Int64(1);
+    case ValueType::kDecimal: return Value::Decimal("1");
+    case ValueType::kDouble: return Value::Double(1);
+    case ValueType::kTimestamp: return Value::FromTimestamp(FromTimePoint(now));
+    case ValueType::kDate: {
+      const Timestamp t = FromTimePoint(now);
+      return Value::FromDate(Date{t.year, t.month, t.day});
+    }
+    default:
+      return Error(InvalidArgumentError(
+          "a soft_delete_column must be a boolean, a number, a date or a timestamp, not " +
+          std::string(ValueTypeName(type))));
+  }
+}
+
+bool IsDeletedMarker(const Value& v) {
+  if (v.is_null()) return false;
+  switch (v.type()) {
+    case ValueType::kBool: return v.bool_value();
+    case ValueType::kInt64: return v.int64_value() != 0;
+    case ValueType::kDouble: return v.double_value() != 0;
+    case ValueType::kDecimal: return v.decimal_value().find_first_not_of("0.-+") != std::string::npos;
+    case ValueType::kText: {
+      const std::string t = AsciiLower(v.text_value());
+      return !t.empty() && t != "0" && t != "false" && t != "n" && t != "no" && t != "f";
+    }
+    case ValueType::kDate:
+    case ValueType::kTimestamp: return true;
+    default: return false;
+  }
+}
+
 crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m) {
   return {.trigger = m.zoho_triggers};
 }

@@ -63,6 +63,13 @@ std::optional<std::string> CoqlLiteral(const crm::JsonValue& value);
 // as its text.
 std::string ExternalIdOf(const crm::Record& record, const std::string& field);
 
+// Soft deletes: the value that marks a row deleted in a column of `type`
+// (true, 1, or the time `now` for dates and times; INVALID_ARGUMENT for text
+// and other types), and whether a value marks it (true, non-zero, any date
+// or time; NULL and false do not).
+Result<Value> DeletedMarker(ValueType type, Clock::TimePoint now);
+bool IsDeletedMarker(const Value& value);
+
 // The write options for the mapping's records: its `zoho_triggers` array.
 crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m);
 

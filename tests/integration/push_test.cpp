@@ -563,6 +563,46 @@ TEST_P(PushTest, ACrashBetweenUpsertAndCommitLosesNothing) {
   EXPECT_EQ((*link)->zoho_id, made->at(0).id);
 }
 
+TEST_P(PushTest, SoftDeletesGoBothWays) {
+  mappings::Config soft = *config_;
+  soft.mappings[0].deletes = {mappings::DeleteKind::kSoftDelete, "gone"};
+  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
+  Exec("ALTER TABLE push_customers ADD gone integer");
+  ASSERT_THAT(change_capture::Install(conn(), kit_, change_capture::CaptureTablesFor(soft)), IsOk());
+  auto fields = client_->Fields("Accounts");
+  ASSERT_TRUE(fields.has_value());
+  const std::map<std::string, std::vector<crm::FieldInfo>> meta{{"Accounts", *fields}};
+  sync::Pusher pusher(conn(), soft, kit_, *client_, meta);
+  sync::Puller puller(conn(), soft, kit_, *client_, meta);
+  Exec("INSERT INTO push_customers (id, name, gone) VALUES (1, 'One', 0), (2, 'Two', NULL)");
+  ASSERT_TRUE(pusher.Drain().has_value());
+  const std::string two = ZohoId("2");
+  // ERP: setting the marker deletes the CRM record; the row stays.
+  Exec("UPDATE push_customers SET gone = 1 WHERE id = 1");
+  auto pushed = pusher.Drain();
+  ASSERT_TRUE(pushed.has_value()) << pushed.error();
+  EXPECT_EQ(pushed->deleted, 1);
+  EXPECT_TRUE(Crm("1").empty());
+  EXPECT_EQ(ErpName(1), "One");
+  // CRM: a delete sets the marker instead of deleting the row, uncaptured.
+  auto del = client_->Delete("Accounts", {two});
+  ASSERT_TRUE(del.has_value() && del->at(0).status.ok());
+  auto pulled = puller.RunOnce();
+  ASSERT_TRUE(pulled.has_value()) << pulled.error();
+  EXPECT_EQ(ErpName(2), "Two");
+  auto s = conn().Prepare("SELECT gone FROM push_customers WHERE id = 2");
+  ASSERT_TRUE(s.has_value());
+  ASSERT_TRUE(s->Execute().has_value());
+  ASSERT_THAT(s->Fetch(), IsOkAndHolds(true));
+  EXPECT_THAT(s->GetInt64(1), IsOkAndHolds(std::optional<int64_t>(1)));
+  ASSERT_THAT(s->CloseCursor(), IsOk());
+  auto after = pusher.Drain();
+  ASSERT_TRUE(after.has_value()) << after.error();
+  EXPECT_EQ(after->changes, 0) << "the marker write was captured";
+  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, change_capture::CaptureTablesFor(soft)), IsOk());
+  ASSERT_THAT(change_capture::Install(conn(), kit_, tables_), IsOk());
+}
+
 TEST_P(PushTest, InitialLoadPushesRowsThatExistedBeforeInstall) {
   ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
   for (int i = 1; i <= 25; ++i) {
