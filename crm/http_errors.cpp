@@ -220,4 +220,31 @@ std::optional<std::chrono::milliseconds> RetryAfterOf(const Status& status) {
 
 bool NotSent(const Status& status) { return status.GetPayload("not_sent") == "1"; }
 
+std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view text) {
+  // "Sun, 06 Nov 1994 08:49:37 GMT": fixed positions.
+  if (text.size() != 29 || text.substr(3, 2) != ", " || text.substr(25) != " GMT") return std::nullopt;
+  static constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  auto number = [&](size_t at, size_t len) -> std::optional<int> {
+    int v = 0;
+    for (size_t i = at; i < at + len; ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  const size_t month = kMonths.find(text.substr(8, 3));
+  auto day = number(5, 2), year = number(12, 4), hh = number(17, 2), mm = number(20, 2),
+       ss = number(23, 2);
+  if (month == std::string_view::npos || month % 3 != 0 || !day || !year || !hh || !mm || !ss ||
+      text[16] != ' ' || text[19] != ':' || text[22] != ':' || *hh > 23 || *mm > 59 || *ss > 60) {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day ymd{std::chrono::year(*year),
+                                        std::chrono::month(static_cast<unsigned>(month / 3 + 1)),
+                                        std::chrono::day(static_cast<unsigned>(*day))};
+  if (!ymd.ok()) return std::nullopt;
+  return std::chrono::sys_days(ymd) + std::chrono::hours(*hh) + std::chrono::minutes(*mm) +
+         std::chrono::seconds(*ss);
+}
+
 }  // namespace zcrmsync::crm

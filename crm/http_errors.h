@@ -34,6 +34,10 @@ namespace zcrmsync::crm {
 // no secrets.
 Status StatusFromCurlCode(int curl_code, std::string_view error_text, std::string_view what);
 
+// An HTTP Date header ("Mon, 30 Nov 2026 12:31:59 GMT", RFC 9110's IMF-fixdate)
+// as a UTC time; nullopt for any other form.
+std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view text);
+
 // The Status for a Zoho error code with its HTTP status (0 when per record).
 StatusCode CodeForZohoError(std::string_view zoho_code, int http_status);
 

@@ -19,6 +19,17 @@ HttpResponse Reply(int status, std::string body) {
   return r;
 }
 
+TEST(HttpErrorsTest, HttpDates) {
+  auto t = ParseHttpDate("Mon, 30 Nov 2026 12:31:59 GMT");
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count(),
+            1796041919);
+  EXPECT_FALSE(ParseHttpDate("Mon, 30 Nov 2026 12:31:59 UTC").has_value());
+  EXPECT_FALSE(ParseHttpDate("Mon, 31 Nov 2026 12:31:59 GMT").has_value());
+  EXPECT_FALSE(ParseHttpDate("Monday, 30-Nov-26 12:31:59 GMT").has_value());
+  EXPECT_FALSE(ParseHttpDate("").has_value());
+}
+
 TEST(HttpErrorsTest, CurlCodes) {
   struct Case {
     CURLcode curl;

@@ -206,6 +206,7 @@ void ZohoClient::Execute(std::vector<Call>& calls) {
         transport_.SendAll(std::move(requests), slots, prepare);
     ReleaseSlots(slots);
     calls_ += static_cast<int64_t>(pending.size());
+    NoteServerClock(results);
 
     std::vector<size_t> again;
     Clock::Duration wait{0};
@@ -261,6 +262,27 @@ void ZohoClient::Execute(std::vector<Call>& calls) {
     if (wait.count() > 0) clock_.SleepFor(wait);
     queue.insert(queue.begin(), again.begin(), again.end());  // retries go first
   }
+}
+
+void ZohoClient::NoteServerClock(const std::vector<Result<HttpResponse>>& results) {
+  const Clock::TimePoint now = clock_.Now();
+  for (const auto& r : results) {
+    if (!r.has_value()) continue;
+    auto header = r->Header("Date");
+    if (!header) continue;
+    auto date = ParseHttpDate(*header);
+    if (!date) continue;
+    const auto offset = std::chrono::duration_cast<Clock::Duration>(
+        *date + std::chrono::milliseconds(500) - now.time_since_epoch() -
+        std::chrono::system_clock::time_point());
+    clock_offset_us_ = offset.count();
+    has_clock_offset_ = true;
+  }
+}
+
+std::optional<Clock::Duration> ZohoClient::ClockOffset() const {
+  if (!has_clock_offset_) return std::nullopt;
+  return Clock::Duration(clock_offset_us_.load());
 }
 
 Result<HttpResponse> ZohoClient::ExecuteOne(Call call) {

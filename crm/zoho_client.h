@@ -146,6 +146,10 @@ class ZohoClient {
 
   ClientStats stats() const;
 
+  // Zoho's clock minus ours, from the Date header of the latest response
+  // (whole seconds, so centred on the half second); nullopt before any.
+  std::optional<Clock::Duration> ClockOffset() const;
+
  private:
   struct Call;
   enum class WriteKind { kInsert, kUpdate, kUpsert };
@@ -158,6 +162,7 @@ class ZohoClient {
   // Sends every call, retrying per options_.retry; fills each call's outcome.
   void Execute(std::vector<Call>& calls);
   Result<HttpResponse> ExecuteOne(Call call);
+  void NoteServerClock(const std::vector<Result<HttpResponse>>& results);
   int AcquireSlots(int wanted);
   void ReleaseSlots(int count);
   Status Redact(Status status);
@@ -172,6 +177,8 @@ class ZohoClient {
   std::atomic<int64_t> calls_{0};
   std::atomic<int64_t> retries_{0};
   std::atomic<int64_t> credits_{0};
+  std::atomic<int64_t> clock_offset_us_{0};
+  std::atomic<bool> has_clock_offset_{false};
 };
 
 // Zoho's date-time for headers and COQL: "2026-11-30T09:40:01+00:00" (UTC,

@@ -146,6 +146,20 @@ TEST_F(ZohoClientTest, RetriesOn429Then500ThenSucceeds) {
   EXPECT_EQ(ApiRequests()[0].url, "https://www.zohoapis.com/crm/v8/Leads/upsert");
 }
 
+TEST_F(ZohoClientTest, ClockOffsetComesFromTheDateHeader) {
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    HttpResponse reply = JsonReply(200, SuccessItems(CountRecords(r.body)));
+    // The fake clock reads 2026-01-01T00:00:00Z; Zoho's is 3 s ahead.
+    reply.headers.emplace_back("Date", "Thu, 01 Jan 2026 00:00:03 GMT");
+    return reply;
+  });
+  ZohoClient& client = Client();
+  EXPECT_FALSE(client.ClockOffset().has_value());
+  ASSERT_THAT(client.Insert("Leads", Records(1)), IsOk());
+  ASSERT_TRUE(client.ClockOffset().has_value());
+  EXPECT_EQ(*client.ClockOffset(), std::chrono::milliseconds(3500));
+}
+
 TEST_F(ZohoClientTest, TriggerArrayIsSentOnlyWhenSet) {
   SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
     return JsonReply(200, SuccessItems(CountRecords(r.body)));

@@ -1,5 +1,8 @@
 #include "emulator/emulator.h"
 
+#include <chrono>
+#include <cstdio>
+
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -10,6 +13,28 @@
 #include "emulator/engine.h"
 
 namespace zcrmsync::emulator {
+
+namespace {
+
+// "Mon, 30 Nov 2026 12:31:59 GMT".
+std::string HttpDate(Clock::TimePoint t) {
+  const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  const auto days = std::chrono::floor<std::chrono::days>(secs);
+  const std::chrono::year_month_day ymd{days};
+  const std::chrono::hh_mm_ss hms{secs - days};
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT",
+                kDays[std::chrono::weekday(days).c_encoding()], static_cast<unsigned>(ymd.day()),
+                kMonths[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<int>(hms.seconds().count()));
+  return buf;
+}
+
+}  // namespace
 
 struct Emulator::Impl {
   Options options;
@@ -40,6 +65,8 @@ struct Emulator::Impl {
       return;
     }
     res.status = out.status;
+    // Like Zoho's servers: the agent measures clock skew from it.
+    res.set_header("Date", HttpDate(options.clock != nullptr ? options.clock->Now() : SystemClock().Now()));
     std::string content_type = "application/json;charset=UTF-8";
     for (const auto& [k, v] : out.headers) {
       if (k == "Content-Type") {

@@ -10,6 +10,7 @@
 #include "core/status_macros.h"
 #include "odbc/statement.h"
 #include "odbc/transaction.h"
+#include "sync/clock_skew.h"
 #include "sync/convert.h"
 #include "sync/link_store.h"
 #include "sync/merge.h"
@@ -95,6 +96,13 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
   ZCRMSYNC_ASSIGN_OR_RETURN(auto records, crm_.ListModifiedSince(m.module, api_fields, since));
   claimed_keys_.clear();
   stats.fetched += static_cast<int64_t>(records.size());
+  // Measured after a Zoho reply, so its Date header is fresh.
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto skew, MeasureClockSkew(db_, kit_, crm_, SystemClock()));
+  if (skew && std::chrono::abs(*skew) > TieTolerance(config_.sync)) {
+    Log().Warn("Zoho's clock and the database's differ by more than clock_skew_tolerance_seconds; "
+               "latest_wins corrects for it",
+               {{"skew_ms", static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(*skew).count())}});
+  }
 
   LinkStore store(db_, kit_);
   std::vector<Link> links;
@@ -164,6 +172,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
     in.row = &*row;
     in.crm = &r;
     in.crm_modified = modified;
+    in.clock_skew = skew.value_or(Clock::Duration(0));
     ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
     if (merged.kind == RecordMergeOutcome::Kind::kEcho) {
       ++stats.echoes;

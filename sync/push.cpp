@@ -13,6 +13,7 @@
 #include "core/status_macros.h"
 #include "odbc/statement.h"
 #include "odbc/transaction.h"
+#include "sync/clock_skew.h"
 #include "sync/convert.h"
 #include "sync/link_store.h"
 #include "sync/record_merge.h"
@@ -405,6 +406,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
           }
         }
       }
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto skew, MeasureClockSkew(db_, kit_, crm_, SystemClock()));
       std::vector<crm::Record> again;
       std::vector<std::pair<Link, const Pending*>> again_links;
       std::optional<Clock::TimePoint> again_since;
@@ -440,6 +442,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
         in.crm_modified = modified;
         in.erp_changed = p.changed_at;
         in.check_echo = false;
+        in.clock_skew = skew.value_or(Clock::Duration(0));
         ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
         if (merged.kind == RecordMergeOutcome::Kind::kParked) {
           park(m->name, p, o->link, merged.error, merged.error_field);

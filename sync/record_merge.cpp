@@ -33,6 +33,7 @@ Result<RecordMergeOutcome> MergeRecord(const RecordMergeInput& in) {
   const auto base = ParseBase(link.base_values);
   MergeInput merge;
   merge.tie_tolerance = TieTolerance(in.config->sync);
+  merge.clock_skew = in.clock_skew;
   if (in.erp_changed) {
     merge.erp_changed_at = ToTimePoint(*in.erp_changed);
   } else if (link.erp_changed_at) {

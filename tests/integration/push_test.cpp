@@ -603,6 +603,58 @@ TEST_P(PushTest, SoftDeletesGoBothWays) {
   ASSERT_THAT(change_capture::Install(conn(), kit_, tables_), IsOk());
 }
 
+// Zoho's clock running 30 s ahead of the database's.
+class AheadClock : public Clock {
+ public:
+  TimePoint Now() override { return SystemClock().Now() + std::chrono::seconds(30); }
+  std::chrono::steady_clock::time_point SteadyNow() override { return SystemClock().SteadyNow(); }
+  void SleepFor(Duration d) override { SystemClock().SleepFor(d); }
+};
+
+TEST_P(PushTest, LatestWinsCorrectsForZohosClockSkew) {
+  AheadClock ahead;
+  emulator::Options o;
+  o.clock = &ahead;
+  auto emu = emulator::Emulator::Create(o);
+  ASSERT_TRUE(emu.has_value()) << emu.error();
+  ASSERT_TRUE((*emu)->Start().has_value());
+  crm::AuthOptions a;
+  a.client_id = o.client_id;
+  a.client_secret = o.client_secret;
+  a.refresh_token = o.refresh_token;
+  a.accounts_url = (*emu)->base_url();
+  a.api_base_url = (*emu)->base_url();
+  crm::ZohoAuth auth(a, *transport_, SystemClock());
+  crm::ZohoClient client(crm::ClientOptions{}, auth, *transport_, SystemClock());
+  auto fields = client.Fields("Accounts");
+  ASSERT_TRUE(fields.has_value());
+  const std::map<std::string, std::vector<crm::FieldInfo>> meta{{"Accounts", *fields}};
+  sync::Pusher pusher(conn(), *config_, kit_, client, meta);
+  sync::Puller puller(conn(), *config_, kit_, client, meta);
+  Exec("INSERT INTO push_customers (id, name) VALUES (1, 'One')");
+  ASSERT_TRUE(pusher.Drain().has_value());
+  auto found = client.Coql("select id from Accounts where ERP_Id = '1'");
+  ASSERT_TRUE(found.has_value() && found->rows.size() == 1);
+  const std::string id = found->rows[0].at("id").as_string();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  // The CRM edit first (stamped 30 s ahead), the ERP edit 3 s later: without
+  // the correction the CRM edit would look 27 s newer and win.
+  auto edit = client.Update("Accounts", {crm::Record{{"id", crm::JsonValue(id)},
+                                                     {"Account_Name", crm::JsonValue("CRM first")}}});
+  ASSERT_TRUE(edit.has_value() && edit->at(0).status.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  Exec("UPDATE push_customers SET name = 'ERP later' WHERE id = 1");
+  ASSERT_TRUE(puller.RunOnce().has_value());
+  auto pushed = pusher.Drain();
+  ASSERT_TRUE(pushed.has_value()) << pushed.error();
+  EXPECT_EQ(pushed->reconciled, 1);
+  EXPECT_EQ(ErpName(1), "ERP later");
+  auto after = client.Coql("select Account_Name from Accounts where ERP_Id = '1'");
+  ASSERT_TRUE(after.has_value() && after->rows.size() == 1);
+  EXPECT_EQ(Str(after->rows[0], "Account_Name"), "ERP later");
+  (*emu)->Stop();
+}
+
 TEST_P(PushTest, InitialLoadPushesRowsThatExistedBeforeInstall) {
   ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
   for (int i = 1; i <= 25; ++i) {
