@@ -1,10 +1,12 @@
 // errors and status: what the agent is holding back, and how far along it is.
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <optional>
 
 #include <boost/program_options.hpp>
 
+#include "agent/backlog.h"
 #include "agent/cli.h"
 #include "agent/command_support.h"
 #include "agent/commands.h"
@@ -188,9 +190,13 @@ int RunConflicts(const CommandArgs& args, const Context& ctx, std::ostream& out,
 
 int RunStatus(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err) {
   po::options_description opts(
-      "zcrmsync --config FILE status [--json]: per mapping, the ERP changes waiting to be\n"
-      "pushed, the records parked in the dead letter, the initial load, and the pull\n"
-      "watermark (the newest Zoho Modified_Time seen).\n\nOptions");
+      "zcrmsync --config FILE status [--json]: where the sync stands, from the database\n"
+      "alone (no Zoho call). Per mapping: the ERP changes waiting to be pushed and the lag\n"
+      "(the age of the oldest), records parked in the dead letter, conflicts held for a\n"
+      "person, the initial load, the pull watermark (the newest Zoho Modified_Time seen),\n"
+      "and the last cycle's counts (pushed, pulled, merged, conflicts, parked). Then the\n"
+      "last cycle's time, duration and outcome, and the Zoho calls and credits used today\n"
+      "(UTC), as saved by the agent that holds the lease.\n\nOptions");
   opts.add_options()("json", "print one JSON object");
   po::variables_map vm;
   if (auto code = ParseCommand(args, opts, nullptr, vm, out)) return *code;
@@ -202,38 +208,86 @@ int RunStatus(const CommandArgs& args, const Context& ctx, std::ostream& out, st
     err << "zcrmsync status: " << s.message() << "\n";
     return kExitFailure;
   };
-  auto cursor = change_capture::LoadState(c, db->kit, "push/cursor");
-  if (!cursor) return fail(cursor.error());
-  change_capture::ChangeReader reader(c, db->kit);
-  auto backlog = reader.CountAfter(cursor->value_or(""));
+  auto backlog = MeasureBacklog(c, db->kit, db->config);
   if (!backlog) return fail(backlog.error());
   sync::LinkStore store(c, db->kit);
   auto parked = store.ListParked();
   if (!parked) return fail(parked.error());
+  auto conflicts = store.ListConflicts();
+  if (!conflicts) return fail(conflicts.error());
+  auto last_text = change_capture::LoadState(c, db->kit, "cycle/last");
+  if (!last_text) return fail(last_text.error());
+  std::optional<crm::JsonValue> last;
+  if (last_text->has_value()) {
+    if (auto j = crm::ParseJson(**last_text); j && j->is_object()) last = std::move(*j);
+  }
+  auto last_counts = [&](const std::string& mapping) -> const crm::JsonValue* {
+    if (!last) return nullptr;
+    const crm::JsonValue* ms = last->Find("mappings");
+    return ms == nullptr ? nullptr : ms->Find(mapping);
+  };
+  auto count = [](const crm::JsonValue* o, const char* key) -> int64_t {
+    const crm::JsonValue* v = o == nullptr ? nullptr : o->Find(key);
+    return v != nullptr && v->is_int() ? v->as_int() : 0;
+  };
+  const bool json = vm.count("json") > 0;
   crm::JsonValue::Object all;
+  crm::JsonValue::Object mappings_out;
   for (const auto& m : db->config.mappings) {
-    int64_t parked_count = 0;
+    int64_t parked_count = 0, held_count = 0;
     for (const auto& p : *parked) parked_count += p.mapping == m.name ? 1 : 0;
+    for (const auto& h : *conflicts) held_count += h.mapping == m.name ? 1 : 0;
     auto load = change_capture::LoadState(c, db->kit, "load/" + m.name + "/done");
     auto watermark = change_capture::LoadState(c, db->kit, "pull/" + m.name + "/watermark");
     if (!load) return fail(load.error());
     if (!watermark) return fail(watermark.error());
-    const int64_t waiting = backlog->contains(m.name) ? backlog->at(m.name) : 0;
+    const Backlog& b = backlog->at(m.name);
     const bool loaded = load->value_or("") == "1";
-    if (vm.count("json")) {
+    const crm::JsonValue* lc = last_counts(m.name);
+    if (json) {
       crm::JsonValue::Object o;
-      o["backlog"] = crm::JsonValue(waiting);
+      o["backlog"] = crm::JsonValue(b.waiting);
+      o["lag_seconds"] = b.lag_seconds ? crm::JsonValue(*b.lag_seconds) : crm::JsonValue();
+      o["lag_is_lower_bound"] = crm::JsonValue(b.lag_is_lower_bound);
       o["parked"] = crm::JsonValue(parked_count);
+      o["conflicts_held"] = crm::JsonValue(held_count);
       o["initial_load_done"] = crm::JsonValue(loaded);
       o["pull_watermark_utc"] = watermark->has_value() ? crm::JsonValue(**watermark) : crm::JsonValue();
-      all[m.name] = crm::JsonValue(std::move(o));
+      o["last_cycle"] = lc != nullptr ? *lc : crm::JsonValue();
+      mappings_out[m.name] = crm::JsonValue(std::move(o));
     } else {
-      out << m.name << ": " << waiting << " change(s) waiting to be pushed, " << parked_count
-          << " parked, initial load " << (loaded ? "done" : "not finished") << ", pulled up to "
+      char lag[64] = "";
+      if (b.lag_seconds) {
+        std::snprintf(lag, sizeof lag, ", lag %s%.1f s", b.lag_is_lower_bound ? ">= " : "",
+                      *b.lag_seconds);
+      }
+      out << m.name << ": " << b.waiting << " change(s) waiting to be pushed" << lag << ", "
+          << parked_count << " parked, " << held_count << " conflict(s) held, initial load "
+          << (loaded ? "done" : "not finished") << ", pulled up to "
           << (watermark->has_value() ? **watermark + " UTC" : std::string("nothing yet")) << "\n";
+      if (lc != nullptr) {
+        out << "  last cycle: pushed " << count(lc, "pushed") << ", pulled " << count(lc, "pulled")
+            << ", merged " << count(lc, "merged") << ", conflicts " << count(lc, "conflicts")
+            << ", parked " << count(lc, "parked") << "\n";
+      }
     }
   }
-  if (vm.count("json")) out << crm::ToJson(crm::JsonValue(std::move(all))) << "\n";
+  if (json) {
+    all["mappings"] = crm::JsonValue(std::move(mappings_out));
+    all["last_cycle"] = last ? *last : crm::JsonValue();
+    out << crm::ToJson(crm::JsonValue(std::move(all))) << "\n";
+    return kExitOk;
+  }
+  if (!last) {
+    out << "no cycle recorded yet (zcrmsync run saves one after each cycle)\n";
+  } else {
+    const crm::JsonValue* ok = last->Find("ok");
+    const bool good = ok != nullptr && ok->is_bool() && ok->as_bool();
+    out << "last cycle: finished " << last->GetString("finished_at") << " in "
+        << count(&*last, "duration_ms") << " ms, " << (good ? "ok" : "FAILED: " + last->GetString("error"))
+        << "\nZoho today (" << last->GetString("day") << " UTC): " << count(&*last, "zoho_calls_today")
+        << " calls, " << count(&*last, "zoho_credits_today") << " credits\n";
+  }
   return kExitOk;
 }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/backlog.h"
 #include "agent/cli.h"
 #include "agent/command_support.h"
 #include "agent/commands.h"
@@ -69,22 +70,16 @@ std::string ErrorSource(const Status& s) {
 void PrintPush(const sync::PushStats& s, std::ostream& out) {
   out << "pushed: " << s.changes << " change(s); created " << s.created << ", updated " << s.updated
       << ", deleted " << s.deleted << ", unchanged " << s.unchanged << ", parked " << s.parked
-      << ", waiting behind parked " << s.waiting << "\n";
+      << ", waiting behind parked " << s.waiting << ", matched " << s.matched
+      << ", held for a person " << s.held << ", 412s reconciled " << s.reconciled << "\n";
 }
 
 void PrintPull(const sync::PullStats& s, std::ostream& out) {
   out << "pulled: " << s.fetched << " record(s); echoes " << s.echoes << ", written to the ERP "
       << s.erp_updated << ", sent back to Zoho " << s.crm_updated << ", ERP rows deleted "
       << s.erp_deleted << ", conflicts " << s.conflicts << " (held " << s.held << "), parked "
-      << s.parked << ", not linked yet " << s.unlinked << "\n";
-}
-
-Clock::TimePoint ToTimePoint(const Timestamp& t) {
-  using namespace std::chrono;
-  const sys_days day = year{t.year} / month{static_cast<unsigned>(t.month)} /
-                       std::chrono::day{static_cast<unsigned>(t.day)};
-  return Clock::TimePoint(duration_cast<Clock::Duration>(day.time_since_epoch()) + hours{t.hour} +
-                          minutes{t.minute} + seconds{t.second} + microseconds{t.microsecond});
+      << s.parked << ", ERP rows created " << s.erp_created << ", matched " << s.matched
+      << ", left to the push's reconcile " << s.deferred << ", not linked yet " << s.unlinked << "\n";
 }
 
 double UnixSeconds(Clock::TimePoint t) {
@@ -303,40 +298,14 @@ Agent::CycleOutcome Agent::RunCycle() {
   return c;
 }
 
-// Backlog per mapping (ChangeReader::CountAfter) and lag: the age of each
-// mapping's oldest waiting change among the next kLagWindow changes; past
-// that window the age of the window's last change is a lower bound.
+// Backlog and lag per mapping (agent/backlog.h).
 void Agent::MeasureBacklog(CycleOutcome& c) {
   Engine& e = *engine_;
-  auto cursor = change_capture::LoadState(*e.db, e.kit, kPushCursorState);
-  if (!cursor) return;
-  change_capture::ChangeReader reader(*e.db, e.kit);
-  auto counts = reader.CountAfter(cursor->value_or(""));
-  if (!counts) return;
-  int64_t waiting = 0;
-  for (const auto& [name, n] : *counts) waiting += n;
-  auto pending = waiting > 0 ? reader.Next(cursor->value_or(""), kLagWindow)
-                             : Result<std::vector<change_capture::Change>>();
-  const Clock::TimePoint now = SystemClock().Now();
-  auto age = [&](const Timestamp& t) {
-    return std::max(0.0, std::chrono::duration<double>(now - ToTimePoint(t)).count());
-  };
-  for (const auto& m : e.config.mappings) {
-    MappingBacklog b;
-    b.backlog = counts->contains(m.name) ? counts->at(m.name) : 0;
-    c.backlog_total += b.backlog;
-    if (b.backlog == 0) {
-      b.lag_seconds = 0;
-    } else if (pending && !pending->empty()) {
-      b.lag_seconds = age(pending->back().changed_at);
-      for (const auto& change : *pending) {
-        if (change.mapping == m.name) {
-          b.lag_seconds = age(change.changed_at);
-          break;
-        }
-      }
-    }
-    c.report.backlog[m.name] = b;
+  auto backlog = agent::MeasureBacklog(*e.db, e.kit, e.config, kLagWindow);
+  if (!backlog) return;
+  for (const auto& [name, b] : *backlog) {
+    c.backlog_total += b.waiting;
+    c.report.backlog[name] = MappingBacklog{b.waiting, b.lag_seconds};
   }
 }
 

@@ -101,10 +101,14 @@ echo "$out" | grep -q "pushed: 0 change(s)" || fail "the write-back was captured
 
 # status and the dead letter.
 out=$(z status 2>&1) || fail "status failed: $out"
-echo "$out" | grep -q "^customers: 0 change(s) waiting to be pushed, 0 parked, initial load done, pulled up to 20" ||
+echo "$out" | grep -q "^customers: 0 change(s) waiting to be pushed, lag 0.0 s, 0 parked, 0 conflict(s) held, initial load done, pulled up to 20" ||
   fail "unexpected status: $out"
+echo "$out" | grep -q "^  last cycle: pushed [0-9]*, pulled [0-9]*, merged [0-9]*, conflicts 0, parked 0" ||
+  fail "status shows no last cycle: $out"
+echo "$out" | grep -q "^Zoho today ([0-9-]* UTC): [1-9][0-9]* calls, [1-9][0-9]* credits" ||
+  fail "status shows no Zoho use: $out"
 out=$(z status --json 2>&1) || fail "status --json failed: $out"
-echo "$out" | grep -q '"customers":{"backlog":0,"initial_load_done":true,"parked":0,"pull_watermark_utc":"20' ||
+echo "$out" | grep -q '"customers":{"backlog":0,"conflicts_held":0,"initial_load_done":true,"lag_is_lower_bound":false,"lag_seconds":0.0,"last_cycle":{' ||
   fail "unexpected status --json: $out"
 out=$(z errors list 2>&1) || fail "errors list failed: $out"
 echo "$out" | grep -q "no parked records" || fail "unexpected errors list: $out"
