@@ -19,6 +19,7 @@
 #include "odbc/connection.h"
 #include "odbc/transaction.h"
 #include "sync/link_store.h"
+#include "sync/plan.h"
 #include "sync/resolve.h"
 
 namespace zcrmsync::agent {
@@ -287,6 +288,71 @@ int RunStatus(const CommandArgs& args, const Context& ctx, std::ostream& out, st
         << count(&*last, "duration_ms") << " ms, " << (good ? "ok" : "FAILED: " + last->GetString("error"))
         << "\nZoho today (" << last->GetString("day") << " UTC): " << count(&*last, "zoho_calls_today")
         << " calls, " << count(&*last, "zoho_credits_today") << " credits\n";
+  }
+  return kExitOk;
+}
+
+int RunPlan(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err) {
+  po::options_description opts(
+      "zcrmsync --config FILE plan [--all] [--json]: a dry run of the next cycle. Lists,\n"
+      "per mapping, what the pull would do with the CRM records changed since its\n"
+      "watermark (create an ERP row, link, update either side, delete, a conflict and how\n"
+      "its rule settles it) and what the push would do with the captured ERP changes\n"
+      "(create, update with the fields, delete, wait behind a parked record, park).\n"
+      "Writes nothing on either side and moves no cursor; only reads go to Zoho.\n"
+      "Approximate where the cycle learns more as it goes: match_fields searches are not\n"
+      "made, and a 412 the push would meet is not foreseen.\n\nOptions");
+  opts.add_options()("all", "list every action (default: the first 50 per mapping)")(
+      "json", "print one JSON object");
+  po::variables_map vm;
+  if (auto code = ParseCommand(args, opts, nullptr, vm, out)) return *code;
+  int code = kExitOk;
+  auto e = OpenEngine(ctx, "plan", err, code);
+  if (!e) return code;
+  sync::Planner planner(*e->db, e->config, e->kit, *e->zoho.client, e->fields,
+                        e->config.database.time_zone);
+  auto plans = planner.Plan();
+  if (!plans) {
+    err << "zcrmsync plan: " << plans.error().message() << "\n";
+    return kExitFailure;
+  }
+  if (vm.count("json")) {
+    crm::JsonValue::Object all;
+    for (const auto& [name, p] : *plans) {
+      crm::JsonValue::Object o;
+      crm::JsonValue::Object counts;
+      for (const auto& [action, n] : p.counts) counts[action] = crm::JsonValue(n);
+      crm::JsonValue::Array actions;
+      for (const auto& a : p.actions) {
+        actions.emplace_back(crm::JsonValue::Object{{"direction", crm::JsonValue(a.direction)},
+                                                    {"action", crm::JsonValue(a.action)},
+                                                    {"erp_key", crm::JsonValue(a.erp_key)},
+                                                    {"zoho_id", crm::JsonValue(a.zoho_id)},
+                                                    {"detail", crm::JsonValue(a.detail)}});
+      }
+      o["counts"] = crm::JsonValue(std::move(counts));
+      o["actions"] = crm::JsonValue(std::move(actions));
+      o["changes_not_read"] = crm::JsonValue(p.not_shown);
+      all[name] = crm::JsonValue(std::move(o));
+    }
+    out << crm::ToJson(crm::JsonValue(std::move(all))) << "\n";
+    return kExitOk;
+  }
+  const size_t shown = vm.count("all") ? SIZE_MAX : 50;
+  for (const auto& [name, p] : *plans) {
+    out << name << ":";
+    if (p.actions.empty()) out << " nothing to do";
+    for (const auto& [action, n] : p.counts) out << " " << action << " " << n << ";";
+    out << "\n";
+    for (size_t i = 0; i < p.actions.size() && i < shown; ++i) {
+      const auto& a = p.actions[i];
+      out << "  " << (a.direction == "erp_to_crm" ? "ERP->CRM " : "CRM->ERP ") << a.action
+          << (a.erp_key.empty() ? "" : " key " + a.erp_key)
+          << (a.zoho_id.empty() ? "" : " zoho " + a.zoho_id)
+          << (a.detail.empty() ? "" : ": " + a.detail) << "\n";
+    }
+    if (p.actions.size() > shown) out << "  ... " << p.actions.size() - shown << " more (--all)\n";
+    if (p.not_shown > 0) out << "  and " << p.not_shown << " captured change(s) beyond the first read\n";
   }
   return kExitOk;
 }

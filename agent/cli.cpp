@@ -99,6 +99,7 @@ const std::vector<Command>& Commands() {
       {"verify", "compare what is installed with what the config implies", RunVerify},
       {"run", "the sync agent: pull, merge, write back, push (run --once: one cycle)", RunSync},
       {"push", "send captured ERP changes to Zoho (the ERP -> CRM half of run)", RunPush},
+      {"plan", "a dry run of the next cycle: what each side would get; writes nothing", RunPlan},
       {"status", "per mapping: changes waiting, parked records, initial load, pull watermark", RunStatus},
       {"errors", "the dead letter: errors list | errors retry ID... | errors retry --all", RunErrors},
       {"conflicts", "fields held under the manual rule: conflicts list | resolve ID --take erp|crm", RunConflicts},
@@ -116,8 +117,7 @@ void PrintHelp(std::ostream& out) {
     out << "  " << c.name << std::string(11 - std::string_view(c.name).size(), ' ') << c.summary
         << "\n";
   }
-  out << "\nRun 'zcrmsync <command> --help' for a command's options.\n"
-      << "Not built yet: plan (issue #5).\n";
+  out << "\nRun 'zcrmsync <command> --help' for a command's options.\n";
 }
 
 int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

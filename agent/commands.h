@@ -24,6 +24,7 @@ int RunUninstall(const CommandArgs& args, const Context& ctx, std::ostream& out,
 int RunSync(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
 int RunErrors(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
 int RunConflicts(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
+int RunPlan(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
 int RunStatus(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
 int RunPush(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);
 int RunVerify(const CommandArgs& args, const Context& ctx, std::ostream& out, std::ostream& err);

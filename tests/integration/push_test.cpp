@@ -18,6 +18,7 @@
 #include "change_capture/change_reader.h"
 #include "sync/initial_load.h"
 #include "sync/pull.h"
+#include "sync/plan.h"
 #include "sync/push.h"
 #include "sync/resolve.h"
 #include "tests/integration/odbc_fixture.h"
@@ -653,6 +654,62 @@ TEST_P(PushTest, LatestWinsCorrectsForZohosClockSkew) {
   ASSERT_TRUE(after.has_value() && after->rows.size() == 1);
   EXPECT_EQ(Str(after->rows[0], "Account_Name"), "ERP later");
   (*emu)->Stop();
+}
+
+TEST_P(PushTest, PlanForetellsTheNextCycleAndWritesNothing) {
+  Exec("INSERT INTO push_customers (id, name) VALUES (101, 'One'), (102, 'Two'), (103, 'Three')");
+  ASSERT_TRUE(pusher_->Drain().has_value());
+  Exec("UPDATE push_customers SET name = 'One (ERP)' WHERE id = 101");
+  Exec("INSERT INTO push_customers (id, name) VALUES (104, 'Four')");
+  Exec("DELETE FROM push_customers WHERE id = 103");
+  auto edit = client_->Update("Accounts", {crm::Record{{"id", crm::JsonValue(ZohoId("102"))},
+                                                       {"Account_Name", crm::JsonValue("Two (CRM)")}}});
+  ASSERT_TRUE(edit.has_value() && edit->at(0).status.ok());
+  auto made = client_->Insert("Accounts", {crm::Record{{"Account_Name", crm::JsonValue("New in CRM")}}});
+  ASSERT_TRUE(made.has_value() && made->at(0).status.ok());
+  const auto calls_before = client_->stats().calls;
+
+  auto fields = client_->Fields("Accounts");
+  ASSERT_TRUE(fields.has_value());
+  sync::Planner planner(conn(), *config_, kit_, *client_, {{"Accounts", *fields}}, "UTC");
+  auto plans = planner.Plan();
+  ASSERT_TRUE(plans.has_value()) << plans.error();
+  const sync::MappingPlan& p = plans->at("customers");
+  auto find = [&](const std::string& direction, const std::string& action, const std::string& key) {
+    for (const auto& a : p.actions) {
+      if (a.direction == direction && a.action == action && (key.empty() || a.erp_key == key)) return &a;
+    }
+    return static_cast<const sync::PlannedAction*>(nullptr);
+  };
+  const auto* update = find("erp_to_crm", "update", "[\"101\"]");
+  ASSERT_NE(update, nullptr);
+  EXPECT_EQ(update->detail, "Account_Name");
+  EXPECT_NE(find("erp_to_crm", "create", "[\"104\"]"), nullptr);
+  EXPECT_NE(find("erp_to_crm", "delete", "[\"103\"]"), nullptr);
+  const auto* pulled = find("crm_to_erp", "update", "[\"102\"]");
+  ASSERT_NE(pulled, nullptr);
+  EXPECT_EQ(pulled->detail, "ERP columns name");
+  const auto* created = find("crm_to_erp", "create", "");
+  ASSERT_NE(created, nullptr);
+  EXPECT_EQ(created->zoho_id, made->at(0).id);
+  EXPECT_EQ(p.counts.at("update"), 2);
+
+  // Nothing was written: no Zoho write call, the ERP and the cursor as they were.
+  auto calls = client_->stats().calls - calls_before;
+  EXPECT_LE(calls, 4) << "more than the reads (list, deleted)";
+  EXPECT_EQ(ErpName(102), "Two");
+  EXPECT_EQ(Str(Crm("101")[0], "Account_Name"), "One");
+  EXPECT_EQ(Crm("104").size(), 0u);
+  // The real cycle then does what the plan said.
+  auto real_pull = puller_->RunOnce();
+  ASSERT_TRUE(real_pull.has_value()) << real_pull.error();
+  EXPECT_EQ(real_pull->erp_updated, 1);
+  EXPECT_EQ(real_pull->erp_created, 1);
+  auto real_push = pusher_->Drain();
+  ASSERT_TRUE(real_push.has_value()) << real_push.error();
+  EXPECT_EQ(real_push->created, 1);
+  EXPECT_EQ(real_push->updated, 1);
+  EXPECT_EQ(real_push->deleted, 1);
 }
 
 TEST_P(PushTest, InitialLoadPushesRowsThatExistedBeforeInstall) {

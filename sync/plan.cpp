@@ -1,0 +1,272 @@
+#include "sync/plan.h"
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include "change_capture/catalog.h"
+#include "change_capture/change_reader.h"
+#include "core/status_macros.h"
+#include "odbc/statement.h"
+#include "sync/convert.h"
+#include "sync/link_store.h"
+#include "sync/record_merge.h"
+#include "sync/sync_util.h"
+
+namespace zcrmsync::sync {
+namespace {
+
+void Add(MappingPlan& plan, PlannedAction a) {
+  ++plan.counts[a.action];
+  plan.actions.push_back(std::move(a));
+}
+
+// The row with `key` in the mapped table, by a prepared select_row.
+Result<std::optional<odbc::Row>> ReadRow(odbc::Statement& select, const std::vector<std::string>& key,
+                                         const std::string& table) {
+  std::vector<Value> values;
+  for (const auto& k : key) values.push_back(Value::Text(k));
+  ZCRMSYNC_RETURN_IF_ERROR(select.BindAll(std::move(values)));
+  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(select.Execute()).WithContext("read " + table));
+  ZCRMSYNC_ASSIGN_OR_RETURN(bool found, select.Fetch());
+  std::optional<odbc::Row> row;
+  if (found) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row r, select.GetRow());
+    row = std::move(r);
+  }
+  ZCRMSYNC_RETURN_IF_ERROR(select.CloseCursor());
+  return row;
+}
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+}  // namespace
+
+Planner::Planner(odbc::Connection& db, const mappings::Config& config,
+                 change_capture::KitOptions kit, crm::ZohoClient& crm,
+                 std::map<std::string, std::vector<crm::FieldInfo>> fields, std::string erp_time_zone,
+                 size_t limit)
+    : db_(db),
+      config_(config),
+      kit_(std::move(kit)),
+      crm_(crm),
+      fields_(std::move(fields)),
+      erp_time_zone_(std::move(erp_time_zone)),
+      limit_(limit) {}
+
+Result<std::map<std::string, MappingPlan>> Planner::Plan() {
+  std::map<std::string, MappingPlan> plans;
+  for (const auto& m : config_.mappings) plans[m.name];
+  // The cycle's order: the pull first, then the push.
+  for (const auto& m : config_.mappings) {
+    if (!mappings::FlowsCrmToErp(m.direction)) continue;
+    ZCRMSYNC_RETURN_IF_ERROR(PlanPull(m, plans[m.name]).WithContext("plan the pull of " + m.name));
+  }
+  ZCRMSYNC_RETURN_IF_ERROR(PlanPush(plans).WithContext("plan the push"));
+  return plans;
+}
+
+Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto cursor, change_capture::LoadState(db_, kit_, "push/cursor"));
+  change_capture::ChangeReader reader(db_, kit_);
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto changes, reader.Next(cursor.value_or(""), limit_));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto waiting, reader.CountAfter(cursor.value_or("")));
+  // Coalesced per key, as the push does: the last operation wins.
+  std::map<std::string, std::vector<std::pair<std::string, std::vector<std::string>>>> keys;
+  std::set<std::pair<std::string, std::string>> seen;
+  std::map<std::string, int64_t> shown;
+  for (const auto& c : changes) {
+    ++shown[c.mapping];
+    if (seen.insert({c.mapping, c.key_json}).second) keys[c.mapping].push_back({c.key_json, c.key});
+  }
+  for (auto& [name, plan] : plans) {
+    if (waiting.contains(name)) plan.not_shown = std::max<int64_t>(0, waiting.at(name) - shown[name]);
+  }
+  LinkStore store(db_, kit_);
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto parked, store.ListParked());
+  std::set<std::pair<std::string, std::string>> parked_keys;
+  for (const auto& p : parked) {
+    if (p.erp_key) parked_keys.insert({p.mapping, *p.erp_key});
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto conflicts, store.ListConflicts());
+  std::set<std::tuple<std::string, std::string, std::string>> held;
+  for (const auto& c : conflicts) held.insert({c.mapping, c.erp_key, c.field});
+
+  for (const auto& [name, list] : keys) {
+    const mappings::Mapping* m = mappings::FindMapping(config_, name);
+    if (m == nullptr) continue;
+    MappingPlan& plan = plans[name];
+    ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved, ResolveFields(*m, fields_, true));
+    std::vector<std::string> columns = resolved.columns;
+    std::optional<size_t> soft_index;
+    if (m->deletes.kind == mappings::DeleteKind::kSoftDelete) {
+      auto at = std::find(columns.begin(), columns.end(), m->deletes.soft_delete_column);
+      soft_index = static_cast<size_t>(at - columns.begin());
+      if (at == columns.end()) columns.push_back(m->deletes.soft_delete_column);
+    }
+    const change_capture::CaptureTable table{m->name, m->table_schema, m->table_name, m->key_columns, {}};
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(kit_, table, columns));
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(sql));
+    for (const auto& [key_json, key] : list) {
+      PlannedAction a{"erp_to_crm", "", key_json, "", ""};
+      if (parked_keys.contains({name, key_json})) {
+        a.action = "wait";
+        a.detail = "behind a parked record (zcrmsync errors list)";
+        Add(plan, std::move(a));
+        continue;
+      }
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.Load(name, key_json));
+      if (link && link->zoho_id) a.zoho_id = *link->zoho_id;
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadRow(select, key, m->table));
+      if (row && soft_index && IsDeletedMarker((*row)[*soft_index])) row.reset();
+      if (!row) {
+        if (m->deletes.kind == mappings::DeleteKind::kIgnore) {
+          a.action = "nothing";
+          a.detail = "row deleted; deletes are ignored";
+        } else {
+          a.action = "delete";
+          if (!link) a.detail = "if Zoho has a record with this external id";
+        }
+        Add(plan, std::move(a));
+        continue;
+      }
+      const auto base = ParseBase(link ? link->base_values : "");
+      std::vector<std::string> changed;
+      bool failed = false;
+      for (const ResolvedField& f : resolved.fields) {
+        FieldSpec spec = MakeFieldSpec(m->name, *f.mapping, *f.info, (*row)[f.column_index].type());
+        spec.erp_time_zone = erp_time_zone_;
+        auto json = ToZoho((*row)[f.column_index], spec);
+        if (!json) {
+          a.action = "park";
+          a.detail = json.error().message();
+          failed = true;
+          break;
+        }
+        if (held.contains({name, key_json, f.mapping->field})) continue;
+        auto b = base.find(f.mapping->field);
+        if (b == base.end() || b->second != CanonicalValue(*json, spec)) changed.push_back(f.mapping->field);
+      }
+      if (!failed) {
+        if (!link || !link->zoho_id) {
+          a.action = m->match_fields.empty() ? "create" : "create or link";
+          if (!m->match_fields.empty()) a.detail = "linked instead when one CRM record has the match_fields values";
+        } else if (changed.empty()) {
+          a.action = "unchanged";
+        } else {
+          a.action = "update";
+          a.detail = Join(changed);
+        }
+      }
+      Add(plan, std::move(a));
+    }
+  }
+  return Status();
+}
+
+Status Planner::PlanPull(const mappings::Mapping& m, MappingPlan& plan) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved, ResolveFields(m, fields_, false));
+  std::vector<std::string> api_fields = {"Modified_Time", m.external_id_field};
+  for (const ResolvedField& f : resolved.fields) api_fields.push_back(f.mapping->field);
+  const change_capture::CaptureTable table{m.name, m.table_schema, m.table_name, m.key_columns, {}};
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(kit_, table, resolved.columns));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(sql));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto saved, change_capture::LoadState(db_, kit_, "pull/" + m.name + "/watermark"));
+  std::optional<Clock::TimePoint> since;
+  if (saved) {
+    if (auto t = ParseTimestamp(*saved)) since = ToTimePoint(*t) - std::chrono::seconds(5);
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto records, crm_.ListModifiedSince(m.module, api_fields, since));
+  LinkStore store(db_, kit_);
+  for (const crm::Record& r : records) {
+    auto id_it = r.find("id");
+    if (id_it == r.end() || !id_it->second.is_string()) continue;
+    PlannedAction a{"crm_to_erp", "", "", id_it->second.as_string(), ""};
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.FindByZohoId(m.name, a.zoho_id));
+    if (!link) {
+      const std::string external = ExternalIdOf(r, m.external_id_field);
+      if (!external.empty()) {
+        a.action = "link";
+        a.detail = "carries external id " + external;
+      } else if (!m.match_fields.empty()) {
+        a.action = "create or link";
+        a.detail = "an ERP row is created unless exactly one matches the match_fields values";
+      } else {
+        a.action = "create";
+        a.detail = "a new row in " + m.table;
+      }
+      Add(plan, std::move(a));
+      continue;
+    }
+    a.erp_key = link->erp_key;
+    auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
+    if (!keys || keys->size() != 1) continue;
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadRow(select, keys->front(), m.table));
+    if (!row) continue;  // deleted in the ERP: the push deletes the record
+    std::optional<Timestamp> modified;
+    if (auto mt = r.find("Modified_Time"); mt != r.end() && mt->second.is_string()) {
+      modified = ParseZohoTime(mt->second.as_string());
+    }
+    RecordMergeInput in;
+    in.config = &config_;
+    in.mapping = &m;
+    in.resolved = &resolved;
+    in.erp_time_zone = erp_time_zone_;
+    in.link = &*link;
+    in.key = &keys->front();
+    in.row = &*row;
+    in.crm = &r;
+    in.crm_modified = modified;
+    ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
+    if (merged.kind == RecordMergeOutcome::Kind::kEcho) continue;
+    if (merged.kind == RecordMergeOutcome::Kind::kParked) {
+      a.action = "park";
+      a.detail = merged.error.message();
+    } else if (merged.needs_erp_time) {
+      a.action = "conflict";
+      a.detail = "latest_wins, settled by the push's reconcile with the ERP change's time";
+    } else if (!merged.held.empty()) {
+      std::vector<std::string> fields;
+      for (const auto& h : merged.held) fields.push_back(h.field);
+      a.action = "conflict";
+      a.detail = "held for a person (manual rule): " + Join(fields);
+    } else if (merged.erp_columns.empty() && !merged.crm_update) {
+      continue;  // nothing to write
+    } else {
+      a.action = "update";
+      std::vector<std::string> parts;
+      if (!merged.erp_columns.empty()) parts.push_back("ERP columns " + Join(merged.erp_columns));
+      if (merged.crm_update) {
+        std::vector<std::string> fields;
+        for (const auto& [f, v] : *merged.crm_update) {
+          if (f != "id") fields.push_back(f);
+        }
+        parts.push_back("CRM fields " + Join(fields));
+      }
+      if (merged.conflicts > 0) parts.push_back(std::to_string(merged.conflicts) + " conflict(s) settled by rule");
+      a.detail = Join(parts);
+    }
+    Add(plan, std::move(a));
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto deleted, crm_.DeletedSince(m.module, since));
+  for (const auto& d : deleted) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.FindByZohoId(m.name, d.id));
+    if (!link) continue;
+    PlannedAction a{"crm_to_erp", "delete", link->erp_key, d.id, ""};
+    if (m.deletes.kind == mappings::DeleteKind::kSoftDelete) {
+      a.detail = "soft: sets " + m.deletes.soft_delete_column;
+    } else if (m.deletes.kind == mappings::DeleteKind::kIgnore) {
+      a.action = "nothing";
+      a.detail = "deleted in Zoho; deletes are ignored (the link is dropped)";
+    }
+    Add(plan, std::move(a));
+  }
+  return Status();
+}
+
+}  // namespace zcrmsync::sync
