@@ -606,6 +606,9 @@ Result<std::vector<FieldInfo>> ZohoClient::Fields(std::string_view module) {
     if (const JsonValue* u = f.Find("unique"); u != nullptr) {
       info.unique = (u->is_object() && !u->as_object().empty()) || (u->is_bool() && u->as_bool());
     }
+    if (const JsonValue* l = f.Find("lookup"); l != nullptr) {
+      if (const JsonValue* lm = l->Find("module"); lm != nullptr) info.lookup_module = lm->GetString("api_name");
+    }
     out.push_back(std::move(info));
   }
   return out;

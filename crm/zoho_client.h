@@ -64,6 +64,7 @@ struct FieldInfo {
   bool system_mandatory = false;
   bool custom_field = false;
   bool unique = false;
+  std::string lookup_module;  // lookups: the module the field points at
 };
 
 struct CoqlResult {

@@ -139,8 +139,7 @@ Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
       std::vector<std::string> changed;
       bool failed = false;
       for (const ResolvedField& f : resolved.fields) {
-        FieldSpec spec = MakeFieldSpec(m->name, *f.mapping, *f.info, (*row)[f.column_index].type());
-        spec.erp_time_zone = erp_time_zone_;
+        FieldSpec spec = SpecFor(config_, *m, f, (*row)[f.column_index].type(), erp_time_zone_, store);
         auto json = ToZoho((*row)[f.column_index], spec);
         if (!json) {
           a.action = "park";
@@ -222,6 +221,7 @@ Status Planner::PlanPull(const mappings::Mapping& m, MappingPlan& plan) {
     in.row = &*row;
     in.crm = &r;
     in.crm_modified = modified;
+    in.links = &store;
     ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
     if (merged.kind == RecordMergeOutcome::Kind::kEcho) continue;
     if (merged.kind == RecordMergeOutcome::Kind::kParked) {

@@ -173,6 +173,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
     in.crm = &r;
     in.crm_modified = modified;
     in.clock_skew = skew.value_or(Clock::Duration(0));
+    in.links = &store;
     ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
     if (merged.kind == RecordMergeOutcome::Kind::kEcho) {
       ++stats.echoes;
@@ -360,9 +361,7 @@ Result<std::optional<Link>> Puller::FirstContact(
   };
   auto spec_for = [&](const ResolvedField& f) -> Result<FieldSpec> {
     ZCRMSYNC_ASSIGN_OR_RETURN(ValueType type, ColumnType(m, f.mapping->column));
-    FieldSpec spec = MakeFieldSpec(m.name, *f.mapping, *f.info, type);
-    spec.erp_time_zone = options_.erp_time_zone;
-    return spec;
+    return SpecFor(config_, m, f, type, options_.erp_time_zone, store);
   };
 
   // Initial matching: link to the one row whose match columns hold the

@@ -183,7 +183,17 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
     ++stats.parked;
   };
 
-  for (auto& [mapping_name, pendings] : by_mapping) {
+  // In config order, so a mapping that others look up (listed first) is
+  // pushed first and its records are linked by the time they are looked up.
+  std::vector<std::string> order;
+  for (const auto& cm : config_.mappings) {
+    if (by_mapping.contains(cm.name)) order.push_back(cm.name);
+  }
+  for (const auto& [name, unused] : by_mapping) {
+    if (std::find(order.begin(), order.end(), name) == order.end()) order.push_back(name);
+  }
+  for (const std::string& mapping_name : order) {
+    std::vector<Pending>& pendings = by_mapping[mapping_name];
     // What this mapping adds to the totals is also kept per mapping.
     const PushCounts before = stats;
     struct CountDelta {
@@ -277,8 +287,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       bool failed = false;
       for (const ResolvedField& pf : push_fields) {
         const Value& v = (*row)[pf.column_index];
-        FieldSpec spec = MakeFieldSpec(m->name, *pf.mapping, *pf.info, v.type());
-        spec.erp_time_zone = options_.erp_time_zone;
+        FieldSpec spec = SpecFor(config_, *m, pf, v.type(), options_.erp_time_zone, store);
         auto json = ToZoho(v, spec);
         if (!json) {
           park(m->name, p, link, json.error(), pf.mapping->field);
@@ -443,6 +452,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
         in.erp_changed = p.changed_at;
         in.check_echo = false;
         in.clock_skew = skew.value_or(Clock::Duration(0));
+        in.links = &store;
         ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
         if (merged.kind == RecordMergeOutcome::Kind::kParked) {
           park(m->name, p, o->link, merged.error, merged.error_field);
@@ -506,9 +516,18 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
         }
       }
     }
+    // The records this mapping created or updated are linked now, before the
+    // next mapping looks them up. (Safe ahead of the cursor: after a crash
+    // the batch is read again and finds them unchanged.)
+    if (!links_to_save.empty()) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+      for (const Link& l : links_to_save) ZCRMSYNC_RETURN_IF_ERROR(store.Save(l));
+      ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
+      links_to_save.clear();
+    }
   }
 
-  // Links, parked records and the cursor land together.
+  // The rest of the links, parked records and the cursor land together.
   {
     ZCRMSYNC_ASSIGN_OR_RETURN(auto begin, change_capture::RenderBeginAgentWrites(kit_));
     ZCRMSYNC_ASSIGN_OR_RETURN(auto end, change_capture::RenderEndAgentWrites(kit_));

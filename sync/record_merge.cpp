@@ -44,8 +44,7 @@ Result<RecordMergeOutcome> MergeRecord(const RecordMergeInput& in) {
   std::map<std::string, FieldSpec> specs;
   for (const ResolvedField& mf : in.resolved->fields) {
     const Value& erp_value = (*in.row)[mf.column_index];
-    FieldSpec spec = MakeFieldSpec(m.name, *mf.mapping, *mf.info, erp_value.type());
-    spec.erp_time_zone = in.erp_time_zone;
+    FieldSpec spec = SpecFor(*in.config, m, mf, erp_value.type(), in.erp_time_zone, *in.links);
     MergeField field = MergeFieldFor(in.config->sync, m, *mf.mapping);
     if (auto b = base.find(mf.mapping->field); b != base.end()) field.base = b->second;
     if (auto erp = ToZoho(erp_value, spec)) field.erp = CanonicalValue(*erp, spec);

@@ -33,7 +33,8 @@ struct RecordMergeInput {
   // When the ERP row changed; nullopt: the link's erp_changed_at.
   std::optional<Timestamp> erp_changed;
   bool check_echo = true;  // skip our own writes coming back (the pull)
-  Clock::Duration clock_skew{0};  // CRM clock minus database clock (sync/clock_skew.h)
+  Clock::Duration clock_skew{0};
+  LinkStore* links = nullptr;  // resolves lookup fields; REQUIRED  // CRM clock minus database clock (sync/clock_skew.h)
 };
 
 struct RecordMergeOutcome {

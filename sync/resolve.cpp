@@ -76,8 +76,7 @@ Result<Resolution> ConflictResolver::Resolve(int64_t conflict_id, Side side) {
   if (!found) return Error(FailedPreconditionError(what + ": the ERP row is gone"));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row row, select.GetRow());
   ZCRMSYNC_RETURN_IF_ERROR(select.CloseCursor());
-  FieldSpec spec = MakeFieldSpec(m->name, *rf->mapping, *rf->info, row[rf->column_index].type());
-  spec.erp_time_zone = erp_time_zone_;
+  FieldSpec spec = SpecFor(config_, *m, *rf, row[rf->column_index].type(), erp_time_zone_, store);
 
   Resolution out{m->name, c->erp_key, c->field, {}};
   Link updated = *link;

@@ -4,8 +4,10 @@
 #include <chrono>
 
 #include "change_capture/change_reader.h"
+#include "core/status_macros.h"
 #include "core/text.h"
 #include "crm/json.h"
+#include "sync/link_store.h"
 
 namespace zcrmsync::sync {
 
@@ -165,6 +167,54 @@ bool IsDeletedMarker(const Value& v) {
     case ValueType::kTimestamp: return true;
     default: return false;
   }
+}
+
+FieldSpec SpecFor(const mappings::Config& config, const mappings::Mapping& m,
+                  const ResolvedField& f, ValueType erp_type, const std::string& erp_time_zone,
+                  LinkStore& links) {
+  FieldSpec spec = MakeFieldSpec(m.name, *f.mapping, *f.info, erp_type);
+  spec.erp_time_zone = erp_time_zone;
+  if (f.info->lookup_module.empty()) return spec;
+  const mappings::Mapping* target = nullptr;
+  for (const auto& other : config.mappings) {
+    if (other.module == f.info->lookup_module && other.key_columns.size() == 1) {
+      target = &other;
+      break;
+    }
+  }
+  const std::string module = f.info->lookup_module;
+  if (target == nullptr) {
+    auto none = [module](std::string_view) -> Result<std::string> {
+      return Error(FailedPreconditionError("no mapping with a one-column key syncs Zoho module " +
+                                           module + ", so the lookup cannot be resolved"));
+    };
+    spec.lookup = {none, none};
+    return spec;
+  }
+  const std::string target_name = target->name;
+  LinkStore* store = &links;
+  spec.lookup.to_zoho_id = [store, target_name](std::string_view erp_key) -> Result<std::string> {
+    const std::string key_json = change_capture::KeyToJson({std::string(erp_key)});
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store->Load(target_name, key_json));
+    if (!link || !link->zoho_id) {
+      return Error(FailedPreconditionError("row " + key_json + " of mapping " + target_name +
+                                           " is not in Zoho yet"));
+    }
+    return *link->zoho_id;
+  };
+  spec.lookup.to_erp_key = [store, target_name](std::string_view zoho_id) -> Result<std::string> {
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store->FindByZohoId(target_name, std::string(zoho_id)));
+    if (!link) {
+      return Error(FailedPreconditionError("Zoho record " + std::string(zoho_id) + " of mapping " +
+                                           target_name + " has no ERP row yet"));
+    }
+    auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
+    if (!keys || keys->size() != 1 || keys->front().size() != 1) {
+      return Error(DataLossError("malformed link key " + link->erp_key));
+    }
+    return keys->front().front();
+  };
+  return spec;
 }
 
 crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m) {

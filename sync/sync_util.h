@@ -12,6 +12,7 @@
 #include "core/value.h"
 #include "crm/zoho_client.h"
 #include "mappings/config.h"
+#include "sync/convert.h"
 
 namespace zcrmsync::sync {
 
@@ -69,6 +70,15 @@ std::string ExternalIdOf(const crm::Record& record, const std::string& field);
 // or time; NULL and false do not).
 Result<Value> DeletedMarker(ValueType type, Clock::TimePoint now);
 bool IsDeletedMarker(const Value& value);
+
+// The conversion spec of one mapped field (sync/convert.h). A lookup field
+// resolves through the links of the mapping whose module it points at: the
+// referenced row's ERP key <-> its Zoho id (FAILED_PRECONDITION naming the
+// row or record when it is not synced yet). `links` must outlive the spec.
+class LinkStore;
+FieldSpec SpecFor(const mappings::Config& config, const mappings::Mapping& m,
+                  const ResolvedField& f, ValueType erp_type, const std::string& erp_time_zone,
+                  LinkStore& links);
 
 // The write options for the mapping's records: its `zoho_triggers` array.
 crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m);

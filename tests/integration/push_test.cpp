@@ -97,6 +97,7 @@ class PushTest : public OdbcFixture {
     transport_.reset();
     if (emu_) emu_->Stop();
     if (conn_ && config_) {
+      (void)conn_->Execute("DROP TABLE IF EXISTS push_contacts");  // and its triggers
       (void)change_capture::Uninstall(conn(), kit_, tables_);
       (void)conn_->Execute("DROP TABLE IF EXISTS push_customers");
     }
@@ -710,6 +711,72 @@ TEST_P(PushTest, PlanForetellsTheNextCycleAndWritesNothing) {
   EXPECT_EQ(real_push->created, 1);
   EXPECT_EQ(real_push->updated, 1);
   EXPECT_EQ(real_push->deleted, 1);
+}
+
+TEST_P(PushTest, LookupsResolveThroughTheLinksBothWays) {
+  const std::string dialect = is(kPostgres) ? "postgresql" : is(kMariaDb) ? "mysql" : "sqlite";
+  const std::string cs = connection_string_;
+  auto config = mappings::ParseConfig(R"({
+      "database": {"dialect": ")" + dialect + R"(", "connection_string": "${CS}", "schema": "zcrmsync_push"},
+      "zoho": {"client_id": "zcrmsync-demo", "client_secret": "s", "refresh_token": "r"},
+      "mappings": [
+        {"name": "customers", "table": "push_customers", "module": "Accounts",
+         "key_columns": ["id"], "external_id_field": "ERP_Id",
+         "fields": [{"column": "name", "field": "Account_Name"}]},
+        {"name": "contacts", "table": "push_contacts", "module": "Contacts",
+         "key_columns": ["id"], "external_id_field": "ERP_Id",
+         "fields": [{"column": "last_name", "field": "Last_Name"},
+                    {"column": "customer_id", "field": "Account_Name"}]}]})",
+      "lookups.jsonc", [cs](const std::string& n) {
+        return n == "CS" ? std::optional<std::string>(cs) : std::nullopt;
+      });
+  ASSERT_TRUE(config.has_value()) << config.error();
+  Exec("DROP TABLE IF EXISTS push_contacts");
+  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
+  Exec("CREATE TABLE push_contacts (id integer PRIMARY KEY, last_name varchar(80), customer_id integer)");
+  const auto both = change_capture::CaptureTablesFor(*config);
+  ASSERT_THAT(change_capture::Install(conn(), kit_, both), IsOk());
+  auto accounts = client_->Fields("Accounts");
+  auto contacts = client_->Fields("Contacts");
+  ASSERT_TRUE(accounts.has_value() && contacts.has_value());
+  const std::map<std::string, std::vector<crm::FieldInfo>> meta{{"Accounts", *accounts},
+                                                                {"Contacts", *contacts}};
+  sync::Pusher pusher(conn(), *config, kit_, *client_, meta);
+  sync::Puller puller(conn(), *config, kit_, *client_, meta);
+  // The contact is captured before its customer: the push still goes
+  // customers first (config order), so the lookup resolves.
+  Exec("INSERT INTO push_contacts (id, last_name, customer_id) VALUES (10, 'Ten', 1), (11, 'Eleven', 99)");
+  Exec("INSERT INTO push_customers (id, name) VALUES (1, 'One'), (2, 'Two')");
+  auto pushed = pusher.Drain();
+  ASSERT_TRUE(pushed.has_value()) << pushed.error();
+  EXPECT_EQ(pushed->created, 3);
+  EXPECT_EQ(pushed->parked, 1);  // contact 11: customer 99 is not in Zoho
+  sync::LinkStore store(conn(), kit_);
+  auto parked = store.ListParked();
+  ASSERT_TRUE(parked.has_value() && parked->size() == 1);
+  EXPECT_NE(parked->at(0).message.find("row [\"99\"] of mapping customers is not in Zoho yet"),
+            std::string::npos) << parked->at(0).message;
+  auto ten = client_->Coql("select id, Account_Name from Contacts where ERP_Id = '10'");
+  ASSERT_TRUE(ten.has_value() && ten->rows.size() == 1);
+  const crm::JsonValue* account = ten->rows[0].at("Account_Name").Find("id");
+  ASSERT_NE(account, nullptr);
+  EXPECT_EQ(account->as_string(), ZohoId("1"));
+  // The CRM moves the contact to customer 2: the ERP row follows.
+  auto edit = client_->Update(
+      "Contacts", {crm::Record{{"id", ten->rows[0].at("id")},
+                               {"Account_Name", crm::JsonValue(crm::JsonValue::Object{{"id", crm::JsonValue(ZohoId("2"))}})}}});
+  ASSERT_TRUE(edit.has_value() && edit->at(0).status.ok());
+  auto pulled = puller.RunOnce();
+  ASSERT_TRUE(pulled.has_value()) << pulled.error();
+  auto s = conn().Prepare("SELECT customer_id FROM push_contacts WHERE id = 10");
+  ASSERT_TRUE(s.has_value());
+  ASSERT_TRUE(s->Execute().has_value());
+  ASSERT_THAT(s->Fetch(), IsOkAndHolds(true));
+  EXPECT_THAT(s->GetInt64(1), IsOkAndHolds(std::optional<int64_t>(2)));
+  ASSERT_THAT(s->CloseCursor(), IsOk());
+  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, both), IsOk());
+  Exec("DROP TABLE push_contacts");
+  ASSERT_THAT(change_capture::Install(conn(), kit_, tables_), IsOk());
 }
 
 TEST_P(PushTest, InitialLoadPushesRowsThatExistedBeforeInstall) {
