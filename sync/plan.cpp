@@ -22,23 +22,6 @@ void Add(MappingPlan& plan, PlannedAction a) {
   plan.actions.push_back(std::move(a));
 }
 
-// The row with `key` in the mapped table, by a prepared select_row.
-Result<std::optional<odbc::Row>> ReadRow(odbc::Statement& select, const std::vector<std::string>& key,
-                                         const std::string& table) {
-  std::vector<Value> values;
-  for (const auto& k : key) values.push_back(Value::Text(k));
-  ZCRMSYNC_RETURN_IF_ERROR(select.BindAll(std::move(values)));
-  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(select.Execute()).WithContext("read " + table));
-  ZCRMSYNC_ASSIGN_OR_RETURN(bool found, select.Fetch());
-  std::optional<odbc::Row> row;
-  if (found) {
-    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row r, select.GetRow());
-    row = std::move(r);
-  }
-  ZCRMSYNC_RETURN_IF_ERROR(select.CloseCursor());
-  return row;
-}
-
 std::string Join(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
@@ -122,7 +105,7 @@ Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
       }
       ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.Load(name, key_json));
       if (link && link->zoho_id) a.zoho_id = *link->zoho_id;
-      ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadRow(select, key, m->table));
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(select, key, m->table));
       if (row && soft_index && IsDeletedMarker((*row)[*soft_index])) row.reset();
       if (!row) {
         if (m->deletes.kind == mappings::DeleteKind::kIgnore) {
@@ -205,7 +188,7 @@ Status Planner::PlanPull(const mappings::Mapping& m, MappingPlan& plan) {
     a.erp_key = link->erp_key;
     auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
     if (!keys || keys->size() != 1) continue;
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadRow(select, keys->front(), m.table));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(select, keys->front(), m.table));
     if (!row) continue;  // deleted in the ERP: the push deletes the record
     std::optional<Timestamp> modified;
     if (auto mt = r.find("Modified_Time"); mt != r.end() && mt->second.is_string()) {

@@ -149,17 +149,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
       continue;
     }
     const std::vector<std::string> key = keys->front();
-    std::vector<Value> key_values;
-    for (const auto& k : key) key_values.push_back(Value::Text(k));
-    ZCRMSYNC_RETURN_IF_ERROR(select.BindAll(key_values));
-    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(select.Execute()).WithContext("read " + m.table));
-    ZCRMSYNC_ASSIGN_OR_RETURN(bool found, select.Fetch());
-    std::optional<odbc::Row> row;
-    if (found) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row rr, select.GetRow());
-      row = std::move(rr);
-    }
-    ZCRMSYNC_RETURN_IF_ERROR(select.CloseCursor());
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(select, key, m.table));
     if (!row) continue;  // deleted in the ERP: the push deletes the record
 
     RecordMergeInput in;
@@ -325,12 +315,7 @@ Result<std::optional<Link>> Puller::FirstContact(
     ZCRMSYNC_ASSIGN_OR_RETURN(auto existing, store.Load(m.name, key_json));
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(kit_, table, m.key_columns));
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(sql));
-    std::vector<Value> key_values;
-    for (const auto& k : key) key_values.push_back(Value::Text(k));
-    ZCRMSYNC_RETURN_IF_ERROR(select.BindAll(std::move(key_values)));
-    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(select.Execute()).WithContext("read " + m.table));
-    ZCRMSYNC_ASSIGN_OR_RETURN(bool found, select.Fetch());
-    ZCRMSYNC_RETURN_IF_ERROR(select.CloseCursor());
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto found, ReadErpRow(select, key, m.table));
     if (!found || existing || claimed_keys_.contains(key_json)) {
       ++stats.unlinked;
       return std::optional<Link>();

@@ -245,16 +245,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.Load(m->name, p.key_json));
       std::optional<odbc::Row> row;
       if (p.op != 'D') {
-        std::vector<Value> key_values;
-        for (const auto& k : p.key) key_values.push_back(Value::Text(k));
-        ZCRMSYNC_RETURN_IF_ERROR(select.BindAll(std::move(key_values)));
-        ZCRMSYNC_RETURN_IF_ERROR(StatusOf(select.Execute()).WithContext("read " + m->table));
-        ZCRMSYNC_ASSIGN_OR_RETURN(bool found, select.Fetch());
-        if (found) {
-          ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row r, select.GetRow());
-          row = std::move(r);
-        }
-        ZCRMSYNC_RETURN_IF_ERROR(select.CloseCursor());
+        ZCRMSYNC_ASSIGN_OR_RETURN(row, ReadErpRow(select, p.key, m->table));
       }
       if (row && soft_index && IsDeletedMarker((*row)[*soft_index])) row.reset();
       const bool propagate = m->deletes.kind != mappings::DeleteKind::kIgnore;
@@ -423,17 +414,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
         const Pending& p = *o->pending;
         auto rec = now.find(*o->link->zoho_id);
         if (rec == now.end()) continue;  // deleted in the CRM meanwhile: the pull handles it
-        std::vector<Value> key_values;
-        for (const auto& k : p.key) key_values.push_back(Value::Text(k));
-        ZCRMSYNC_RETURN_IF_ERROR(full.BindAll(std::move(key_values)));
-        ZCRMSYNC_RETURN_IF_ERROR(StatusOf(full.Execute()).WithContext("read " + m->table));
-        ZCRMSYNC_ASSIGN_OR_RETURN(bool found, full.Fetch());
-        std::optional<odbc::Row> row;
-        if (found) {
-          ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row rr, full.GetRow());
-          row = std::move(rr);
-        }
-        ZCRMSYNC_RETURN_IF_ERROR(full.CloseCursor());
+        ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(full, p.key, m->table));
         if (!row) continue;  // deleted in the ERP meanwhile: its own change follows
         std::optional<Timestamp> modified;
         if (auto mt = rec->second.find("Modified_Time"); mt != rec->second.end() && mt->second.is_string()) {

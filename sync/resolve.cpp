@@ -68,14 +68,9 @@ Result<Resolution> ConflictResolver::Resolve(int64_t conflict_id, Side side) {
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql,
                             change_capture::RenderSelectRow(kit_, table, resolved.columns));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(select_sql));
-  std::vector<Value> key_values;
-  for (const auto& k : key) key_values.push_back(Value::Text(k));
-  ZCRMSYNC_RETURN_IF_ERROR(select.BindAll(key_values));
-  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(select.Execute()).WithContext("read " + m->table));
-  ZCRMSYNC_ASSIGN_OR_RETURN(bool found, select.Fetch());
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto found, ReadErpRow(select, key, m->table));
   if (!found) return Error(FailedPreconditionError(what + ": the ERP row is gone"));
-  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row row, select.GetRow());
-  ZCRMSYNC_RETURN_IF_ERROR(select.CloseCursor());
+  const odbc::Row& row = *found;
   FieldSpec spec = SpecFor(config_, *m, *rf, row[rf->column_index].type(), erp_time_zone_, store);
 
   Resolution out{m->name, c->erp_key, c->field, {}};

@@ -217,6 +217,23 @@ FieldSpec SpecFor(const mappings::Config& config, const mappings::Mapping& m,
   return spec;
 }
 
+Result<std::optional<odbc::Row>> ReadErpRow(odbc::Statement& select,
+                                            const std::vector<std::string>& key,
+                                            const std::string& table) {
+  std::vector<Value> values;
+  for (const auto& k : key) values.push_back(Value::Text(k));
+  ZCRMSYNC_RETURN_IF_ERROR(select.BindAll(std::move(values)));
+  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(select.Execute()).WithContext("read " + table));
+  ZCRMSYNC_ASSIGN_OR_RETURN(bool found, select.Fetch());
+  std::optional<odbc::Row> row;
+  if (found) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row r, select.GetRow());
+    row = std::move(r);
+  }
+  ZCRMSYNC_RETURN_IF_ERROR(select.CloseCursor());
+  return row;
+}
+
 crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m) {
   return {.trigger = m.zoho_triggers};
 }

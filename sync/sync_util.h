@@ -12,6 +12,7 @@
 #include "core/value.h"
 #include "crm/zoho_client.h"
 #include "mappings/config.h"
+#include "odbc/statement.h"
 #include "sync/convert.h"
 
 namespace zcrmsync::sync {
@@ -79,6 +80,13 @@ class LinkStore;
 FieldSpec SpecFor(const mappings::Config& config, const mappings::Mapping& m,
                   const ResolvedField& f, ValueType erp_type, const std::string& erp_time_zone,
                   LinkStore& links);
+
+// The row with `key` (one text per key column), read with a statement
+// prepared from select_row.sql; nullopt when there is none. `table` names
+// the table in errors.
+Result<std::optional<odbc::Row>> ReadErpRow(odbc::Statement& select,
+                                            const std::vector<std::string>& key,
+                                            const std::string& table);
 
 // The write options for the mapping's records: its `zoho_triggers` array.
 crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m);
