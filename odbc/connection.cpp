@@ -37,6 +37,20 @@ Status CheckSqliteDatabase(std::string_view cs) {
   return Status();
 }
 
+// psqlODBC wraps every statement of a transaction in a SAVEPOINT by default
+// (statement-level rollback). Past 64 subtransactions PostgreSQL slows every
+// later statement of the transaction, so a batch of thousands of statements
+// turns quadratic. The agent rolls back a failed transaction as a whole, so
+// it asks for transaction-level rollback unless the string sets Protocol.
+std::string WithPostgresRollbackLevel(std::string cs) {
+  const std::string lower = AsciiLower(cs);
+  const bool psqlodbc = lower.find("driver={postgresql") != std::string::npos ||
+                        lower.find("psqlodbc") != std::string::npos;
+  if (!psqlodbc || lower.find("protocol=") != std::string::npos) return cs;
+  if (!cs.empty() && cs.back() != ';') cs += ';';
+  return cs + "Protocol=7.4-1;";
+}
+
 std::string GetInfoString(SQLHDBC dbc, SQLUSMALLINT what) {
   SQLWCHAR buf[256] = {0};
   SQLSMALLINT len = 0;
@@ -185,6 +199,7 @@ Result<Connection> Connection::Open(ConnectOptions options) {
   st->secrets = ConnectionStringSecrets(options.connection_string);
   st->redacted_connection_string = ScrubConnectionString(options.connection_string);
   st->options = std::move(options);
+  st->options.connection_string = WithPostgresRollbackLevel(st->options.connection_string);
   Status s = Connect(*st);
   if (!s.ok()) {
     Disconnect(*st);
