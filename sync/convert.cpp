@@ -266,12 +266,6 @@ std::string DecText(const Dec& d) {
   return out;
 }
 
-size_t SignificantDigits(const Dec& d) {
-  if (!d.int_digits.empty()) return d.int_digits.size() + d.frac_digits.size();
-  const size_t first = d.frac_digits.find_first_not_of('0');
-  return first == std::string::npos ? 0 : d.frac_digits.size() - first;
-}
-
 // The shortest fixed-notation text that reads back as `v`. REQUIRES: finite.
 std::string DoubleText(double v) {
   std::array<char, 400> buf{};
@@ -726,23 +720,16 @@ Result<crm::JsonValue> DecimalToZoho(const Value& v, const FieldSpec& spec) {
                          " integer digits, Zoho allows " + std::to_string(kMaxIntegerDigits)));
   }
   if (spec.decimal_encoding == DecimalEncoding::kString) return crm::JsonValue(DecText(*d));
-  constexpr size_t kExactDigits = 15;  // DBL_DIG: decimal -> double -> shortest text is exact
-  if (SignificantDigits(*d) > kExactDigits) {
-    return Error(Bad(spec, true,
-                     shown + " has " + std::to_string(SignificantDigits(*d)) +
-                         " significant digits; a Zoho JSON number keeps 15 exactly, and the "
-                         "value is not rounded"));
-  }
   if (d->frac_digits.empty()) {
     if (auto i = DecToInt64(*d)) return crm::JsonValue(*i);
   }
   auto dbl = DecToDouble(*d);
   if (!dbl) return Error(Bad(spec, true, shown + " is not a finite number"));
   crm::JsonValue number(*dbl);
-  // crm::ToJson's double writer (RapidJSON's Grisu2) is not always the
-  // shortest form: for about 1 in 1,000 values with 4 or more decimal places
-  // it writes extra digits (7972986220.42205 -> 7972986220.4220509). Such a
-  // value would reach Zoho changed, so it is refused instead.
+  // Exact only when the double's written text is the decimal's own text:
+  // always for 15 significant digits (DBL_DIG), mostly for 16 and 17
+  // (12345678901234.56 is exact). A value that would reach Zoho changed is
+  // refused, never rounded.
   if (std::string written = crm::ToJson(number); JsonNumberText(written) != DecText(*d)) {
     return Error(Bad(spec, true,
                      shown + " cannot be written exactly as a JSON number (it would be sent as " +

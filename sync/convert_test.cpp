@@ -258,10 +258,15 @@ TEST(ConvertTest, DecimalErrorsAreNotRounded) {
   EXPECT_EQ(Message(ToZoho(Value::Double(0.1 + 0.2), spec)),
             "mapping customers: column credit_limit -> Credit_Limit: 0.30000000000000004 has 17 "
             "decimal places, Zoho allows 2");
-  EXPECT_EQ(Message(ToZoho(Value::Decimal("12345678901234.56"), spec)),
-            "mapping customers: column credit_limit -> Credit_Limit: 12345678901234.56 has 16 "
-            "significant digits; a Zoho JSON number keeps 15 exactly, and the value is not "
-            "rounded");
+  // 16 significant digits that a double holds exactly go as they are; 17
+  // that it cannot hold are refused, never rounded.
+  auto exact = ToZoho(Value::Decimal("12345678901234.56"), spec);
+  ASSERT_THAT(exact, IsOk());
+  EXPECT_EQ(crm::ToJson(*exact), "12345678901234.56");
+  spec.decimal_place = 1;
+  EXPECT_THAT(Message(ToZoho(Value::Decimal("1234567890123456.7"), spec)),
+              ::testing::HasSubstr("1234567890123456.7 cannot be written exactly as a JSON number"));
+  spec.decimal_place = 2;
   EXPECT_EQ(Message(ToZoho(Value::Decimal("12345678901234567"), spec)),
             "mapping customers: column credit_limit -> Credit_Limit: 12345678901234567 has 17 "
             "integer digits, Zoho allows 16");
