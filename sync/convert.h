@@ -97,7 +97,7 @@ namespace zcrmsync::sync {
 
 // How decimals (double, currency, percent) are sent to Zoho.
 enum class DecimalEncoding {
-  kNumber,  // a JSON number; at most 15 significant digits (exact through a double)
+  kNumber,  // a JSON number, when a double holds the decimal exactly (all of 15 digits)
   kString,  // the exact decimal text as a JSON string (no digit limit)
 };
 
