@@ -839,6 +839,24 @@ Result<crm::JsonValue> DateTimeToZoho(const Value& v, const FieldSpec& spec) {
   return crm::JsonValue(RenderZoho(*zoho_zone, when));
 }
 
+}  // namespace
+
+std::optional<crm::JsonValue> AmbiguousAlternative(const Value& erp, const FieldSpec& spec) {
+  auto kind = KindOf(spec);
+  if (!kind || *kind != Kind::kDateTime || erp.is_null() || erp.type() != ValueType::kTimestamp) {
+    return std::nullopt;
+  }
+  auto erp_zone = FindZone(spec.erp_time_zone);
+  auto zoho_zone = FindZone(spec.zoho_time_zone);
+  if (!erp_zone || !zoho_zone || erp_zone->tz == nullptr) return std::nullopt;
+  const LocalUs local = FromTimestamp<LocalUs>(erp.timestamp_value());
+  const date::local_info info = erp_zone->tz->get_info(date::floor<std::chrono::seconds>(local));
+  if (info.result != date::local_info::ambiguous) return std::nullopt;
+  return crm::JsonValue(RenderZoho(*zoho_zone, SysUs(local.time_since_epoch() - info.second.offset)));
+}
+
+namespace {
+
 Result<crm::JsonValue> PicklistToZoho(const Value& v, const FieldSpec& spec) {
   ZCRMSYNC_ASSIGN_OR_RETURN(const std::string raw, ErpAsText(v, spec));
   const std::string text(TrimAscii(raw));

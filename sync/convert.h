@@ -161,6 +161,13 @@ Status ValidateFieldSpec(const FieldSpec& spec);
 // rules above); a lookup resolver's error as it returned it. Thread-safe.
 Result<crm::JsonValue> ToZoho(const Value& erp, const FieldSpec& spec);
 
+// A datetime column's wall time that occurs twice (the hour repeated when
+// clocks go back) has two instants; ToZoho takes the earlier. This is the
+// other one, in Zoho's form; nullopt when the time is not ambiguous or the
+// field is not a datetime. A value equal to the base under either reading is
+// unchanged, so a value that came from Zoho is not moved by an hour.
+std::optional<crm::JsonValue> AmbiguousAlternative(const Value& erp, const FieldSpec& spec);
+
 // Zoho -> ERP: a Value of type spec.erp_type (NULL for JSON null).
 // INVALID_ARGUMENT for a value that cannot be converted; a lookup resolver's
 // error as it returned it. Thread-safe.

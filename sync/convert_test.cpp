@@ -486,6 +486,16 @@ TEST(ConvertTest, DateTimeInTheSkippedHourMovesForward) {
               IsOkAndHolds(Value::FromTimestamp(Ts(2026, 3, 29, 3, 30))));
 }
 
+TEST(ConvertTest, TheRepeatedHourHasAnAlternativeReading) {
+  const Value twice = Value::FromTimestamp(Ts(2026, 10, 25, 2, 30));
+  auto alt = AmbiguousAlternative(twice, Berlin());
+  ASSERT_TRUE(alt.has_value());
+  EXPECT_EQ(*alt, Json("2026-10-25T01:30:00+00:00"));
+  EXPECT_FALSE(AmbiguousAlternative(Value::FromTimestamp(Ts(2026, 10, 25, 4, 30)), Berlin()));
+  EXPECT_FALSE(AmbiguousAlternative(Value::FromTimestamp(Ts(2026, 3, 29, 2, 30)), Berlin()));
+  EXPECT_FALSE(AmbiguousAlternative(Value::Text("2026-10-25 02:30:00"), Berlin()));
+}
+
 TEST(ConvertTest, DateTimeInTheRepeatedHourIsTheFirstOccurrence) {
   // 2026-10-25: Berlin goes back from 03:00 CEST to 02:00 CET; 02:30 happens
   // twice (00:30Z and 01:30Z). The earlier instant is taken.

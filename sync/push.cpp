@@ -285,9 +285,14 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
           failed = true;
           break;
         }
-        const std::string canonical = CanonicalValue(*json, spec);
+        std::string canonical = CanonicalValue(*json, spec);
         if (held_fields.contains({m->name, p.key_json, pf.mapping->field})) continue;
         auto base_it = old_base.find(pf.mapping->field);
+        if (base_it != old_base.end() && base_it->second != canonical) {
+          // An ambiguous wall time that is the base under its other reading.
+          auto alt = AmbiguousAlternative(v, spec);
+          if (alt && CanonicalValue(*alt, spec) == base_it->second) canonical = base_it->second;
+        }
         if (!link || !link->zoho_id || base_it == old_base.end() || base_it->second != canonical) {
           out.record[pf.mapping->field] = std::move(*json);
         }
