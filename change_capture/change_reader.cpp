@@ -95,7 +95,12 @@ class KeysParser {
     if (Eat(']')) return End(std::move(keys));
     do {
       std::vector<std::string> key;
-      if (!Eat('[')) return Fail("expected [ for a key");
+      if (!Eat('[')) {
+        // A one-column key may be written as its bare text.
+        ZCRMSYNC_ASSIGN_OR_RETURN(std::string v, String());
+        keys.push_back({std::move(v)});
+        continue;
+      }
       if (!Eat(']')) {
         do {
           ZCRMSYNC_ASSIGN_OR_RETURN(std::string v, String());
@@ -255,7 +260,8 @@ Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t
     ZCRMSYNC_ASSIGN_OR_RETURN(auto op, stmt.GetText(4));
     ZCRMSYNC_ASSIGN_OR_RETURN(auto at, stmt.GetTimestamp(5));
     ZCRMSYNC_ASSIGN_OR_RETURN(auto position, stmt.GetText(6));
-    if (!id || !mapping || !key || !op || op->size() != 1 || !position) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto key_text, stmt.GetText(7));
+    if (!id || !mapping || (!key && !key_text) || !op || op->size() != 1 || !position) {
       return Error(DataLossError("malformed change row (change_id " +
                                  std::to_string(id.value_or(-1)) + ")"));
     }
@@ -265,7 +271,10 @@ Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t
     c.changed_at = at.value_or(Timestamp{});
     c.cursor = kit_.dialect == Dialect::kPostgreSQL ? *position + ":" + std::to_string(c.change_id)
                                                     : *position;
-    auto keys = ParseKeys(*key);
+    // The row-level triggers store a one-column key as plain text.
+    auto keys = key ? ParseKeys(*key)
+                    : Result<std::vector<std::vector<std::string>>>(
+                          std::vector<std::vector<std::string>>{{std::move(*key_text)}});
     if (!keys) {
       return Error(DataLossError("change " + std::to_string(c.change_id) + " of mapping " +
                                  c.mapping + ": " + keys.error().message()));

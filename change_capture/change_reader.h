@@ -75,8 +75,9 @@ class ChangeReader {
   std::map<int64_t, GapSeen> gaps_;  // first missing id -> when first seen
 };
 
-// Decodes keys_json, a JSON array of keys, each an array of strings:
-// [["1"],["2"]] -> {{"1"}, {"2"}}. INVALID_ARGUMENT on anything else.
+// Decodes keys_json, a JSON array of keys, each an array of strings or, for
+// a one-column key, the bare string: [["1","a"],["2","b"]] -> {{"1","a"},
+// {"2","b"}}; ["1","2"] -> {{"1"}, {"2"}}. INVALID_ARGUMENT on anything else.
 Result<std::vector<std::vector<std::string>>> ParseKeys(std::string_view keys_json);
 
 // A key as compact JSON: {"1","A"} -> ["1","A"].

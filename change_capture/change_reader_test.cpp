@@ -17,18 +17,20 @@ TEST(ParseKeysTest, ReadsWhatEachDialectWrites) {
   EXPECT_THAT(ParseKeys("[ [ \"x\" ] ,\n [\"y\"] ]"), IsOkAndHolds(Keys{{"x"}, {"y"}}));
   EXPECT_THAT(ParseKeys("[]"), IsOkAndHolds(Keys{}));
   EXPECT_THAT(ParseKeys("[[42]]"), IsOkAndHolds(Keys{{"42"}}));  // an uncast number
+  // PostgreSQL writes a one-column key as its bare text.
+  EXPECT_THAT(ParseKeys(R"(["1", "a\"b"])"), IsOkAndHolds(Keys{{"1"}, {"a\"b"}}));
+  EXPECT_THAT(ParseKeys(R"(["1", ["2"]])"), IsOkAndHolds(Keys{{"1"}, {"2"}}));
 }
 
 TEST(ParseKeysTest, DecodesEscapes) {
   EXPECT_THAT(ParseKeys(R"([["a\"b\\c\/d\n"]])"), IsOkAndHolds(Keys{{"a\"b\\c/d\n"}}));
-  EXPECT_THAT(ParseKeys(R"([["Zo\u00eb \u65e5 \ud83d\ude00"]])"),
-              IsOkAndHolds(Keys{{"Zoë 日 😀"}}));
+  EXPECT_THAT(ParseKeys(R"([["Zo\u00eb \u65e5 \ud83d\ude00"]])"), IsOkAndHolds(Keys{{"Zoë 日 😀"}}));
   EXPECT_THAT(ParseKeys(R"([["Zoë 日 😀"]])"), IsOkAndHolds(Keys{{"Zoë 日 😀"}}));
 }
 
 TEST(ParseKeysTest, RejectsOtherShapes) {
-  for (const char* bad : {"", "[", "[[\"1\"]", "[\"1\"]", "[[\"1\"]] x", "{\"a\":1}",
-                          "[[\"unterminated]]", "[[\"bad \\q\"]]", "[[\"\\u12\"]]"}) {
+  for (const char* bad : {"", "[", "[[\"1\"]", "[\"1\"", "[\"1\" \"2\"]", "[[\"1\"]] x",
+                          "{\"a\":1}", "[[\"unterminated]]", "[[\"bad \\q\"]]", "[[\"\\u12\"]]"}) {
     EXPECT_THAT(ParseKeys(bad), StatusIs(StatusCode::kInvalidArgument)) << bad;
   }
 }

@@ -1,5 +1,5 @@
 // MySQL / MariaDB: row-level triggers, one per event; the agent's objects in
-// a database of their own; the key as JSON_ARRAY(CAST(... AS CHAR)).
+// a database of their own; a one-column key as CAST(... AS CHAR) text.
 #include "change_capture/dialects/dialect_kit.h"
 #include "core/status_macros.h"
 
@@ -33,15 +33,22 @@ class MySqlKit final : public DialectKit {
                               JoinColumns(kD, table.key_columns, "CAST(NEW.$c AS CHAR)", ", "));
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string ko,
                               JoinColumns(kD, table.key_columns, "CAST(OLD.$c AS CHAR)", ", "));
-    t["key_json_new"] = "JSON_ARRAY(" + kn + ")";
-    t["key_json_old"] = "JSON_ARRAY(" + ko + ")";
+    // A one-column key is stored as plain text (no JSON function per row);
+    // a composite key as a JSON array holding the one key.
+    const bool one = table.key_columns.size() == 1;
+    t["key_column"] = one ? "key_text" : "keys_json";
+    t["key_new"] = one ? kn : "JSON_ARRAY(JSON_ARRAY(" + kn + "))";
+    t["key_old"] = one ? ko : "JSON_ARRAY(JSON_ARRAY(" + ko + "))";
     ZCRMSYNC_ASSIGN_OR_RETURN(t["key_same"],
                               JoinColumns(kD, table.key_columns, "OLD.$c <=> NEW.$c", " AND "));
     if (table.mapped_columns.empty()) {
       t["mapped_same"] = "TRUE";
     } else {
-      ZCRMSYNC_ASSIGN_OR_RETURN(t["mapped_same"], JoinColumns(kD, table.mapped_columns,
-                                                              "OLD.$c <=> NEW.$c", " AND "));
+      // As bytes: under a case-insensitive collation 'abc' <=> 'ABC'.
+      ZCRMSYNC_ASSIGN_OR_RETURN(
+          t["mapped_same"],
+          JoinColumns(kD, table.mapped_columns, "CAST(OLD.$c AS BINARY) <=> CAST(NEW.$c AS BINARY)",
+                      " AND "));
     }
     return t;
   }

@@ -1,5 +1,5 @@
 // PostgreSQL: statement-level triggers over transition tables; the agent's
-// objects in their own schema; the key as json_build_array(...)::text.
+// objects in their own schema; the keys as one json_agg(...) per statement.
 #include "change_capture/dialects/dialect_kit.h"
 #include "core/status_macros.h"
 
@@ -30,10 +30,16 @@ class PostgresKit final : public DialectKit {
     ZCRMSYNC_RETURN_IF_ERROR(AddTriggerTokens(t, kD, agent_schema + "_" + table.mapping,
                                               {"insert", "update", "delete"}, ""));
     t["mapping"] = StringLiteral(table.mapping);
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string kn, JoinColumns(kD, table.key_columns, "n.$c::text", ", "));
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string ko, JoinColumns(kD, table.key_columns, "o.$c::text", ", "));
-    t["key_json_new"] = "json_build_array(" + kn + ")";
-    t["key_json_old"] = "json_build_array(" + ko + ")";
+    // json_agg turns text into a JSON string and json into an element, so a
+    // one-column key needs no json of its own per row (cheaper), and keys_json
+    // reads ["1","2"]; a composite key reads [["1","a"],["2","b"]].
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string kn,
+                              JoinColumns(kD, table.key_columns, "n.$c::text", ", "));
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string ko,
+                              JoinColumns(kD, table.key_columns, "o.$c::text", ", "));
+    const bool one = table.key_columns.size() == 1;
+    t["key_new"] = one ? kn : "json_build_array(" + kn + ")";
+    t["key_old"] = one ? ko : "json_build_array(" + ko + ")";
     ZCRMSYNC_ASSIGN_OR_RETURN(t["key_join"],
                               JoinColumns(kD, table.key_columns, "o.$c = n.$c", " AND "));
     // Key columns are never NULL in a row (a primary or unique key), so a

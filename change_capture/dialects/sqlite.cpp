@@ -1,5 +1,5 @@
 // SQLite: row-level triggers, one per event; no schemas, so the agent's
-// objects carry the configured prefix; the key as json_array(CAST(... AS TEXT)).
+// objects carry the configured prefix; a one-column key as CAST(... AS TEXT).
 #include "change_capture/dialects/dialect_kit.h"
 #include "core/status_macros.h"
 
@@ -31,17 +31,27 @@ class SqliteKit final : public DialectKit {
     ZCRMSYNC_ASSIGN_OR_RETURN(t["table"], QuoteIdentifier(kD, table.table));
     ZCRMSYNC_RETURN_IF_ERROR(AddTriggerTokens(t, kD, prefix + "_" + table.mapping,
                                               {"insert", "update", "update_key", "delete"}, ""));
-    std::vector<std::string> update_columns = table.key_columns;
-    update_columns.insert(update_columns.end(), table.mapped_columns.begin(),
-                          table.mapped_columns.end());
-    ZCRMSYNC_ASSIGN_OR_RETURN(t["update_columns"], JoinColumns(kD, update_columns, "$c", ", "));
+    // UPDATE OF lists, so a trigger is not even started for a statement that
+    // cannot concern it: a key change needs a key column in the SET list, a
+    // U a mapped one (with no mapped column the U trigger can never fire;
+    // the key columns keep its list valid).
+    ZCRMSYNC_ASSIGN_OR_RETURN(t["update_key_columns"],
+                              JoinColumns(kD, table.key_columns, "$c", ", "));
+    ZCRMSYNC_ASSIGN_OR_RETURN(
+        t["update_columns"],
+        JoinColumns(kD, table.mapped_columns.empty() ? table.key_columns : table.mapped_columns,
+                    "$c", ", "));
     t["mapping"] = StringLiteral(table.mapping);
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string kn,
                               JoinColumns(kD, table.key_columns, "CAST(NEW.$c AS TEXT)", ", "));
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string ko,
                               JoinColumns(kD, table.key_columns, "CAST(OLD.$c AS TEXT)", ", "));
-    t["key_json_new"] = "json_array(" + kn + ")";
-    t["key_json_old"] = "json_array(" + ko + ")";
+    // A one-column key is stored as plain text (no JSON function per row);
+    // a composite key as a JSON array holding the one key.
+    const bool one = table.key_columns.size() == 1;
+    t["key_column"] = one ? "key_text" : "keys_json";
+    t["key_new"] = one ? kn : "json_array(json_array(" + kn + "))";
+    t["key_old"] = one ? ko : "json_array(json_array(" + ko + "))";
     ZCRMSYNC_ASSIGN_OR_RETURN(t["key_same"],
                               JoinColumns(kD, table.key_columns, "OLD.$c IS NEW.$c", " AND "));
     if (table.mapped_columns.empty()) {

@@ -15,7 +15,8 @@ GO
 CREATE TABLE IF NOT EXISTS ${changes} (
   change_id  bigint       NOT NULL AUTO_INCREMENT PRIMARY KEY,
   mapping    varchar(64)  NOT NULL,
-  keys_json   varchar(2000) NOT NULL,
+  key_text   text         NULL COMMENT 'the key as text, when the key has one column',
+  keys_json  mediumtext   NULL COMMENT 'else a JSON array of keys (a composite key; the initial load)',
   op         char(1)      NOT NULL,
   changed_at datetime(6)  NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4

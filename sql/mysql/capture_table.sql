@@ -2,40 +2,43 @@
 -- Row-level (the dialect has no statement-level triggers), one per event. A
 -- key change is captured as D (old) + I (new); an UPDATE that changes no
 -- mapped column captures nothing. Sessions with @zcrmsync_origin = 'agent'
--- are not captured (echo suppression; the agent resets it after each
+-- are not captured (echo suppression; the agent resets it to NULL after each
 -- transaction).
+-- Kept cheap per row: the key of a one-column key goes in as plain text
+-- (key_text; the reader makes it JSON), a composite key as one JSON array in
+-- keys_json; values are compared as bytes, so a change of letter case is
+-- captured too (a _ci collation would call 'abc' and 'ABC' the same).
 -- Tokens: ${table} ${trigger_insert} ${trigger_update} ${trigger_delete}
 --   ${changes} (quoted identifiers), ${mapping} (a string literal),
---   ${key_json_new} ${key_json_old} (one key as a JSON array, from NEW / OLD;
---   keys_json holds an array of such keys),
---   ${key_same} (OLD and NEW have the same key), ${mapped_same} (no mapped
---   column differs). No parameters. Idempotent.
+--   ${key_column} (key_text or keys_json), ${key_new} ${key_old} (the value
+--   for it, from NEW / OLD), ${key_same} (OLD and NEW have the same key),
+--   ${mapped_same} (no mapped column differs). No parameters. Idempotent.
 DROP TRIGGER IF EXISTS ${trigger_insert}
 GO
 CREATE TRIGGER ${trigger_insert} AFTER INSERT ON ${table} FOR EACH ROW
-  IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
-    INSERT INTO ${changes} (mapping, keys_json, op, changed_at)
-      VALUES (${mapping}, JSON_ARRAY(${key_json_new}), 'I', UTC_TIMESTAMP(6));
+  IF @zcrmsync_origin IS NULL OR @zcrmsync_origin <> 'agent' THEN
+    INSERT INTO ${changes} (mapping, ${key_column}, op, changed_at)
+      VALUES (${mapping}, ${key_new}, 'I', UTC_TIMESTAMP(6));
   END IF
 GO
 DROP TRIGGER IF EXISTS ${trigger_update}
 GO
 CREATE TRIGGER ${trigger_update} AFTER UPDATE ON ${table} FOR EACH ROW
-  IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
+  IF @zcrmsync_origin IS NULL OR @zcrmsync_origin <> 'agent' THEN
     IF NOT (${key_same}) THEN
-      INSERT INTO ${changes} (mapping, keys_json, op, changed_at)
-        VALUES (${mapping}, JSON_ARRAY(${key_json_old}), 'D', UTC_TIMESTAMP(6)),
-               (${mapping}, JSON_ARRAY(${key_json_new}), 'I', UTC_TIMESTAMP(6));
+      INSERT INTO ${changes} (mapping, ${key_column}, op, changed_at)
+        VALUES (${mapping}, ${key_old}, 'D', UTC_TIMESTAMP(6)),
+               (${mapping}, ${key_new}, 'I', UTC_TIMESTAMP(6));
     ELSEIF NOT (${mapped_same}) THEN
-      INSERT INTO ${changes} (mapping, keys_json, op, changed_at)
-        VALUES (${mapping}, JSON_ARRAY(${key_json_new}), 'U', UTC_TIMESTAMP(6));
+      INSERT INTO ${changes} (mapping, ${key_column}, op, changed_at)
+        VALUES (${mapping}, ${key_new}, 'U', UTC_TIMESTAMP(6));
     END IF;
   END IF
 GO
 DROP TRIGGER IF EXISTS ${trigger_delete}
 GO
 CREATE TRIGGER ${trigger_delete} AFTER DELETE ON ${table} FOR EACH ROW
-  IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
-    INSERT INTO ${changes} (mapping, keys_json, op, changed_at)
-      VALUES (${mapping}, JSON_ARRAY(${key_json_old}), 'D', UTC_TIMESTAMP(6));
+  IF @zcrmsync_origin IS NULL OR @zcrmsync_origin <> 'agent' THEN
+    INSERT INTO ${changes} (mapping, ${key_column}, op, changed_at)
+      VALUES (${mapping}, ${key_old}, 'D', UTC_TIMESTAMP(6));
   END IF

@@ -1,3 +1,5 @@
 -- zcrmsync: the keys waiting after the push cursor, per mapping, for status.
+-- A row holds one key in key_text or a JSON array of keys in keys_json.
 -- Tokens: ${changes} (a quoted identifier). Parameters: 1 cursor change_id.
-SELECT mapping, SUM(JSON_LENGTH(keys_json)) FROM ${changes} WHERE change_id > ? GROUP BY mapping
+SELECT mapping, SUM(CASE WHEN keys_json IS NULL THEN 1 ELSE JSON_LENGTH(keys_json) END)
+  FROM ${changes} WHERE change_id > ? GROUP BY mapping

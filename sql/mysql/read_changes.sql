@@ -3,7 +3,7 @@
 -- waits for it to fill (see change_capture/change_reader.cpp).
 -- Tokens: ${changes} (a quoted identifier).
 -- Parameters: 1 cursor change_id, 2 the batch size.
-SELECT change_id, mapping, keys_json, op, changed_at, CAST(change_id AS CHAR)
+SELECT change_id, mapping, keys_json, op, changed_at, CAST(change_id AS CHAR), key_text
   FROM ${changes}
  WHERE change_id > ?
  ORDER BY change_id

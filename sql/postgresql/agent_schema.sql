@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS ${changes} (
   txid       xid8        NOT NULL DEFAULT pg_current_xact_id()
 )
 GO
-COMMENT ON TABLE ${changes} IS 'zcrmsync: captured changes of mapped rows, one row per statement and operation with the keys as a JSON array; read in commit order by txid. keys_json is stored uncompressed: compressing large key lists costs more than it saves'
+COMMENT ON TABLE ${changes} IS 'zcrmsync: captured changes of mapped rows, one row per statement and operation with the keys as a JSON array (a one-column key as its text, a composite key as an array of texts); read in commit order by txid. keys_json is stored uncompressed: compressing large key lists costs more than it saves'
 GO
 ALTER TABLE ${changes} ALTER COLUMN keys_json SET STORAGE EXTERNAL
 GO

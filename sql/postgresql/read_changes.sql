@@ -4,8 +4,10 @@
 -- txid, so ordering by (txid, change_id) never skips a late commit.
 -- Tokens: ${changes} (a quoted identifier).
 -- Parameters: 1 cursor txid (text), 2 cursor txid (text), 3 cursor change_id,
---   4 the batch size.
-SELECT change_id, mapping, keys_json, op, changed_at AT TIME ZONE 'UTC', txid::text
+--   4 the batch size. The last column (key_text in the row-level dialects) is
+--   always NULL here: every row holds keys_json.
+SELECT change_id, mapping, keys_json, op, changed_at AT TIME ZONE 'UTC', txid::text,
+       NULL::text
   FROM ${changes}
  WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
    AND (txid > CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id > ?))

@@ -17,8 +17,14 @@ CREATE TABLE IF NOT EXISTS ${changes} (
   -- always keeps the newest row to keep ids from going back.
   change_id  integer NOT NULL PRIMARY KEY,
   mapping    text    NOT NULL,
-  keys_json   text    NOT NULL,
-  op         text    NOT NULL CHECK (op IN ('I', 'U', 'D')),
+  -- The key as text when it has one column (no JSON function per row), else
+  -- keys_json: a JSON array of keys (a composite key; the initial load).
+  key_text   text,
+  keys_json  text,
+  -- 'I', 'U' or 'D'. No CHECK: only the triggers and the agent write here,
+  -- and a check costs every captured row (op IN (...) even builds a lookup
+  -- table per row inside a trigger: it tripled a captured insert, measured).
+  op         text    NOT NULL,
   -- UTC as a Julian day number: cheaper per row than formatting text.
   changed_at real    NOT NULL DEFAULT (julianday('now'))
 )

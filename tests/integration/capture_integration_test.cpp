@@ -4,6 +4,7 @@
 // agent's own writes; then uninstall, leaving the catalogue as it was.
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -220,6 +221,71 @@ TEST_P(CaptureIntegrationTest, ReaderHandsOutChangesInOrderAndPurges) {
   EXPECT_THAT(reader.Purge(cursor, 3), IsOkAndHolds(is(kSqlite) ? 1 : 2));
   EXPECT_THAT(reader.Purge(cursor, 3), IsOkAndHolds(0));
   Uninstall();
+}
+
+// Keys as the reader hands them out: a one-column text key (stored as plain
+// text by the row-level triggers) and a composite key (JSON), with quotes,
+// backslashes, a line break and characters outside the BMP; and a change of
+// letter case only, which is a real change (MariaDB's default collation would
+// call the two values equal).
+TEST_P(CaptureIntegrationTest, TextAndCompositeKeysRoundTripAndCaseChangesAreCaptured) {
+  const std::optional<std::string> schema = table_.schema;
+  const CaptureTable codes{"codes", schema, "Code Table", {"code"}, {"name"}};
+  const CaptureTable lines{"lines", schema, "order lines", {"order", "line no"}, {"qty"}};
+  auto sql_of = [&](const CaptureTable& c) {
+    return (schema ? Q(*schema) + "." : "") + Q(c.table);
+  };
+  for (const auto* c : {&codes, &lines}) Exec("DROP TABLE IF EXISTS " + sql_of(*c));
+  Exec("CREATE TABLE " + sql_of(codes) +
+       " (code varchar(50) NOT NULL PRIMARY KEY, name varchar(50))");
+  Exec("CREATE TABLE " + sql_of(lines) + " (" + Q("order") + " integer NOT NULL, " + Q("line no") +
+       " varchar(50) NOT NULL, qty integer, PRIMARY KEY (" + Q("order") + ", " + Q("line no") +
+       "))");
+  auto install = change_capture::RenderInstall(options_, {codes, lines});
+  ASSERT_TRUE(install.has_value()) << install.error();
+  ASSERT_THAT(change_capture::ApplyScript(conn(), *install), IsOk());
+
+  // SQL literals: '' is a quote; MariaDB also reads \ as an escape, so it doubles it.
+  const std::string bs = is(kMariaDb) ? "\\\\" : "\\";
+  const std::string nl = is(kPostgres)  ? "' || chr(10) || '"
+                         : is(kMariaDb) ? "\\n"
+                                        : "' || char(10) || '";
+  Exec("INSERT INTO " + sql_of(codes) + " (code, name) VALUES ('a\"b" + bs + "c''d', 'zoë'), ('x" +
+       nl + "y 😀', 'n')");
+  Exec("INSERT INTO " + sql_of(lines) + " VALUES (1, 'L\"1" + bs + "', 5), (1, 'L2', 6)");
+  Exec("UPDATE " + sql_of(codes) + " SET name = 'ZOË' WHERE name = 'zoë'");  // case only
+  Exec("UPDATE " + sql_of(lines) + " SET qty = qty + 1");                    // multi-row
+
+  change_capture::ChangeReader reader(conn(), options_);
+  std::vector<std::tuple<std::string, std::vector<std::string>, char>> got;
+  std::string cursor;
+  for (int round = 0; round < 20; ++round) {
+    auto batch = reader.Next(cursor, 100);
+    ASSERT_TRUE(batch.has_value()) << batch.error();
+    if (batch->empty()) break;
+    for (const auto& c : *batch) {
+      EXPECT_EQ(c.key_json, change_capture::KeyToJson(c.key));
+      got.emplace_back(c.mapping, c.key, c.op);
+      cursor = c.cursor;
+    }
+  }
+  std::sort(got.begin(), got.end());
+  using K = std::vector<std::string>;
+  const std::vector<std::tuple<std::string, K, char>> want = {
+      {"codes", K{"a\"b\\c'd"}, 'I'},   {"codes", K{"a\"b\\c'd"}, 'U'},
+      {"codes", K{"x\ny 😀"}, 'I'},      {"lines", K{"1", "L\"1\\"}, 'I'},
+      {"lines", K{"1", "L\"1\\"}, 'U'}, {"lines", K{"1", "L2"}, 'I'},
+      {"lines", K{"1", "L2"}, 'U'}};
+  EXPECT_EQ(got, want);
+  auto counts = reader.CountAfter("");
+  ASSERT_TRUE(counts.has_value()) << counts.error();
+  EXPECT_EQ((*counts)["codes"], 3);
+  EXPECT_EQ((*counts)["lines"], 4);
+
+  auto uninstall = change_capture::RenderUninstall(options_, {codes, lines});
+  ASSERT_TRUE(uninstall.has_value()) << uninstall.error();
+  ASSERT_THAT(change_capture::ApplyScript(conn(), *uninstall), IsOk());
+  for (const auto* c : {&codes, &lines}) Exec("DROP TABLE IF EXISTS " + sql_of(*c));
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, CaptureIntegrationTest,

@@ -6,7 +6,7 @@ SET @zcrmsync_origin = 'agent' $$
 
 SET @zcrmsync_origin = NULL $$
 
-SELECT change_id, mapping, keys_json, op, changed_at, CAST(change_id AS CHAR)
+SELECT change_id, mapping, keys_json, op, changed_at, CAST(change_id AS CHAR), key_text
   FROM `zcrmsync`.`changes`
  WHERE change_id > ?
  ORDER BY change_id
@@ -64,7 +64,8 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
 
 UPDATE `zcrmsync`.`errors` SET resolved_at = CURRENT_TIMESTAMP(6) WHERE error_id = ? AND resolved_at IS NULL $$
 
-SELECT mapping, SUM(JSON_LENGTH(keys_json)) FROM `zcrmsync`.`changes` WHERE change_id > ? GROUP BY mapping $$
+SELECT mapping, SUM(CASE WHEN keys_json IS NULL THEN 1 ELSE JSON_LENGTH(keys_json) END)
+  FROM `zcrmsync`.`changes` WHERE change_id > ? GROUP BY mapping $$
 
 SELECT `order`, `line no`, `qty` FROM `erp`.`order lines` WHERE `order` = ? AND `line no` = ? $$
 

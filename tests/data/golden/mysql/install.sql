@@ -15,7 +15,8 @@ INSERT IGNORE INTO `zcrmsync`.`schema_version` (version) VALUES (1) $$
 CREATE TABLE IF NOT EXISTS `zcrmsync`.`changes` (
   change_id  bigint       NOT NULL AUTO_INCREMENT PRIMARY KEY,
   mapping    varchar(64)  NOT NULL,
-  keys_json   varchar(2000) NOT NULL,
+  key_text   text         NULL COMMENT 'the key as text, when the key has one column',
+  keys_json  mediumtext   NULL COMMENT 'else a JSON array of keys (a composite key; the initial load)',
   op         char(1)      NOT NULL,
   changed_at datetime(6)  NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
@@ -77,37 +78,37 @@ CREATE TABLE IF NOT EXISTS `zcrmsync`.`conflicts` (
 DROP TRIGGER IF EXISTS `erp`.`zcrmsync_customers_insert` $$
 
 CREATE TRIGGER `erp`.`zcrmsync_customers_insert` AFTER INSERT ON `erp`.`Customer List` FOR EACH ROW
-  IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
-    INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
-      VALUES ('customers', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`id` AS CHAR))), 'I', UTC_TIMESTAMP(6));
+  IF @zcrmsync_origin IS NULL OR @zcrmsync_origin <> 'agent' THEN
+    INSERT INTO `zcrmsync`.`changes` (mapping, key_text, op, changed_at)
+      VALUES ('customers', CAST(NEW.`id` AS CHAR), 'I', UTC_TIMESTAMP(6));
   END IF $$
 
 DROP TRIGGER IF EXISTS `erp`.`zcrmsync_customers_update` $$
 
 CREATE TRIGGER `erp`.`zcrmsync_customers_update` AFTER UPDATE ON `erp`.`Customer List` FOR EACH ROW
-  IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
+  IF @zcrmsync_origin IS NULL OR @zcrmsync_origin <> 'agent' THEN
     IF NOT (OLD.`id` <=> NEW.`id`) THEN
-      INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
-        VALUES ('customers', JSON_ARRAY(JSON_ARRAY(CAST(OLD.`id` AS CHAR))), 'D', UTC_TIMESTAMP(6)),
-               ('customers', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`id` AS CHAR))), 'I', UTC_TIMESTAMP(6));
-    ELSEIF NOT (OLD.`email` <=> NEW.`email` AND OLD.`name` <=> NEW.`name` AND OLD.`order` <=> NEW.`order`) THEN
-      INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
-        VALUES ('customers', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`id` AS CHAR))), 'U', UTC_TIMESTAMP(6));
+      INSERT INTO `zcrmsync`.`changes` (mapping, key_text, op, changed_at)
+        VALUES ('customers', CAST(OLD.`id` AS CHAR), 'D', UTC_TIMESTAMP(6)),
+               ('customers', CAST(NEW.`id` AS CHAR), 'I', UTC_TIMESTAMP(6));
+    ELSEIF NOT (CAST(OLD.`email` AS BINARY) <=> CAST(NEW.`email` AS BINARY) AND CAST(OLD.`name` AS BINARY) <=> CAST(NEW.`name` AS BINARY) AND CAST(OLD.`order` AS BINARY) <=> CAST(NEW.`order` AS BINARY)) THEN
+      INSERT INTO `zcrmsync`.`changes` (mapping, key_text, op, changed_at)
+        VALUES ('customers', CAST(NEW.`id` AS CHAR), 'U', UTC_TIMESTAMP(6));
     END IF;
   END IF $$
 
 DROP TRIGGER IF EXISTS `erp`.`zcrmsync_customers_delete` $$
 
 CREATE TRIGGER `erp`.`zcrmsync_customers_delete` AFTER DELETE ON `erp`.`Customer List` FOR EACH ROW
-  IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
-    INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
-      VALUES ('customers', JSON_ARRAY(JSON_ARRAY(CAST(OLD.`id` AS CHAR))), 'D', UTC_TIMESTAMP(6));
+  IF @zcrmsync_origin IS NULL OR @zcrmsync_origin <> 'agent' THEN
+    INSERT INTO `zcrmsync`.`changes` (mapping, key_text, op, changed_at)
+      VALUES ('customers', CAST(OLD.`id` AS CHAR), 'D', UTC_TIMESTAMP(6));
   END IF $$
 
 DROP TRIGGER IF EXISTS `erp`.`zcrmsync_order_lines_insert` $$
 
 CREATE TRIGGER `erp`.`zcrmsync_order_lines_insert` AFTER INSERT ON `erp`.`order lines` FOR EACH ROW
-  IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
+  IF @zcrmsync_origin IS NULL OR @zcrmsync_origin <> 'agent' THEN
     INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
       VALUES ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`order` AS CHAR), CAST(NEW.`line no` AS CHAR))), 'I', UTC_TIMESTAMP(6));
   END IF $$
@@ -115,12 +116,12 @@ CREATE TRIGGER `erp`.`zcrmsync_order_lines_insert` AFTER INSERT ON `erp`.`order 
 DROP TRIGGER IF EXISTS `erp`.`zcrmsync_order_lines_update` $$
 
 CREATE TRIGGER `erp`.`zcrmsync_order_lines_update` AFTER UPDATE ON `erp`.`order lines` FOR EACH ROW
-  IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
+  IF @zcrmsync_origin IS NULL OR @zcrmsync_origin <> 'agent' THEN
     IF NOT (OLD.`order` <=> NEW.`order` AND OLD.`line no` <=> NEW.`line no`) THEN
       INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
         VALUES ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(OLD.`order` AS CHAR), CAST(OLD.`line no` AS CHAR))), 'D', UTC_TIMESTAMP(6)),
                ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`order` AS CHAR), CAST(NEW.`line no` AS CHAR))), 'I', UTC_TIMESTAMP(6));
-    ELSEIF NOT (OLD.`Unit "Price"` <=> NEW.`Unit "Price"` AND OLD.`qty` <=> NEW.`qty` AND OLD.`user` <=> NEW.`user`) THEN
+    ELSEIF NOT (CAST(OLD.`Unit "Price"` AS BINARY) <=> CAST(NEW.`Unit "Price"` AS BINARY) AND CAST(OLD.`qty` AS BINARY) <=> CAST(NEW.`qty` AS BINARY) AND CAST(OLD.`user` AS BINARY) <=> CAST(NEW.`user` AS BINARY)) THEN
       INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
         VALUES ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`order` AS CHAR), CAST(NEW.`line no` AS CHAR))), 'U', UTC_TIMESTAMP(6));
     END IF;
@@ -129,7 +130,7 @@ CREATE TRIGGER `erp`.`zcrmsync_order_lines_update` AFTER UPDATE ON `erp`.`order 
 DROP TRIGGER IF EXISTS `erp`.`zcrmsync_order_lines_delete` $$
 
 CREATE TRIGGER `erp`.`zcrmsync_order_lines_delete` AFTER DELETE ON `erp`.`order lines` FOR EACH ROW
-  IF COALESCE(@zcrmsync_origin, '') <> 'agent' THEN
+  IF @zcrmsync_origin IS NULL OR @zcrmsync_origin <> 'agent' THEN
     INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
       VALUES ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(OLD.`order` AS CHAR), CAST(OLD.`line no` AS CHAR))), 'D', UTC_TIMESTAMP(6));
   END IF $$

@@ -4,7 +4,8 @@ SET LOCAL zcrmsync.origin = 'agent';
 
 SELECT 1;
 
-SELECT change_id, mapping, keys_json, op, changed_at AT TIME ZONE 'UTC', txid::text
+SELECT change_id, mapping, keys_json, op, changed_at AT TIME ZONE 'UTC', txid::text,
+       NULL::text
   FROM "zcrmsync"."changes"
  WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
    AND (txid > CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id > ?))

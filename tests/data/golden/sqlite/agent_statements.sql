@@ -5,7 +5,7 @@ INSERT INTO "zcrmsync_suppress" (origin) VALUES ('agent');
 DELETE FROM "zcrmsync_suppress";
 
 SELECT change_id, mapping, keys_json, op, strftime('%Y-%m-%d %H:%M:%f', changed_at),
-       CAST(change_id AS TEXT)
+       CAST(change_id AS TEXT), key_text
   FROM "zcrmsync_changes"
  WHERE change_id > ?
  ORDER BY change_id
@@ -66,7 +66,8 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
 
 UPDATE "zcrmsync_errors" SET resolved_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE error_id = ? AND resolved_at IS NULL;
 
-SELECT mapping, SUM(json_array_length(keys_json)) FROM "zcrmsync_changes" WHERE change_id > ? GROUP BY mapping;
+SELECT mapping, SUM(CASE WHEN keys_json IS NULL THEN 1 ELSE json_array_length(keys_json) END)
+  FROM "zcrmsync_changes" WHERE change_id > ? GROUP BY mapping;
 
 SELECT "order", "line no", "qty" FROM "order lines" WHERE "order" = ? AND "line no" = ?;
 

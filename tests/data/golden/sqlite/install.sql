@@ -15,8 +15,14 @@ CREATE TABLE IF NOT EXISTS "zcrmsync_changes" (
   -- always keeps the newest row to keep ids from going back.
   change_id  integer NOT NULL PRIMARY KEY,
   mapping    text    NOT NULL,
-  keys_json   text    NOT NULL,
-  op         text    NOT NULL CHECK (op IN ('I', 'U', 'D')),
+  -- The key as text when it has one column (no JSON function per row), else
+  -- keys_json: a JSON array of keys (a composite key; the initial load).
+  key_text   text,
+  keys_json  text,
+  -- 'I', 'U' or 'D'. No CHECK: only the triggers and the agent write here,
+  -- and a check costs every captured row (op IN (...) even builds a lookup
+  -- table per row inside a trigger: it tripled a captured insert, measured).
+  op         text    NOT NULL,
   -- UTC as a Julian day number: cheaper per row than formatting text.
   changed_at real    NOT NULL DEFAULT (julianday('now'))
 );
@@ -87,27 +93,27 @@ DROP TRIGGER IF EXISTS "zcrmsync_customers_insert";
 CREATE TRIGGER "zcrmsync_customers_insert" AFTER INSERT ON "Customer List"
   WHEN NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
-  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
-    VALUES ('customers', json_array(json_array(CAST(NEW."id" AS TEXT))), 'I');
+  INSERT INTO "zcrmsync_changes" (mapping, key_text, op)
+    VALUES ('customers', CAST(NEW."id" AS TEXT), 'I');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_customers_update";
 
-CREATE TRIGGER "zcrmsync_customers_update" AFTER UPDATE OF "id", "email", "name", "order" ON "Customer List"
+CREATE TRIGGER "zcrmsync_customers_update" AFTER UPDATE OF "email", "name", "order" ON "Customer List"
   WHEN (OLD."id" IS NEW."id") AND NOT (OLD."email" IS NEW."email" AND OLD."name" IS NEW."name" AND OLD."order" IS NEW."order") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
-  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
-    VALUES ('customers', json_array(json_array(CAST(NEW."id" AS TEXT))), 'U');
+  INSERT INTO "zcrmsync_changes" (mapping, key_text, op)
+    VALUES ('customers', CAST(NEW."id" AS TEXT), 'U');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_customers_update_key";
 
-CREATE TRIGGER "zcrmsync_customers_update_key" AFTER UPDATE OF "id", "email", "name", "order" ON "Customer List"
+CREATE TRIGGER "zcrmsync_customers_update_key" AFTER UPDATE OF "id" ON "Customer List"
   WHEN NOT (OLD."id" IS NEW."id") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
-  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
-    VALUES ('customers', json_array(json_array(CAST(OLD."id" AS TEXT))), 'D'),
-           ('customers', json_array(json_array(CAST(NEW."id" AS TEXT))), 'I');
+  INSERT INTO "zcrmsync_changes" (mapping, key_text, op)
+    VALUES ('customers', CAST(OLD."id" AS TEXT), 'D'),
+           ('customers', CAST(NEW."id" AS TEXT), 'I');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_customers_delete";
@@ -115,8 +121,8 @@ DROP TRIGGER IF EXISTS "zcrmsync_customers_delete";
 CREATE TRIGGER "zcrmsync_customers_delete" AFTER DELETE ON "Customer List"
   WHEN NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
-  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
-    VALUES ('customers', json_array(json_array(CAST(OLD."id" AS TEXT))), 'D');
+  INSERT INTO "zcrmsync_changes" (mapping, key_text, op)
+    VALUES ('customers', CAST(OLD."id" AS TEXT), 'D');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_insert";
@@ -130,7 +136,7 @@ END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_update";
 
-CREATE TRIGGER "zcrmsync_order_lines_update" AFTER UPDATE OF "order", "line no", "Unit ""Price""", "qty", "user" ON "order lines"
+CREATE TRIGGER "zcrmsync_order_lines_update" AFTER UPDATE OF "Unit ""Price""", "qty", "user" ON "order lines"
   WHEN (OLD."order" IS NEW."order" AND OLD."line no" IS NEW."line no") AND NOT (OLD."Unit ""Price""" IS NEW."Unit ""Price""" AND OLD."qty" IS NEW."qty" AND OLD."user" IS NEW."user") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
   INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
@@ -139,7 +145,7 @@ END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_update_key";
 
-CREATE TRIGGER "zcrmsync_order_lines_update_key" AFTER UPDATE OF "order", "line no", "Unit ""Price""", "qty", "user" ON "order lines"
+CREATE TRIGGER "zcrmsync_order_lines_update_key" AFTER UPDATE OF "order", "line no" ON "order lines"
   WHEN NOT (OLD."order" IS NEW."order" AND OLD."line no" IS NEW."line no") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
   INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)

@@ -8,7 +8,7 @@ EXEC sp_set_session_context @key = N'zcrmsync_origin', @value = NULL
 GO
 
 SELECT TOP (?) change_id, mapping, keys_json, op, changed_at,
-       CONVERT(varchar(20), CAST(row_ver AS binary(8)), 1)
+       CONVERT(varchar(20), CAST(row_ver AS binary(8)), 1), CAST(NULL AS nvarchar(1))
   FROM [zcrmsync].[changes]
  WHERE row_ver < MIN_ACTIVE_ROWVERSION() AND row_ver > ?
  ORDER BY row_ver
