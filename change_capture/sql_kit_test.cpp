@@ -64,7 +64,8 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
                            "list_capture_objects.sql", "unique_keys.sql", "load_link.sql",
                            "find_link_by_zoho_id.sql", "update_link.sql", "insert_link.sql",
                            "delete_link.sql", "park_error.sql", "list_errors.sql",
-                           "resolve_error.sql", "count_changes.sql"}) {
+                           "resolve_error.sql", "count_changes.sql", "hold_conflict.sql",
+                           "list_conflicts.sql", "resolve_conflict.sql", "db_clock.sql"}) {
     auto s = RenderAgentStatement(options, name);
     ASSERT_TRUE(s.has_value()) << s.error();
     runtime.statements.push_back(*s);
@@ -73,10 +74,14 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
   const CaptureTable& lines = sample[1];  // composite key, awkward names
   for (auto row : {RenderSelectRow(options, lines, {"order", "line no", "qty"}),
                    RenderUpdateRow(options, lines, {"qty", "Unit \"Price\""}),
-                   RenderDeleteRow(options, lines)}) {
+                   RenderDeleteRow(options, lines),
+                   RenderMatchRows(options, lines, {"qty", "Unit \"Price\""})}) {
     ASSERT_TRUE(row.has_value()) << row.error();
     runtime.statements.push_back(*row);
   }
+  auto insert = RenderInsertRow(options, lines, {"order", "qty", "Unit \"Price\""});
+  ASSERT_TRUE(insert.has_value()) << insert.error();
+  for (auto& st : insert->statements) runtime.statements.push_back(st);
   std::vector<Value> params;
   for (auto row : {RenderSelectKeysAfter(options, lines, std::nullopt, 100, params),
                    RenderSelectKeysAfter(options, lines, std::vector<std::string>{"1", "x"}, 100,

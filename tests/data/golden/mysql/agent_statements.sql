@@ -67,11 +67,29 @@ UPDATE `zcrmsync`.`errors` SET resolved_at = CURRENT_TIMESTAMP(6) WHERE error_id
 SELECT mapping, SUM(CASE WHEN keys_json IS NULL THEN 1 ELSE JSON_LENGTH(keys_json) END)
   FROM `zcrmsync`.`changes` WHERE change_id > ? GROUP BY mapping $$
 
+INSERT INTO `zcrmsync`.`conflicts` (mapping, erp_key, zoho_id, field, base_value, erp_value, crm_value)
+SELECT ?, ?, ?, ?, ?, ?, ? FROM DUAL
+ WHERE NOT EXISTS (SELECT 1 FROM `zcrmsync`.`conflicts`
+                    WHERE mapping = ? AND erp_key = ? AND field = ? AND resolved_at IS NULL) $$
+
+SELECT conflict_id, mapping, erp_key, zoho_id, field, base_value, erp_value, crm_value
+  FROM `zcrmsync`.`conflicts`
+ WHERE resolved_at IS NULL
+ ORDER BY conflict_id $$
+
+UPDATE `zcrmsync`.`conflicts` SET resolved_at = CURRENT_TIMESTAMP(6), resolution = ? WHERE conflict_id = ? AND resolved_at IS NULL $$
+
+SELECT CAST(UTC_TIMESTAMP(6) AS CHAR) $$
+
 SELECT `order`, `line no`, `qty` FROM `erp`.`order lines` WHERE `order` = ? AND `line no` = ? $$
 
 UPDATE `erp`.`order lines` SET `qty` = ?, `Unit "Price"` = ? WHERE `order` = ? AND `line no` = ? $$
 
 DELETE FROM `erp`.`order lines` WHERE `order` = ? AND `line no` = ? $$
+
+SELECT CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zcrmsync_key_2` FROM `erp`.`order lines` WHERE `qty` = ? AND `Unit "Price"` = ? LIMIT 2 $$
+
+INSERT INTO `erp`.`order lines` (`order`, `qty`, `Unit "Price"`) VALUES (?, ?, ?) RETURNING CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zcrmsync_key_2` $$
 
 SELECT CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zcrmsync_key_2` FROM `erp`.`order lines` WHERE 1 = 1 ORDER BY `order`, `line no` LIMIT ? $$
 

@@ -85,11 +85,29 @@ SELECT mapping, SUM(json_array_length(keys_json::json))
  WHERE txid > CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id > ?)
  GROUP BY mapping;
 
+INSERT INTO "zcrmsync"."conflicts" (mapping, erp_key, zoho_id, field, base_value, erp_value, crm_value)
+SELECT ?, ?, ?, ?, ?, ?, ?
+ WHERE NOT EXISTS (SELECT 1 FROM "zcrmsync"."conflicts"
+                    WHERE mapping = ? AND erp_key = ? AND field = ? AND resolved_at IS NULL);
+
+SELECT conflict_id, mapping, erp_key, zoho_id, field, base_value, erp_value, crm_value
+  FROM "zcrmsync"."conflicts"
+ WHERE resolved_at IS NULL
+ ORDER BY conflict_id;
+
+UPDATE "zcrmsync"."conflicts" SET resolved_at = now(), resolution = ? WHERE conflict_id = ? AND resolved_at IS NULL;
+
+SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US');
+
 SELECT "order", "line no", "qty" FROM "erp"."order lines" WHERE "order" = ? AND "line no" = ?;
 
 UPDATE "erp"."order lines" SET "qty" = ?, "Unit ""Price""" = ? WHERE "order" = ? AND "line no" = ?;
 
 DELETE FROM "erp"."order lines" WHERE "order" = ? AND "line no" = ?;
+
+SELECT "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2" FROM "erp"."order lines" WHERE "qty" = ? AND "Unit ""Price""" = ? LIMIT 2;
+
+INSERT INTO "erp"."order lines" ("order", "qty", "Unit ""Price""") VALUES (?, ?, ?) RETURNING "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2";
 
 SELECT "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2" FROM "erp"."order lines" WHERE 1 = 1 ORDER BY "order", "line no" LIMIT ?;
 

@@ -69,11 +69,31 @@ UPDATE "zcrmsync_errors" SET resolved_at = strftime('%Y-%m-%d %H:%M:%f', 'now') 
 SELECT mapping, SUM(CASE WHEN keys_json IS NULL THEN 1 ELSE json_array_length(keys_json) END)
   FROM "zcrmsync_changes" WHERE change_id > ? GROUP BY mapping;
 
+INSERT INTO "zcrmsync_conflicts" (mapping, erp_key, zoho_id, field, base_value, erp_value, crm_value)
+SELECT ?, ?, ?, ?, ?, ?, ?
+ WHERE NOT EXISTS (SELECT 1 FROM "zcrmsync_conflicts"
+                    WHERE mapping = ? AND erp_key = ? AND field = ? AND resolved_at IS NULL);
+
+SELECT conflict_id, mapping, erp_key, zoho_id, field, base_value, erp_value, crm_value
+  FROM "zcrmsync_conflicts"
+ WHERE resolved_at IS NULL
+ ORDER BY conflict_id;
+
+UPDATE "zcrmsync_conflicts" SET resolved_at = strftime('%Y-%m-%d %H:%M:%f', 'now'), resolution = ? WHERE conflict_id = ? AND resolved_at IS NULL;
+
+SELECT strftime('%Y-%m-%d %H:%M:%f', 'now');
+
 SELECT "order", "line no", "qty" FROM "order lines" WHERE "order" = ? AND "line no" = ?;
 
 UPDATE "order lines" SET "qty" = ?, "Unit ""Price""" = ? WHERE "order" = ? AND "line no" = ?;
 
 DELETE FROM "order lines" WHERE "order" = ? AND "line no" = ?;
+
+SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zcrmsync_key_2" FROM "order lines" WHERE "qty" = ? AND "Unit ""Price""" = ? LIMIT 2;
+
+INSERT INTO "order lines" ("order", "qty", "Unit ""Price""") VALUES (?, ?, ?);
+
+SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zcrmsync_key_2" FROM "order lines" WHERE rowid = last_insert_rowid();
 
 SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zcrmsync_key_2" FROM "order lines" WHERE 1 = 1 ORDER BY "order", "line no" LIMIT ?;
 

@@ -90,6 +90,24 @@ GO
 SELECT mapping, COUNT_BIG(*) FROM [zcrmsync].[changes] WHERE row_ver > ? GROUP BY mapping
 GO
 
+INSERT INTO [zcrmsync].[conflicts] (mapping, erp_key, zoho_id, field, base_value, erp_value, crm_value)
+SELECT ?, ?, ?, ?, ?, ?, ?
+ WHERE NOT EXISTS (SELECT 1 FROM [zcrmsync].[conflicts]
+                    WHERE mapping = ? AND erp_key = ? AND field = ? AND resolved_at IS NULL)
+GO
+
+SELECT conflict_id, mapping, erp_key, zoho_id, field, base_value, erp_value, crm_value
+  FROM [zcrmsync].[conflicts]
+ WHERE resolved_at IS NULL
+ ORDER BY conflict_id
+GO
+
+UPDATE [zcrmsync].[conflicts] SET resolved_at = SYSUTCDATETIME(), resolution = ? WHERE conflict_id = ? AND resolved_at IS NULL
+GO
+
+SELECT CONVERT(varchar(27), SYSUTCDATETIME(), 121)
+GO
+
 SELECT [order], [line no], [qty] FROM [dbo].[order lines] WHERE [order] = ? AND [line no] = ?
 GO
 
@@ -97,6 +115,12 @@ UPDATE [dbo].[order lines] SET [qty] = ?, [Unit "Price"] = ? WHERE [order] = ? A
 GO
 
 DELETE FROM [dbo].[order lines] WHERE [order] = ? AND [line no] = ?
+GO
+
+SELECT TOP (2) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE [qty] = ? AND [Unit "Price"] = ?
+GO
+
+INSERT INTO [dbo].[order lines] ([order], [qty], [Unit "Price"]) OUTPUT CONVERT(nvarchar(4000), inserted.[order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), inserted.[line no]) AS [zcrmsync_key_2] VALUES (?, ?, ?)
 GO
 
 SELECT TOP (?) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE 1 = 1 ORDER BY [order], [line no]
