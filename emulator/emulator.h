@@ -43,6 +43,7 @@ struct Options {
   double fault_500 = 0;        // share of /crm/ calls answered 500 INTERNAL_ERROR
   double fault_drop = 0;       // share of calls whose connection is dropped
   double fault_slow = 0;       // share of calls delayed by slow_ms
+  double fault_429 = 0;        // share of /crm/ calls answered 429 TOO_MANY_REQUESTS
   int slow_ms = 5000;
   bool admin = false;          // serve /__admin/
   std::string metadata_file;   // empty: the built-in metadata

@@ -409,6 +409,7 @@ struct Config {
   int slow_ms;
   int token_lifetime_s;
   int org_offset_minutes;
+  double fault_429;
 };
 
 // A watch channel (POST /crm/v8/actions/watch).
@@ -685,7 +686,9 @@ std::optional<ItemResult> Engine::State::ValidateFields(const ModuleMeta& m, con
       } else {
         return InvalidData(index, *f);
       }
-      if (!AllDigits(s) || s.size() > 19) return InvalidData(index, *f);
+      // A long integer is signed (19 digits, -9223372036854775808..9223372036854775807).
+      const size_t digits = s.size() - (s.starts_with('-') ? 1 : 0);
+      if (!AllDigits(s) || digits > 19) return InvalidData(index, *f);
       AddStr(staged, name, s, a);
     } else if (t == "double" || t == "currency" || t == "percent") {
       if (!v.IsNumber()) return InvalidData(index, *f);
@@ -3673,6 +3676,7 @@ HttpResponse Engine::State::HandleAdmin(const HttpRequest& req, const Params& qu
     d.AddMember("fault_500", config.fault_500, a);
     d.AddMember("fault_drop", config.fault_drop, a);
     d.AddMember("fault_slow", config.fault_slow, a);
+    d.AddMember("fault_429", config.fault_429, a);
     AddInt(d, "slow_ms", config.slow_ms, a);
     AddInt(d, "token_lifetime_s", config.token_lifetime_s, a);
     AddInt(d, "org_offset_minutes", config.org_offset_minutes, a);
@@ -3716,6 +3720,7 @@ HttpResponse Engine::State::HandleAdmin(const HttpRequest& req, const Params& qu
       else if (k == "fault_500") ok = as_share(next.fault_500);
       else if (k == "fault_drop") ok = as_share(next.fault_drop);
       else if (k == "fault_slow") ok = as_share(next.fault_slow);
+      else if (k == "fault_429") ok = as_share(next.fault_429);
       else if (k == "org_offset_minutes" && v.IsInt() && std::abs(v.GetInt()) <= 14 * 60) {
         next.org_offset_minutes = v.GetInt();
         ok = true;
@@ -3779,7 +3784,8 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Options& options) {
   s->config = Config{options.concurrency, options.credits, options.latency_ms,
                      options.jitter_ms,   options.fault_500, options.fault_drop,
                      options.fault_slow,  options.slow_ms,   options.token_lifetime_s,
-                     s->meta.offset_minutes.value_or(options.org_offset_minutes)};
+                     s->meta.offset_minutes.value_or(options.org_offset_minutes),
+                     options.fault_429};
   s->rng.seed(options.seed);
   s->notifier = std::make_unique<Notifier>(options.notification_queue, options.notification_sink);
   s->base_url = "http://127.0.0.1:" + std::to_string(options.port);
@@ -3850,7 +3856,7 @@ HttpResponse Engine::Handle(const HttpRequest& req) {
                       "Please check if the URL trying to access is a correct one");
     }
     Config config;
-    double roll_500 = 0, roll_drop = 0, roll_slow = 0;
+    double roll_500 = 0, roll_drop = 0, roll_slow = 0, roll_429 = 0;
     int jitter = 0;
     {
       std::lock_guard<std::mutex> lock(s.mu);
@@ -3859,6 +3865,8 @@ HttpResponse Engine::Handle(const HttpRequest& req) {
       roll_500 = share(s.rng);
       roll_drop = share(s.rng);
       roll_slow = share(s.rng);
+      // Rolled only when on, so the other faults' seeded sequences stay as they were.
+      roll_429 = config.fault_429 > 0 ? share(s.rng) : 1.0;
       if (config.jitter_ms > 0) {
         jitter = std::uniform_int_distribution<int>(0, config.jitter_ms)(s.rng);
       }
@@ -3872,11 +3880,14 @@ HttpResponse Engine::Handle(const HttpRequest& req) {
     int seen = s.max_in_flight.load();
     while (now_in_flight > seen && !s.max_in_flight.compare_exchange_weak(seen, now_in_flight)) {
     }
-    if (now_in_flight > config.concurrency) {
+    // A rate-limit storm answers at once, as Zoho does, before any work.
+    if (now_in_flight > config.concurrency || roll_429 < config.fault_429) {
       std::lock_guard<std::mutex> lock(s.mu);
       ++s.too_many_requests;
       ++s.calls[req.method + " " + PathTemplate(req.path)];
-      return ApiError(429, "TOO_MANY_REQUESTS", "concurrency limit exceeded");
+      return ApiError(429, "TOO_MANY_REQUESTS",
+                      now_in_flight > config.concurrency ? "concurrency limit exceeded"
+                                                         : "you have exceeded the API rate limit");
     }
     // The latency is the call's response time, as a client of Zoho sees it:
     // the answer leaves at arrival + delay (or when the work is done, if

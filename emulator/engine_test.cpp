@@ -232,13 +232,24 @@ TEST_F(EngineTest, CustomMetadata) {
   Make(o);
   Reply r = Call("POST", "/crm/v8/Widgets", "",
                  R"({"data":[{"Name":"a","Serial":"1234567890123456789","Seen":"2026-01-01T00:00:00Z"},
-                             {"Name":"b","Serial":12.5}]})");
+                             {"Name":"b","Serial":12.5},
+                             {"Name":"c","Serial":"-9223372036854775807"},
+                             {"Name":"d","Serial":"12345678901234567890"}]})");
   EXPECT_EQ(r.status, 207) << r.body;
   EXPECT_STREQ(r.json["data"][1]["code"].GetString(), "INVALID_DATA");
-  r = Call("GET", "/crm/v8/Widgets", "fields=Serial,Seen");
+  EXPECT_STREQ(r.json["data"][2]["status"].GetString(), "success");  // a long integer is signed
+  EXPECT_STREQ(r.json["data"][3]["code"].GetString(), "INVALID_DATA");  // 20 digits
+  r = Call("GET", "/crm/v8/Widgets", "fields=Name,Serial,Seen");
   ASSERT_EQ(r.status, 200);
-  EXPECT_STREQ(r.json["data"][0]["Serial"].GetString(), "1234567890123456789");
-  EXPECT_STREQ(r.json["data"][0]["Seen"].GetString(), "2026-01-01T00:00:00+00:00");
+  ASSERT_EQ(r.json["data"].Size(), 2u);
+  for (const auto& rec : r.json["data"].GetArray()) {
+    if (std::string(rec["Name"].GetString()) == "a") {
+      EXPECT_STREQ(rec["Serial"].GetString(), "1234567890123456789");
+      EXPECT_STREQ(rec["Seen"].GetString(), "2026-01-01T00:00:00+00:00");
+    } else {
+      EXPECT_STREQ(rec["Serial"].GetString(), "-9223372036854775807");
+    }
+  }
   EXPECT_FALSE(Emulator::Create(Options{.metadata_json = "{"}).has_value());
 }
 
@@ -784,6 +795,17 @@ TEST_F(EngineTest, FaultsAndAdminConfig) {
   Call("POST", "/__admin/config", "", R"({"fault_500":0,"fault_drop":1})");
   HttpRequest req{"GET", "/crm/v8/org", "", {{"Authorization", "Zoho-oauthtoken " + token_}}, "", {}};
   EXPECT_TRUE(emu_->Handle(req).drop_connection);
+  // A 429 storm answers at once, before any latency or work.
+  cfg = Call("POST", "/__admin/config", "", R"({"fault_drop":0,"fault_429":1.0})");
+  EXPECT_EQ(cfg.json["fault_429"].GetDouble(), 1.0);
+  before = clock_.total_slept();
+  r = Call("GET", "/crm/v8/org");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_STREQ(r.json["code"].GetString(), "TOO_MANY_REQUESTS");
+  EXPECT_EQ(clock_.total_slept(), before);
+  EXPECT_EQ(Call("GET", "/__admin/stats").json["too_many_requests"].GetInt(), 1);
+  Call("POST", "/__admin/config", "", R"({"fault_429":0})");
+  EXPECT_EQ(Call("GET", "/crm/v8/org").status, 200);
   EXPECT_EQ(Call("POST", "/__admin/config", "", R"({"bogus":1})").status, 400);
   // Without --admin the endpoints do not exist.
   Make(Options{});

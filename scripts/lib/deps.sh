@@ -20,8 +20,9 @@ ZCRMSYNC_TEST_PACKAGES=(
   dpkg-dev lintian rpm systemd systemd-container adduser procps
   # tests/windows: the mingw-w64 cross build, its MSI, the service under Wine
   g++-mingw-w64-x86-64-posix wixl msitools wine64
-  # tests/e2e/agent_service_test.sh: Prometheus' own parser reads /metrics
-  python3-prometheus-client
+  # tests/e2e/agent_service_test.sh: Prometheus' own parser reads /metrics;
+  # the sync e2e and crash tests and the engine benchmark are Python 3
+  python3-prometheus-client python3 tzdata
 )
 
 deps_missing() {
