@@ -56,6 +56,7 @@ PullCounts& PullCounts::operator+=(const PullCounts& o) {
   erp_created += o.erp_created;
   matched += o.matched;
   deferred += o.deferred;
+  relinked += o.relinked;
   parked += o.parked;
   return *this;
 }
@@ -78,7 +79,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
                             ResolveFields(m, fields_, /*erp_to_crm_only=*/false));
   const std::vector<std::string>& columns = resolved.columns;
   const std::vector<ResolvedField>& mapped = resolved.fields;
-  std::vector<std::string> api_fields = {"Modified_Time", m.external_id_field};
+  std::vector<std::string> api_fields = {"Modified_Time", "Created_Time", m.external_id_field};
   for (const ResolvedField& f : mapped) api_fields.push_back(f.mapping->field);
   const change_capture::CaptureTable table{m.name, m.table_schema, m.table_name, m.key_columns, {}};
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql, change_capture::RenderSelectRow(kit_, table, columns));
@@ -297,8 +298,11 @@ Result<std::optional<Link>> Puller::FirstContact(
     std::vector<HeldConflict>& held, std::vector<ParkedRecord>& parks) {
   const change_capture::CaptureTable table{m.name, m.table_schema, m.table_name, m.key_columns, {}};
   // A record that carries an external id is one of ours whose link a crash
-  // lost before the push committed. If its row is there and unlinked, link
-  // it (first contact: the merge compares both sides); if not, leave it: a
+  // lost before the push committed. If its row is there and unlinked, it is
+  // linked as of its creation (the values it was created with are unknown),
+  // and not merged here: the push still holds that row's change and sends it
+  // with If-Unmodified-Since = the creation time, so a CRM edit made since
+  // gets a 412 and the reconcile merges both sides with their own times. A
   // row deleted meanwhile is deleted in Zoho by the push, never re-created.
   if (const std::string external = ExternalIdOf(r, m.external_id_field); !external.empty()) {
     std::vector<std::string> key;
@@ -327,9 +331,14 @@ Result<std::optional<Link>> Puller::FirstContact(
     link.zoho_id = id;
     link.external_id = external;
     link.base_values = "{}";
-    Log().Info("re-linked a CRM record by its external id",
+    if (auto ct = r.find("Created_Time"); ct != r.end() && ct->second.is_string()) {
+      link.crm_modified_at = ParseZohoTime(ct->second.as_string());
+    }
+    ZCRMSYNC_RETURN_IF_ERROR(store.Save(link));
+    ++stats.relinked;
+    Log().Info("re-linked a CRM record by its external id; the push merges it",
                {{"mapping", m.name}, {"zoho_id", id}, {"key", key_json}});
-    return std::optional<Link>(std::move(link));
+    return std::optional<Link>();
   }
   auto park = [&](const Status& s, const std::string& field) {
     ParkedRecord p;

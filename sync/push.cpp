@@ -396,7 +396,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       ZCRMSYNC_ASSIGN_OR_RETURN(std::string full_sql,
                                 change_capture::RenderSelectRow(kit_, table, all.columns));
       ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement full, db_.Prepare(full_sql));
-      std::vector<std::string> api_fields = {"Modified_Time", m->external_id_field};
+      std::vector<std::string> api_fields = {"Modified_Time", "Created_Time", m->external_id_field};
       for (const ResolvedField& f : all.fields) api_fields.push_back(f.mapping->field);
       std::vector<std::string> ids;
       for (const Outgoing* o : stale) ids.push_back(*o->link->zoho_id);
@@ -430,7 +430,29 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
         in.mapping = m;
         in.resolved = &all;
         in.erp_time_zone = options_.erp_time_zone;
-        in.link = &*o->link;
+        // A record re-linked after a crash has no base. If the ERP row has
+        // not changed since the record was created from it, the row is the
+        // base: then only the CRM's later edits count as changes.
+        Link link = *o->link;
+        if (ParseBase(link.base_values).empty()) {
+          std::optional<Timestamp> created;
+          if (auto ct = rec->second.find("Created_Time"); ct != rec->second.end() && ct->second.is_string()) {
+            created = ParseZohoTime(ct->second.as_string());
+          }
+          if (created && ToTimePoint(p.changed_at) + skew.value_or(Clock::Duration(0)) <=
+                             ToTimePoint(*created)) {
+            std::map<std::string, std::string> base;
+            for (const ResolvedField& f : all.fields) {
+              FieldSpec spec = SpecFor(config_, *m, f, (*row)[f.column_index].type(),
+                                       options_.erp_time_zone, store);
+              if (auto json = ToZoho((*row)[f.column_index], spec)) {
+                base[f.mapping->field] = CanonicalValue(*json, spec);
+              }
+            }
+            link.base_values = BaseToJson(base);
+          }
+        }
+        in.link = &link;
         in.key = &p.key;
         in.row = &*row;
         in.crm = &rec->second;
