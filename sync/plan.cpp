@@ -70,6 +70,16 @@ Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
   for (auto& [name, plan] : plans) {
     if (waiting.contains(name)) plan.not_shown = std::max<int64_t>(0, waiting.at(name) - shown[name]);
   }
+  // Rows that existed before install are queued by the next cycle's initial
+  // load, then pushed like any change.
+  for (const auto& m : config_.mappings) {
+    if (!mappings::FlowsErpToCrm(m.direction)) continue;
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto done, change_capture::LoadState(db_, kit_, "load/" + m.name + "/done"));
+    if (done.value_or("") == "1") continue;
+    Add(plans[m.name], {"erp_to_crm", "initial load", "", "",
+                        "every row of " + m.table + " not yet queued is queued and pushed "
+                        "(creates, or links with match_fields); not listed one by one"});
+  }
   LinkStore store(db_, kit_);
   ZCRMSYNC_ASSIGN_OR_RETURN(auto parked, store.ListParked());
   std::set<std::pair<std::string, std::string>> parked_keys;
