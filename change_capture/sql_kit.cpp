@@ -239,6 +239,21 @@ Result<std::string> KeyTexts(Dialect d, const CaptureTable& table, const std::st
 
 }  // namespace
 
+Result<std::string> RenderSelectRows(const KitOptions& options, const CaptureTable& table,
+                                     const std::vector<std::string>& columns, size_t count) {
+  if (table.key_columns.size() != 1 || count == 0) {
+    return Error(InvalidArgumentError("select_rows.sql needs a one-column key and at least one key"));
+  }
+  const Dialect d = options.dialect;
+  ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, RowTokens(d, table, columns, "columns", "$c", ", "));
+  t.erase("key_predicate");
+  ZCRMSYNC_ASSIGN_OR_RETURN(t["key_column"], QuoteIdentifier(d, table.key_columns[0]));
+  std::string placeholders;
+  for (size_t i = 0; i < count; ++i) placeholders += i > 0 ? ", ?" : "?";
+  t["placeholders"] = placeholders;
+  return RenderRowStatement(options, "select_rows.sql", t);
+}
+
 Result<Script> RenderInsertRow(const KitOptions& options, const CaptureTable& table,
                                     const std::vector<std::string>& columns) {
   const Dialect d = options.dialect;

@@ -68,6 +68,12 @@ Result<std::string> RenderUpdateRow(const KitOptions& options, const CaptureTabl
 // DELETE of one row of the table of `table` by its key (delete_row.sql).
 Result<std::string> RenderDeleteRow(const KitOptions& options, const CaptureTable& table);
 
+// SELECT of `columns` from the table of `table` for `count` rows at once by a
+// one-column key (select_rows.sql): the parameters are the keys.
+// INVALID_ARGUMENT for a composite key or a count of 0.
+Result<std::string> RenderSelectRows(const KitOptions& options, const CaptureTable& table,
+                                     const std::vector<std::string>& columns, size_t count);
+
 // INSERT of `columns` into the table of `table`, returning the new row's key
 // columns as text (insert_row.sql). The parameters (the values) go to the
 // first statement; the last one returns the key (one statement in most

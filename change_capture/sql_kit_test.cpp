@@ -79,6 +79,11 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
     ASSERT_TRUE(row.has_value()) << row.error();
     runtime.statements.push_back(*row);
   }
+  const CaptureTable& customers = sample[0];
+  auto rows = RenderSelectRows(options, customers, {customers.key_columns[0]}, 3);
+  ASSERT_TRUE(rows.has_value()) << rows.error();
+  runtime.statements.push_back(*rows);
+  EXPECT_THAT(RenderSelectRows(options, lines, {"qty"}, 3), StatusIs(StatusCode::kInvalidArgument));
   auto insert = RenderInsertRow(options, lines, {"order", "qty", "Unit \"Price\""});
   ASSERT_TRUE(insert.has_value()) << insert.error();
   for (auto& st : insert->statements) runtime.statements.push_back(st);

@@ -237,6 +237,38 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
     std::vector<Outgoing> upserts, updates;
     std::set<std::string> claimed;  // CRM ids matched by a row of this batch
     std::vector<Outgoing> deletes;
+    // The rows of a one-column key are read a chunk at a time; a key the
+    // chunk does not bring back is read alone (a deleted row, or a key type
+    // whose text this reading does not reproduce).
+    std::map<std::string, odbc::Row> prefetched;
+    if (m->key_columns.size() == 1) {
+      std::vector<const Pending*> wanted;
+      for (const Pending& p : pendings) {
+        if (p.op != 'D' && !parked_keys.contains({m->name, p.key_json})) wanted.push_back(&p);
+      }
+      constexpr size_t kChunk = 200;
+      for (size_t start = 0; start < wanted.size(); start += kChunk) {
+        const size_t n = std::min(kChunk, wanted.size() - start);
+        ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql,
+                                  change_capture::RenderSelectRows(kit_, table, columns, n));
+        ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement rows, db_.Prepare(sql));
+        std::vector<Value> keys;
+        for (size_t i = start; i < start + n; ++i) keys.push_back(Value::Text(wanted[i]->key.front()));
+        ZCRMSYNC_RETURN_IF_ERROR(rows.BindAll(std::move(keys)));
+        ZCRMSYNC_RETURN_IF_ERROR(StatusOf(rows.Execute()).WithContext("read " + m->table));
+        for (;;) {
+          ZCRMSYNC_ASSIGN_OR_RETURN(bool more, rows.Fetch());
+          if (!more) break;
+          ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row r, rows.GetRow());
+          const Value& k = r[0];
+          std::optional<std::string> text;
+          if (!k.is_null() && k.type() == ValueType::kInt64) text = std::to_string(k.int64_value());
+          if (!k.is_null() && k.type() == ValueType::kText) text = k.text_value();
+          if (text) prefetched.emplace(change_capture::KeyToJson({*text}), std::move(r));
+        }
+        ZCRMSYNC_RETURN_IF_ERROR(rows.CloseCursor());
+      }
+    }
     for (const Pending& p : pendings) {
       if (parked_keys.contains({m->name, p.key_json})) {
         ++stats.waiting;
@@ -245,7 +277,11 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.Load(m->name, p.key_json));
       std::optional<odbc::Row> row;
       if (p.op != 'D') {
-        ZCRMSYNC_ASSIGN_OR_RETURN(row, ReadErpRow(select, p.key, m->table));
+        if (auto hit = prefetched.find(p.key_json); hit != prefetched.end()) {
+          row = std::move(hit->second);
+        } else {
+          ZCRMSYNC_ASSIGN_OR_RETURN(row, ReadErpRow(select, p.key, m->table));
+        }
       }
       if (row && soft_index && IsDeletedMarker((*row)[*soft_index])) row.reset();
       const bool propagate = m->deletes.kind != mappings::DeleteKind::kIgnore;

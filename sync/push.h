@@ -49,7 +49,7 @@ struct PushStats : PushCounts {
 };
 
 struct PushOptions {
-  size_t batch = 500;                 // change rows per pass
+  size_t batch = 1000;                // change rows per pass: 10 calls of 100 fill 10 slots
   std::string erp_time_zone = "UTC";  // for timestamp columns without a zone
   // Asked before each batch; true ends Drain() after the batch in flight
   // (graceful shutdown, a lost lease). Everything committed so far stays.

@@ -89,6 +89,8 @@ DELETE FROM `erp`.`order lines` WHERE `order` = ? AND `line no` = ? $$
 
 SELECT CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zcrmsync_key_2` FROM `erp`.`order lines` WHERE `qty` = ? AND `Unit "Price"` = ? LIMIT 2 $$
 
+SELECT `id` FROM `erp`.`Customer List` WHERE `id` IN (?, ?, ?) $$
+
 INSERT INTO `erp`.`order lines` (`order`, `qty`, `Unit "Price"`) VALUES (?, ?, ?) RETURNING CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zcrmsync_key_2` $$
 
 SELECT CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zcrmsync_key_2` FROM `erp`.`order lines` WHERE 1 = 1 ORDER BY `order`, `line no` LIMIT ? $$

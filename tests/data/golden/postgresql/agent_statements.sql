@@ -107,6 +107,8 @@ DELETE FROM "erp"."order lines" WHERE "order" = ? AND "line no" = ?;
 
 SELECT "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2" FROM "erp"."order lines" WHERE "qty" = ? AND "Unit ""Price""" = ? LIMIT 2;
 
+SELECT "id" FROM "erp"."Customer List" WHERE "id" IN (?, ?, ?);
+
 INSERT INTO "erp"."order lines" ("order", "qty", "Unit ""Price""") VALUES (?, ?, ?) RETURNING "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2";
 
 SELECT "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2" FROM "erp"."order lines" WHERE 1 = 1 ORDER BY "order", "line no" LIMIT ?;

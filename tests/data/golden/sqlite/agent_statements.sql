@@ -91,6 +91,8 @@ DELETE FROM "order lines" WHERE "order" = ? AND "line no" = ?;
 
 SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zcrmsync_key_2" FROM "order lines" WHERE "qty" = ? AND "Unit ""Price""" = ? LIMIT 2;
 
+SELECT "id" FROM "Customer List" WHERE "id" IN (?, ?, ?);
+
 INSERT INTO "order lines" ("order", "qty", "Unit ""Price""") VALUES (?, ?, ?);
 
 SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zcrmsync_key_2" FROM "order lines" WHERE rowid = last_insert_rowid();

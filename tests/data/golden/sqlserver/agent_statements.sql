@@ -120,6 +120,9 @@ GO
 SELECT TOP (2) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE [qty] = ? AND [Unit "Price"] = ?
 GO
 
+SELECT [id] FROM [dbo].[Customer List] WHERE [id] IN (?, ?, ?)
+GO
+
 INSERT INTO [dbo].[order lines] ([order], [qty], [Unit "Price"]) OUTPUT CONVERT(nvarchar(4000), inserted.[order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), inserted.[line no]) AS [zcrmsync_key_2] VALUES (?, ?, ?)
 GO
 
