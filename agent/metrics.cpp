@@ -110,6 +110,8 @@ void Metrics::RecordCycle(const CycleReport& report) {
     t.merged += c.merged;
     t.conflicts += c.conflicts;
     t.parked += c.parked;
+    t.zoho_calls += c.zoho_calls;
+    t.zoho_credits += c.zoho_credits;
   }
   for (const auto& [name, b] : report.backlog) backlog_[name] = b;
   zoho_calls_ += report.zoho_calls;
@@ -164,6 +166,10 @@ std::string Metrics::RenderPrometheus() const {
                    &MappingCounts::conflicts},
            Counter{"zcrmsync_parked_total", "Records parked in the dead letter.",
                    &MappingCounts::parked},
+           Counter{"zcrmsync_mapping_zoho_calls_total", "Zoho API calls made for the mapping.",
+                   &MappingCounts::zoho_calls},
+           Counter{"zcrmsync_mapping_zoho_credits_total", "Zoho API credits spent for the mapping.",
+                   &MappingCounts::zoho_credits},
        }) {
     Family(out, c.name, "counter", c.help);
     for (const auto& [name, t] : totals_) {

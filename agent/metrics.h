@@ -21,6 +21,8 @@ struct MappingCounts {
   int64_t merged = 0;     // ERP rows written or deleted by the pull (the merge's ERP share)
   int64_t conflicts = 0;  // fields both sides changed (resolved by rule or held)
   int64_t parked = 0;     // records parked in the dead letter (push and pull)
+  int64_t zoho_calls = 0;    // Zoho API calls made for the mapping, and their credits
+  int64_t zoho_credits = 0;
 };
 
 // Where a mapping stands after a cycle.

@@ -18,7 +18,8 @@ CycleReport OkCycle(double seconds) {
   r.finished_at_unix = 1'790'000'000.5;
   r.zoho_calls = 3;
   r.zoho_credits = 4;
-  r.counts["customers"] = {.pushed = 40, .pulled = 3, .merged = 2, .conflicts = 1, .parked = 0};
+  r.counts["customers"] = {.pushed = 40, .pulled = 3, .merged = 2, .conflicts = 1, .parked = 0,
+                          .zoho_calls = 5, .zoho_credits = 7};
   r.backlog["customers"] = {.backlog = 7, .lag_seconds = 12.5};
   return r;
 }
@@ -68,6 +69,8 @@ TEST(MetricsTest, RendersPrometheusTextFormat) {
   EXPECT_THAT(text, HasSubstr("# TYPE zcrmsync_pushed_total counter\n"));
   EXPECT_THAT(text, HasSubstr("zcrmsync_pushed_total{mapping=\"customers\"} 80\n"));
   EXPECT_THAT(text, HasSubstr("zcrmsync_pushed_total{mapping=\"contacts\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("zcrmsync_mapping_zoho_calls_total{mapping=\"customers\"} 10\n"));
+  EXPECT_THAT(text, HasSubstr("zcrmsync_mapping_zoho_credits_total{mapping=\"customers\"} 14\n"));
   EXPECT_THAT(text, HasSubstr("zcrmsync_pulled_total{mapping=\"customers\"} 6\n"));
   EXPECT_THAT(text, HasSubstr("zcrmsync_merged_total{mapping=\"customers\"} 4\n"));
   EXPECT_THAT(text, HasSubstr("zcrmsync_conflicts_total{mapping=\"customers\"} 2\n"));

@@ -256,9 +256,11 @@ Agent::CycleOutcome Agent::RunCycle() {
     for (const auto& [name, p] : c.pulled->by_mapping) {
       MappingCounts& m = r.counts[name];
       m.pulled += p.fetched - p.echoes;
-      m.merged += p.erp_updated + p.erp_deleted;
+      m.merged += p.erp_updated + p.erp_deleted + p.erp_created;
       m.conflicts += p.conflicts;
       m.parked += p.parked;
+      m.zoho_calls += p.zoho_calls;
+      m.zoho_credits += p.zoho_credits;
     }
   }
   if (c.pushed) {
@@ -266,7 +268,10 @@ Agent::CycleOutcome Agent::RunCycle() {
     for (const auto& [name, p] : c.pushed->by_mapping) {
       MappingCounts& m = r.counts[name];
       m.pushed += p.created + p.updated + p.deleted;
+      m.conflicts += p.held;
       m.parked += p.parked;
+      m.zoho_calls += p.zoho_calls;
+      m.zoho_credits += p.zoho_credits;
     }
   }
   r.ok = c.failure.ok();

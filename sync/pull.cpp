@@ -57,6 +57,8 @@ PullCounts& PullCounts::operator+=(const PullCounts& o) {
   matched += o.matched;
   deferred += o.deferred;
   relinked += o.relinked;
+  zoho_calls += o.zoho_calls;
+  zoho_credits += o.zoho_credits;
   parked += o.parked;
   return *this;
 }
@@ -67,7 +69,10 @@ Result<PullStats> Puller::RunOnce() {
     if (!mappings::FlowsCrmToErp(m.direction)) continue;
     if (options_.should_stop && options_.should_stop()) break;
     PullCounts counts;
+    const crm::ClientStats calls_before = crm_.stats();
     ZCRMSYNC_RETURN_IF_ERROR(PullMapping(m, counts).WithContext("pull mapping " + m.name));
+    counts.zoho_calls = crm_.stats().calls - calls_before.calls;
+    counts.zoho_credits = crm_.stats().credits - calls_before.credits;
     stats += counts;
     stats.by_mapping[m.name] += counts;
   }

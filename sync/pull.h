@@ -37,6 +37,8 @@ struct PullCounts {
   int64_t matched = 0;       // CRM records linked to an existing row on match_fields
   int64_t deferred = 0;      // latest_wins conflicts left to the push's reconcile
   int64_t relinked = 0;      // our records whose link a crash lost, linked again
+  int64_t zoho_calls = 0;    // API calls made for this mapping, and their credits
+  int64_t zoho_credits = 0;
   int64_t erp_updated = 0;   // ERP rows written back
   int64_t crm_updated = 0;   // records whose merge sent values back to Zoho
   int64_t conflicts = 0;     // fields changed on both sides (resolved or held)

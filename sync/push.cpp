@@ -105,6 +105,8 @@ PushCounts& PushCounts::operator+=(const PushCounts& o) {
   matched += o.matched;
   held += o.held;
   reconciled += o.reconciled;
+  zoho_calls += o.zoho_calls;
+  zoho_credits += o.zoho_credits;
   return *this;
 }
 
@@ -200,8 +202,15 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       PushStats& stats;
       const PushCounts& before;
       const std::string& name;
+      crm::ZohoClient& crm;
+      crm::ClientStats calls_before = crm.stats();
       ~CountDelta() {
         PushCounts& m = stats.by_mapping[name];
+        const crm::ClientStats now = crm.stats();
+        m.zoho_calls += now.calls - calls_before.calls;
+        m.zoho_credits += now.credits - calls_before.credits;
+        stats.zoho_calls += now.calls - calls_before.calls;
+        stats.zoho_credits += now.credits - calls_before.credits;
         m.created += stats.created - before.created;
         m.updated += stats.updated - before.updated;
         m.deleted += stats.deleted - before.deleted;
@@ -212,7 +221,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
         m.held += stats.held - before.held;
         m.reconciled += stats.reconciled - before.reconciled;
       }
-    } delta{stats, before, mapping_name};
+    } delta{stats, before, mapping_name, crm_};
     const mappings::Mapping* m = mappings::FindMapping(config_, mapping_name);
     if (m == nullptr) {
       Log().Warn("changes for a mapping not in the config are skipped", {{"mapping", mapping_name}});

@@ -39,6 +39,8 @@ struct PushCounts {
   int64_t matched = 0;    // rows linked to an existing CRM record on match_fields
   int64_t held = 0;       // ambiguous matches and manual conflicts held for a person
   int64_t reconciled = 0; // 412s (the CRM record changed meanwhile) merged field by field
+  int64_t zoho_calls = 0;  // API calls made for this mapping, and their credits
+  int64_t zoho_credits = 0;
 
   PushCounts& operator+=(const PushCounts& o);
 };

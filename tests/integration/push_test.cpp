@@ -751,6 +751,11 @@ TEST_P(PushTest, LookupsResolveThroughTheLinksBothWays) {
   ASSERT_TRUE(pushed.has_value()) << pushed.error();
   EXPECT_EQ(pushed->created, 3);
   EXPECT_EQ(pushed->parked, 1);  // contact 11: customer 99 is not in Zoho
+  // Zoho's calls are counted per mapping, and add up to the total.
+  EXPECT_GE(pushed->by_mapping.at("customers").zoho_calls, 1);
+  EXPECT_GE(pushed->by_mapping.at("contacts").zoho_calls, 1);
+  EXPECT_EQ(pushed->by_mapping.at("customers").zoho_calls + pushed->by_mapping.at("contacts").zoho_calls,
+            pushed->zoho_calls);
   sync::LinkStore store(conn(), kit_);
   auto parked = store.ListParked();
   ASSERT_TRUE(parked.has_value() && parked->size() == 1);
