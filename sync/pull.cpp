@@ -304,11 +304,10 @@ Result<std::optional<Link>> Puller::FirstContact(
   const change_capture::CaptureTable table{m.name, m.table_schema, m.table_name, m.key_columns, {}};
   // A record that carries an external id is one of ours whose link a crash
   // lost before the push committed. If its row is there and unlinked, it is
-  // linked as of its creation (the values it was created with are unknown),
-  // and not merged here: the push still holds that row's change and sends it
-  // with If-Unmodified-Since = the creation time, so a CRM edit made since
-  // gets a 412 and the reconcile merges both sides with their own times. A
-  // row deleted meanwhile is deleted in Zoho by the push, never re-created.
+  // linked again and merged as a first contact (the values it was created
+  // with are unknown, so a field that differs is a conflict under the rules;
+  // a CRM edit made in that window can lose to a tie). A row deleted
+  // meanwhile is deleted in Zoho by the push, never re-created.
   if (const std::string external = ExternalIdOf(r, m.external_id_field); !external.empty()) {
     std::vector<std::string> key;
     if (m.key_columns.size() == 1) {
@@ -336,14 +335,10 @@ Result<std::optional<Link>> Puller::FirstContact(
     link.zoho_id = id;
     link.external_id = external;
     link.base_values = "{}";
-    if (auto ct = r.find("Created_Time"); ct != r.end() && ct->second.is_string()) {
-      link.crm_modified_at = ParseZohoTime(ct->second.as_string());
-    }
-    ZCRMSYNC_RETURN_IF_ERROR(store.Save(link));
     ++stats.relinked;
-    Log().Info("re-linked a CRM record by its external id; the push merges it",
+    Log().Info("re-linked a CRM record by its external id",
                {{"mapping", m.name}, {"zoho_id", id}, {"key", key_json}});
-    return std::optional<Link>();
+    return std::optional<Link>(std::move(link));
   }
   auto park = [&](const Status& s, const std::string& field) {
     ParkedRecord p;

@@ -28,10 +28,10 @@ from decimal import Decimal
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # With this set, the kills also hit the window between a record's creation in
 # Zoho and the commit of its link, and the test then edits such a record in
-# the CRM or deletes its row. The engine re-links it by external id and lets
-# the push's 412 reconcile merge it; this passes on SQLite and MariaDB, but
-# not yet reliably on PostgreSQL (a CRM edit made in that window can be lost
-# to the ERP's value), so CI runs without it. See the README's known limits.
+# the CRM or deletes its row. The engine re-links the record by its external
+# id and merges it as a first contact; the values it was created with are
+# unknown, so a CRM edit made in that window can lose to a tie (the ERP
+# wins). CI runs without it; the README lists it among the known limits.
 KNOWN_BUGS = os.environ.get("ZCRMSYNC_E2E_KNOWN_BUGS") == "1"
 from sync_e2e_lib import Agent, Emulator, check, log, main_wrapper, sql_str  # noqa: E402
 
