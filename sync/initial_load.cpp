@@ -6,6 +6,7 @@
 #include "core/status_macros.h"
 #include "odbc/statement.h"
 #include "odbc/transaction.h"
+#include "sync/sync_util.h"
 
 namespace zcrmsync::sync {
 
@@ -26,7 +27,7 @@ Result<LoadProgress> InitialLoader::QueueAll() {
       progress.done[m.name] = true;
       continue;
     }
-    const change_capture::CaptureTable table{m.name, m.table_schema, m.table_name, m.key_columns, {}};
+    const change_capture::CaptureTable table = RowTable(m);
     ZCRMSYNC_ASSIGN_OR_RETURN(auto columns, change_capture::DescribeTable(db_, kit_.dialect,
                                                                           m.table_schema, m.table_name));
     std::vector<std::string> key_types;

@@ -102,7 +102,7 @@ Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
       soft_index = static_cast<size_t>(at - columns.begin());
       if (at == columns.end()) columns.push_back(m->deletes.soft_delete_column);
     }
-    const change_capture::CaptureTable table{m->name, m->table_schema, m->table_name, m->key_columns, {}};
+    const change_capture::CaptureTable table = RowTable(*m);
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(kit_, table, columns));
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(sql));
     for (const auto& [key_json, key] : list) {
@@ -165,7 +165,7 @@ Status Planner::PlanPull(const mappings::Mapping& m, MappingPlan& plan) {
   ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved, ResolveFields(m, fields_, false));
   std::vector<std::string> api_fields = {"Modified_Time", m.external_id_field};
   for (const ResolvedField& f : resolved.fields) api_fields.push_back(f.mapping->field);
-  const change_capture::CaptureTable table{m.name, m.table_schema, m.table_name, m.key_columns, {}};
+  const change_capture::CaptureTable table = RowTable(m);
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(kit_, table, resolved.columns));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(sql));
   ZCRMSYNC_ASSIGN_OR_RETURN(auto saved, change_capture::LoadState(db_, kit_, "pull/" + m.name + "/watermark"));

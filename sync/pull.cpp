@@ -26,12 +26,6 @@ const log::Logger& Log() {
 }
 
 
-struct ErpWrite {
-  std::vector<std::string> key;
-  std::vector<std::string> columns;
-  std::vector<Value> values;
-};
-
 }  // namespace
 
 Puller::Puller(odbc::Connection& db, const mappings::Config& config, change_capture::KitOptions kit,
@@ -86,7 +80,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
   const std::vector<ResolvedField>& mapped = resolved.fields;
   std::vector<std::string> api_fields = {"Modified_Time", "Created_Time", m.external_id_field};
   for (const ResolvedField& f : mapped) api_fields.push_back(f.mapping->field);
-  const change_capture::CaptureTable table{m.name, m.table_schema, m.table_name, m.key_columns, {}};
+  const change_capture::CaptureTable table = RowTable(m);
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql, change_capture::RenderSelectRow(kit_, table, columns));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(select_sql));
 
@@ -251,12 +245,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
   for (const auto& s : begin.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
   for (const ErpWrite& w : erp_writes) {
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderUpdateRow(kit_, table, w.columns));
-    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement update, db_.Prepare(sql));
-    std::vector<Value> params = w.values;
-    for (const auto& k : w.key) params.push_back(Value::Text(k));
-    ZCRMSYNC_RETURN_IF_ERROR(update.BindAll(std::move(params)));
-    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(update.Execute()).WithContext("write back " + m.table));
+    ZCRMSYNC_RETURN_IF_ERROR(WriteErpRow(db_, kit_, m, w));
     ++stats.erp_updated;
   }
   if (!erp_deletes.empty()) {
@@ -301,7 +290,7 @@ Result<std::optional<Link>> Puller::FirstContact(
     const mappings::Mapping& m, const ResolvedMapping& resolved, const crm::Record& r,
     const std::string& id, std::optional<Timestamp> modified, LinkStore& store, PullCounts& stats,
     std::vector<HeldConflict>& held, std::vector<ParkedRecord>& parks) {
-  const change_capture::CaptureTable table{m.name, m.table_schema, m.table_name, m.key_columns, {}};
+  const change_capture::CaptureTable table = RowTable(m);
   // A record that carries an external id is one of ours whose link a crash
   // lost before the push committed. If its row is there and unlinked, it is
   // linked again and merged as a first contact (the values it was created

@@ -161,13 +161,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
   std::vector<std::pair<std::string, std::string>> links_to_delete;
   std::vector<ParkedRecord> to_park;
   std::vector<HeldConflict> to_hold;
-  struct ErpWrite {
-    const mappings::Mapping* mapping;
-    std::vector<std::string> key;
-    std::vector<std::string> columns;
-    std::vector<Value> values;
-  };
-  std::vector<ErpWrite> erp_writes;                              // from the 412 reconcile
+  std::vector<std::pair<const mappings::Mapping*, ErpWrite>> erp_writes;  // the 412 reconcile's
   std::vector<std::pair<std::string, std::string>> requeue;      // (mapping, key) to push again
   auto park = [&](const std::string& mapping, const Pending& p, const std::optional<Link>& link,
                   const Status& s, const std::string& field) {
@@ -238,7 +232,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       soft_index = static_cast<size_t>(at - columns.begin());
       if (at == columns.end()) columns.push_back(m->deletes.soft_delete_column);
     }
-    const change_capture::CaptureTable table{m->name, m->table_schema, m->table_name, m->key_columns, {}};
+    const change_capture::CaptureTable table = RowTable(*m);
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql,
                               change_capture::RenderSelectRow(kit_, table, columns));
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(select_sql));
@@ -517,7 +511,8 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
           to_hold.push_back(std::move(c));
         }
         if (!merged.erp_columns.empty()) {
-          erp_writes.push_back({m, p.key, std::move(merged.erp_columns), std::move(merged.erp_values)});
+          erp_writes.push_back(
+              {m, ErpWrite{p.key, std::move(merged.erp_columns), std::move(merged.erp_values)}});
         }
         if (merged.crm_update) {
           if (modified) {
@@ -589,16 +584,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
     if (!erp_writes.empty()) {
       for (const auto& s : begin.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
     }
-    for (const ErpWrite& w : erp_writes) {
-      const mappings::Mapping& wm = *w.mapping;
-      const change_capture::CaptureTable wt{wm.name, wm.table_schema, wm.table_name, wm.key_columns, {}};
-      ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderUpdateRow(kit_, wt, w.columns));
-      ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement update, db_.Prepare(sql));
-      std::vector<Value> params = w.values;
-      for (const auto& k : w.key) params.push_back(Value::Text(k));
-      ZCRMSYNC_RETURN_IF_ERROR(update.BindAll(std::move(params)));
-      ZCRMSYNC_RETURN_IF_ERROR(StatusOf(update.Execute()).WithContext("write back " + wm.table));
-    }
+    for (const auto& [wm, w] : erp_writes) ZCRMSYNC_RETURN_IF_ERROR(WriteErpRow(db_, kit_, *wm, w));
     if (!erp_writes.empty()) {
       for (const auto& s : end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
     }

@@ -64,7 +64,7 @@ Result<Resolution> ConflictResolver::Resolve(int64_t conflict_id, Side side) {
   const std::vector<std::string>& key = keys->front();
 
   // The ERP side, now.
-  const change_capture::CaptureTable table{m->name, m->table_schema, m->table_name, m->key_columns, {}};
+  const change_capture::CaptureTable table = RowTable(*m);
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql,
                             change_capture::RenderSelectRow(kit_, table, resolved.columns));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(select_sql));
@@ -115,13 +115,8 @@ Result<Resolution> ConflictResolver::Resolve(int64_t conflict_id, Side side) {
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
   for (const auto& s : begin.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
   if (erp_write) {
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql,
-                              change_capture::RenderUpdateRow(kit_, table, {rf->mapping->column}));
-    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement update, db_.Prepare(sql));
-    std::vector<Value> params = {*erp_write};
-    for (const auto& k : key) params.push_back(Value::Text(k));
-    ZCRMSYNC_RETURN_IF_ERROR(update.BindAll(std::move(params)));
-    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(update.Execute()).WithContext(what + ": write " + m->table));
+    Status written = WriteErpRow(db_, kit_, *m, ErpWrite{key, {rf->mapping->column}, {*erp_write}});
+    if (!written.ok()) return Error(written.WithContext(what));
   }
   ZCRMSYNC_RETURN_IF_ERROR(store.Save(updated));
   ZCRMSYNC_RETURN_IF_ERROR(store.SettleConflict(conflict_id, side == Side::kErp ? "erp" : "crm"));

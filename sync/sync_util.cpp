@@ -217,6 +217,21 @@ FieldSpec SpecFor(const mappings::Config& config, const mappings::Mapping& m,
   return spec;
 }
 
+change_capture::CaptureTable RowTable(const mappings::Mapping& m) {
+  return {m.name, m.table_schema, m.table_name, m.key_columns, {}};
+}
+
+Status WriteErpRow(odbc::Connection& db, const change_capture::KitOptions& kit,
+                   const mappings::Mapping& m, const ErpWrite& write) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql,
+                            change_capture::RenderUpdateRow(kit, RowTable(m), write.columns));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement update, db.Prepare(sql));
+  std::vector<Value> params = write.values;
+  for (const auto& k : write.key) params.push_back(Value::Text(k));
+  ZCRMSYNC_RETURN_IF_ERROR(update.BindAll(std::move(params)));
+  return StatusOf(update.Execute()).WithContext("write back " + m.table);
+}
+
 Result<std::optional<odbc::Row>> ReadErpRow(odbc::Statement& select,
                                             const std::vector<std::string>& key,
                                             const std::string& table) {

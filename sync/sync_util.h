@@ -7,11 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "change_capture/sql_kit.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "core/value.h"
 #include "crm/zoho_client.h"
 #include "mappings/config.h"
+#include "odbc/connection.h"
 #include "odbc/statement.h"
 #include "sync/convert.h"
 
@@ -80,6 +82,21 @@ class LinkStore;
 FieldSpec SpecFor(const mappings::Config& config, const mappings::Mapping& m,
                   const ResolvedField& f, ValueType erp_type, const std::string& erp_time_zone,
                   LinkStore& links);
+
+// The mapped table of `m` as the SQL kit names it (row statements).
+change_capture::CaptureTable RowTable(const mappings::Mapping& m);
+
+// Values for some columns of one ERP row, by its key (one text per column).
+struct ErpWrite {
+  std::vector<std::string> key;
+  std::vector<std::string> columns;
+  std::vector<Value> values;
+};
+
+// UPDATEs the row of `m` (update_row.sql). The caller holds the transaction
+// and, for write-back, echo suppression. Errors name the table.
+Status WriteErpRow(odbc::Connection& db, const change_capture::KitOptions& kit,
+                   const mappings::Mapping& m, const ErpWrite& write);
 
 // The row with `key` (one text per key column), read with a statement
 // prepared from select_row.sql; nullopt when there is none. `table` names
