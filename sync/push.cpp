@@ -440,14 +440,10 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       std::vector<std::string> ids;
       for (const Outgoing* o : stale) ids.push_back(*o->link->zoho_id);
       std::map<std::string, crm::Record> now;
-      for (size_t start = 0; start < ids.size(); start += 100) {
-        std::vector<std::string> chunk(ids.begin() + static_cast<std::ptrdiff_t>(start),
-                                       ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), start + 100)));
-        ZCRMSYNC_ASSIGN_OR_RETURN(auto got, crm_.GetByIds(m->module, chunk, api_fields));
-        for (auto& rec : got) {
-          if (auto id = rec.find("id"); id != rec.end() && id->second.is_string()) {
-            now[id->second.as_string()] = std::move(rec);
-          }
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto got, crm_.GetByIds(m->module, ids, api_fields));  // pages itself
+      for (auto& rec : got) {
+        if (auto id = rec.find("id"); id != rec.end() && id->second.is_string()) {
+          now[id->second.as_string()] = std::move(rec);
         }
       }
       ZCRMSYNC_ASSIGN_OR_RETURN(auto skew, MeasureClockSkew(db_, kit_, crm_, SystemClock()));
