@@ -142,6 +142,17 @@ Result<std::vector<HeldConflict>> LinkStore::ListConflicts() {
   return out;
 }
 
+Result<LinkStore::HeldBack> LinkStore::ListHeldBack() {
+  HeldBack out;
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto parked, ListParked());
+  for (const auto& p : parked) {
+    if (p.erp_key) out.parked_keys.insert({p.mapping, *p.erp_key});
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto conflicts, ListConflicts());
+  for (const auto& c : conflicts) out.held_fields.insert({c.mapping, c.erp_key, c.field});
+  return out;
+}
+
 Status LinkStore::SettleConflict(int64_t conflict_id, std::string_view side) {
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("resolve_conflict.sql"));
   ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll({Value::Text(std::string(side)), Value::Int64(conflict_id)}));

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <optional>
+#include <set>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +76,14 @@ class LinkStore {
   // The manual rule's held fields: recorded once per open (record, field).
   Status Hold(const HeldConflict& conflict);
   Result<std::vector<HeldConflict>> ListConflicts();
+  // What the push leaves alone: ERP keys with an open parked record (later
+  // changes wait behind it), and fields held for a person.
+  struct HeldBack {
+    std::set<std::pair<std::string, std::string>> parked_keys;                 // mapping, erp_key
+    std::set<std::tuple<std::string, std::string, std::string>> held_fields;  // + field
+  };
+  Result<HeldBack> ListHeldBack();
+
   // Closes a held conflict, recording the side taken ("erp" or "crm").
   // NOT_FOUND when no open conflict has that id.
   Status SettleConflict(int64_t conflict_id, std::string_view side);

@@ -81,14 +81,9 @@ Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
                         "(creates, or links with match_fields); not listed one by one"});
   }
   LinkStore store(db_, kit_);
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto parked, store.ListParked());
-  std::set<std::pair<std::string, std::string>> parked_keys;
-  for (const auto& p : parked) {
-    if (p.erp_key) parked_keys.insert({p.mapping, *p.erp_key});
-  }
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto conflicts, store.ListConflicts());
-  std::set<std::tuple<std::string, std::string, std::string>> held;
-  for (const auto& c : conflicts) held.insert({c.mapping, c.erp_key, c.field});
+  ZCRMSYNC_ASSIGN_OR_RETURN(LinkStore::HeldBack held_back, store.ListHeldBack());
+  const auto& parked_keys = held_back.parked_keys;
+  const auto& held = held_back.held_fields;
 
   for (const auto& [name, list] : keys) {
     const mappings::Mapping* m = mappings::FindMapping(config_, name);

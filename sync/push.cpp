@@ -147,15 +147,10 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
   }
 
   LinkStore store(db_, kit_);
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto parked, store.ListParked());
-  std::set<std::pair<std::string, std::string>> parked_keys;
-  for (const auto& p : parked) {
-    if (p.erp_key) parked_keys.insert({p.mapping, *p.erp_key});
-  }
   // A field held for a person (manual rule) is not pushed until settled.
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto conflicts, store.ListConflicts());
-  std::set<std::tuple<std::string, std::string, std::string>> held_fields;
-  for (const auto& c : conflicts) held_fields.insert({c.mapping, c.erp_key, c.field});
+  ZCRMSYNC_ASSIGN_OR_RETURN(LinkStore::HeldBack held_back, store.ListHeldBack());
+  const auto& parked_keys = held_back.parked_keys;
+  const auto& held_fields = held_back.held_fields;
 
   std::vector<Link> links_to_save;
   std::vector<std::pair<std::string, std::string>> links_to_delete;
