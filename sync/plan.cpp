@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <optional>
 #include <set>
-#include <tuple>
 
 #include "change_capture/catalog.h"
 #include "change_capture/change_reader.h"

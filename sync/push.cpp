@@ -4,7 +4,6 @@
 #include <chrono>
 #include <optional>
 #include <set>
-#include <tuple>
 
 #include "change_capture/catalog.h"
 #include "change_capture/change_reader.h"
@@ -125,8 +124,9 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
   change_capture::ChangeReader reader(db_, kit_);
   ZCRMSYNC_ASSIGN_OR_RETURN(auto changes, reader.Next(cursor, options_.batch));
   if (changes.empty()) return false;
-  stats.changes += static_cast<int64_t>(changes.size());
-  for (const auto& c : changes) ++stats.by_mapping[c.mapping].changes;
+  // This pass's counts per mapping; added to the totals at its end.
+  std::map<std::string, PushCounts> pass;
+  for (const auto& c : changes) ++pass[c.mapping].changes;
   const std::string next_cursor = changes.back().cursor;
 
   // Coalesce per (mapping, key), keeping first-seen order.
@@ -171,7 +171,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
     r.message = s.message();
     Log().Warn("parked a record", {{"mapping", mapping}, {"key", p.key_json}, {"error", s.message()}});
     to_park.push_back(std::move(r));
-    ++stats.parked;
+    ++pass[mapping].parked;
   };
 
   // In config order, so a mapping that others look up (listed first) is
@@ -185,32 +185,8 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
   }
   for (const std::string& mapping_name : order) {
     std::vector<Pending>& pendings = by_mapping[mapping_name];
-    // What this mapping adds to the totals is also kept per mapping.
-    const PushCounts before = stats;
-    struct CountDelta {
-      PushStats& stats;
-      const PushCounts& before;
-      const std::string& name;
-      crm::ZohoClient& crm;
-      crm::ClientStats calls_before = crm.stats();
-      ~CountDelta() {
-        PushCounts& m = stats.by_mapping[name];
-        const crm::ClientStats now = crm.stats();
-        m.zoho_calls += now.calls - calls_before.calls;
-        m.zoho_credits += now.credits - calls_before.credits;
-        stats.zoho_calls += now.calls - calls_before.calls;
-        stats.zoho_credits += now.credits - calls_before.credits;
-        m.created += stats.created - before.created;
-        m.updated += stats.updated - before.updated;
-        m.deleted += stats.deleted - before.deleted;
-        m.unchanged += stats.unchanged - before.unchanged;
-        m.parked += stats.parked - before.parked;
-        m.waiting += stats.waiting - before.waiting;
-        m.matched += stats.matched - before.matched;
-        m.held += stats.held - before.held;
-        m.reconciled += stats.reconciled - before.reconciled;
-      }
-    } delta{stats, before, mapping_name, crm_};
+    PushCounts& mc = pass[mapping_name];
+    const crm::ClientStats calls_before = crm_.stats();
     const mappings::Mapping* m = mappings::FindMapping(config_, mapping_name);
     if (m == nullptr) {
       Log().Warn("changes for a mapping not in the config are skipped", {{"mapping", mapping_name}});
@@ -269,7 +245,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
     }
     for (const Pending& p : pendings) {
       if (parked_keys.contains({m->name, p.key_json})) {
-        ++stats.waiting;
+        ++mc.waiting;
         continue;
       }
       ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.Load(m->name, p.key_json));
@@ -345,7 +321,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
             to_hold.push_back({0, m->name, p.key_json, std::nullopt,
                                std::string(kMatchConflictField), std::nullopt,
                                "[" + p.key_json + "]", match.candidates});
-            ++stats.held;
+            ++mc.held;
             continue;
           }
           if (match.zoho_id) {
@@ -354,14 +330,14 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
             stub.zoho_id = match.zoho_id;
             out.link = std::move(stub);
             out.record["id"] = crm::JsonValue(*match.zoho_id);
-            ++stats.matched;
+            ++mc.matched;
             updates.push_back(std::move(out));
             continue;
           }
         }
         upserts.push_back(std::move(out));
       } else if (out.record.empty()) {
-        ++stats.unchanged;
+        ++mc.unchanged;
       } else {
         out.record["id"] = crm::JsonValue(*link->zoho_id);
         updates.push_back(std::move(out));
@@ -379,7 +355,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       link.erp_changed_at = o.pending->changed_at;
       if (auto t = ParseZohoTime(r.modified_time)) link.crm_modified_at = *t;
       links_to_save.push_back(std::move(link));
-      ++(created ? stats.created : stats.updated);
+      ++(created ? mc.created : mc.updated);
     };
     std::vector<Outgoing*> stale;  // 412: the CRM record changed since we last saw it
     auto handle = [&](std::vector<Outgoing>& outs, const std::vector<crm::RecordResult>& results,
@@ -496,9 +472,9 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
           park(m->name, p, o->link, merged.error, merged.error_field);
           continue;
         }
-        ++stats.reconciled;
+        ++mc.reconciled;
         for (auto& c : merged.held) {
-          ++stats.held;
+          ++mc.held;
           to_hold.push_back(std::move(c));
         }
         if (!merged.erp_columns.empty()) {
@@ -526,7 +502,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
           if (st.ok()) {
             if (auto t = ParseZohoTime(results[i].modified_time)) l.crm_modified_at = *t;
             links_to_save.push_back(std::move(l));
-            ++stats.updated;
+            ++mc.updated;
           } else if (st.code() == StatusCode::kAborted) {
             // Edited again in the last moment: the row goes round once more.
             requeue.push_back({m->name, p.key_json});
@@ -547,7 +523,7 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
         const Status& s = results[i].status;
         if (s.ok() || s.code() == StatusCode::kNotFound) {
           links_to_delete.push_back({m->name, deletes[i].pending->key_json});
-          ++stats.deleted;
+          ++mc.deleted;
         } else if (retry::IsTransient(s.code())) {
           return Error(s.WithContext("delete " + m->module + " " + deletes[i].pending->key_json));
         } else {
@@ -564,6 +540,13 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
       ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
       links_to_save.clear();
     }
+    const crm::ClientStats calls_after = crm_.stats();
+    mc.zoho_calls += calls_after.calls - calls_before.calls;
+    mc.zoho_credits += calls_after.credits - calls_before.credits;
+  }
+  for (const auto& [name, counts] : pass) {
+    stats += counts;
+    stats.by_mapping[name] += counts;
   }
 
   // The rest of the links, parked records and the cursor land together.
