@@ -160,6 +160,34 @@ Result<std::string> RenderAgentStatement(const KitOptions& options,
   return std::move(script.statements.front());
 }
 
+Result<std::string> RenderAgentBatchStatement(const KitOptions& options,
+                                              std::string_view template_name, size_t count,
+                                              size_t width) {
+  if (count == 0 || width == 0) {
+    return Error(InvalidArgumentError(std::string(template_name) + " needs at least one item"));
+  }
+  auto kit = KitFor(options.dialect);
+  ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens tokens, kit->AgentTokens(options.agent_schema));
+  std::string row = "(";
+  for (size_t i = 0; i < width; ++i) row += i > 0 ? ", ?" : "?";
+  row += ")";
+  std::string rows, placeholders;
+  for (size_t i = 0; i < count; ++i) {
+    rows += (i > 0 ? ", " : "") + row;
+    placeholders += i > 0 ? ", ?" : "?";
+  }
+  tokens["rows"] = std::move(rows);
+  tokens["placeholders"] = std::move(placeholders);
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string_view text, sql::FindTemplate(kit->name(), template_name));
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string rendered,
+                            sql::Render(text, tokens, /*require_all_used=*/false));
+  Script script{options.dialect, SplitStatements(rendered)};
+  if (script.statements.size() != 1) {
+    return Error(InternalError(std::string(template_name) + " must hold exactly one statement"));
+  }
+  return std::move(script.statements.front());
+}
+
 namespace {
 
 // Tokens for one row of a mapped table: the table, the key predicate, and

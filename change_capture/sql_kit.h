@@ -54,6 +54,12 @@ Result<Script> RenderEndAgentWrites(const KitOptions& options);
 // One statement from an agent-level template (read_changes.sql,
 // purge_changes.sql, oldest_open_transaction.sql), rendered for `options`.
 Result<std::string> RenderAgentStatement(const KitOptions& options, std::string_view template_name);
+// The same for a statement over `count` items (load_links.sql,
+// insert_links.sql): ${placeholders} becomes `count` placeholders and
+// ${rows} `count` rows of `width` placeholders. INVALID_ARGUMENT for 0.
+Result<std::string> RenderAgentBatchStatement(const KitOptions& options,
+                                              std::string_view template_name, size_t count,
+                                              size_t width);
 
 // SELECT of `columns` from the table of `table`, one row by its key: the
 // parameters are the key values in key-column order (select_row.sql).

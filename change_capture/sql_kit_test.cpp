@@ -70,6 +70,11 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
     ASSERT_TRUE(s.has_value()) << s.error();
     runtime.statements.push_back(*s);
   }
+  for (auto batch : {RenderAgentBatchStatement(options, "load_links.sql", 3, 1),
+                     RenderAgentBatchStatement(options, "insert_links.sql", 2, 7)}) {
+    ASSERT_TRUE(batch.has_value()) << batch.error();
+    runtime.statements.push_back(*batch);
+  }
   const std::vector<CaptureTable> sample = SampleTables(d);
   const CaptureTable& lines = sample[1];  // composite key, awkward names
   for (auto row : {RenderSelectRow(options, lines, {"order", "line no", "qty"}),
@@ -144,6 +149,18 @@ TEST(SqlKitTest, AgentTableNamesAreQuotedPerDialect) {
   EXPECT_EQ(AgentTableNames({Dialect::kMySQL, "zc"})->at(1), "`zc`.`changes`");
   EXPECT_EQ(AgentTableNames({Dialect::kSQLite, "zc"})->at(1), "\"zc_changes\"");
   EXPECT_EQ(AgentTableNames({Dialect::kSqlServer, "zc"})->at(1), "[zc].[changes]");
+}
+
+TEST(SqlKitTest, BatchStatementsRepeatTheirPlaceholders) {
+  const KitOptions mysql{Dialect::kMySQL, "zc"};
+  auto load = RenderAgentBatchStatement(mysql, "load_links.sql", 3, 1);
+  ASSERT_TRUE(load.has_value()) << load.error();
+  EXPECT_NE(load->find("erp_key IN (?, ?, ?)"), std::string::npos) << *load;
+  EXPECT_NE(load->find("`zc`.`links`"), std::string::npos) << *load;
+  auto insert = RenderAgentBatchStatement(mysql, "insert_links.sql", 2, 3);
+  ASSERT_TRUE(insert.has_value()) << insert.error();
+  EXPECT_NE(insert->find("VALUES (?, ?, ?), (?, ?, ?)"), std::string::npos) << *insert;
+  EXPECT_FALSE(RenderAgentBatchStatement(mysql, "load_links.sql", 0, 1).has_value());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "sync/link_store.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -17,12 +18,8 @@ Value OptTime(const std::optional<Timestamp>& v) {
   return v ? Value::FromTimestamp(*v) : Value::Null(ValueType::kTimestamp);
 }
 
-Result<std::optional<Link>> ReadLink(odbc::Statement& stmt, const std::string& mapping) {
-  ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt.Fetch());
-  if (!row) {
-    ZCRMSYNC_RETURN_IF_ERROR(stmt.CloseCursor());
-    return std::optional<Link>();
-  }
+// The link of the current row of a load_link.sql-shaped result.
+Result<Link> LinkOfRow(odbc::Statement& stmt, const std::string& mapping) {
   Link link;
   link.mapping = mapping;
   ZCRMSYNC_ASSIGN_OR_RETURN(auto key, stmt.GetText(1));
@@ -31,11 +28,24 @@ Result<std::optional<Link>> ReadLink(odbc::Statement& stmt, const std::string& m
   ZCRMSYNC_ASSIGN_OR_RETURN(auto base, stmt.GetText(4));
   ZCRMSYNC_ASSIGN_OR_RETURN(link.erp_changed_at, stmt.GetTimestamp(5));
   ZCRMSYNC_ASSIGN_OR_RETURN(link.crm_modified_at, stmt.GetTimestamp(6));
-  ZCRMSYNC_RETURN_IF_ERROR(stmt.CloseCursor());
   link.erp_key = key.value_or("");
   link.base_values = base.value_or("{}");
-  return std::optional<Link>(std::move(link));
+  return link;
 }
+
+Result<std::optional<Link>> ReadLink(odbc::Statement& stmt, const std::string& mapping) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt.Fetch());
+  std::optional<Link> out;
+  if (row) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(out, LinkOfRow(stmt, mapping));
+  }
+  ZCRMSYNC_RETURN_IF_ERROR(stmt.CloseCursor());
+  return out;
+}
+
+// Keys or links per statement: 7 parameters a link stays well under SQL
+// Server's 2,100.
+constexpr size_t kBatch = 200;
 
 }  // namespace
 
@@ -58,12 +68,46 @@ Result<odbc::Statement*> LinkStore::Get(std::string_view template_name) {
   return &it->second;
 }
 
+Result<odbc::Statement> LinkStore::PrepareBatch(std::string_view template_name, size_t count,
+                                                size_t width) {
+  // Prepared for each use, never kept: PostgreSQL would otherwise switch to
+  // a generic plan after five runs, planned from the links table's old
+  // statistics, and scan the whole table for each IN list.
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderAgentBatchStatement(
+                                                 kit_, template_name, count, width));
+  return connection_.Prepare(sql);
+}
+
 Result<std::optional<Link>> LinkStore::Load(const std::string& mapping, const std::string& erp_key) {
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("load_link.sql"));
   ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll({Value::Text(mapping), Value::Text(erp_key)}));
   ZCRMSYNC_RETURN_IF_ERROR(
       StatusOf(stmt->Execute()).WithContext("load link " + mapping + " " + erp_key));
   return ReadLink(*stmt, mapping);
+}
+
+Result<std::map<std::string, Link>> LinkStore::LoadMany(const std::string& mapping,
+                                                       const std::vector<std::string>& erp_keys) {
+  std::map<std::string, Link> out;
+  for (size_t start = 0; start < erp_keys.size(); start += kBatch) {
+    const size_t n = std::min(kBatch, erp_keys.size() - start);
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement batch, PrepareBatch("load_links.sql", n, 1));
+    odbc::Statement* stmt = &batch;
+    std::vector<Value> params = {Value::Text(mapping)};
+    for (size_t i = start; i < start + n; ++i) params.push_back(Value::Text(erp_keys[i]));
+    ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll(std::move(params)));
+    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt->Execute()).WithContext(
+        "load links of " + mapping + " (" + std::to_string(n) + " keys)"));
+    for (;;) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt->Fetch());
+      if (!row) break;
+      ZCRMSYNC_ASSIGN_OR_RETURN(Link link, LinkOfRow(*stmt, mapping));
+      std::string key = link.erp_key;
+      out.emplace(std::move(key), std::move(link));
+    }
+    ZCRMSYNC_RETURN_IF_ERROR(stmt->CloseCursor());
+  }
+  return out;
 }
 
 Result<std::optional<Link>> LinkStore::FindByZohoId(const std::string& mapping,
@@ -91,6 +135,31 @@ Status LinkStore::Save(const Link& link) {
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * insert, Get("insert_link.sql"));
   ZCRMSYNC_RETURN_IF_ERROR(insert->BindAll(values));
   return StatusOf(insert->Execute()).WithContext(context);
+}
+
+Status LinkStore::InsertMany(const std::vector<Link>& links) {
+  for (size_t start = 0; start < links.size(); start += kBatch) {
+    const size_t n = std::min(kBatch, links.size() - start);
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement batch, PrepareBatch("insert_links.sql", n, 7));
+    odbc::Statement* stmt = &batch;
+    std::vector<Value> params;
+    params.reserve(n * 7);
+    for (size_t i = start; i < start + n; ++i) {
+      const Link& l = links[i];
+      params.push_back(OptText(l.zoho_id));
+      params.push_back(OptText(l.external_id));
+      params.push_back(Value::Text(l.base_values));
+      params.push_back(OptTime(l.erp_changed_at));
+      params.push_back(OptTime(l.crm_modified_at));
+      params.push_back(Value::Text(l.mapping));
+      params.push_back(Value::Text(l.erp_key));
+    }
+    ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll(std::move(params)));
+    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt->Execute()).WithContext(
+        "save " + std::to_string(n) + " new links of " + links[start].mapping + " (keys " +
+        links[start].erp_key + " to " + links[start + n - 1].erp_key + ")"));
+  }
+  return Status();
 }
 
 Status LinkStore::Delete(const std::string& mapping, const std::string& erp_key) {

@@ -4,6 +4,8 @@
 // are prepared once per store. Not thread-safe: one store per connection.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -66,8 +68,16 @@ class LinkStore {
   LinkStore& operator=(const LinkStore&) = delete;
 
   Result<std::optional<Link>> Load(const std::string& mapping, const std::string& erp_key);
+  // The links of many keys of one mapping, a few statements for the lot;
+  // a key with no link is absent from the result (keyed by erp_key).
+  Result<std::map<std::string, Link>> LoadMany(const std::string& mapping,
+                                               const std::vector<std::string>& erp_keys);
   Result<std::optional<Link>> FindByZohoId(const std::string& mapping, const std::string& zoho_id);
   Status Save(const Link& link);
+  // Creates links known to be new, a few statements for the lot. A key
+  // already linked, or a Zoho id linked twice, fails it (nothing is saved
+  // in a transaction the caller then rolls back).
+  Status InsertMany(const std::vector<Link>& links);
   Status Delete(const std::string& mapping, const std::string& erp_key);
 
   // The dead letter.
@@ -99,6 +109,8 @@ class LinkStore {
  private:
   struct Statements;
   Result<odbc::Statement*> Get(std::string_view template_name);
+  // A batch statement for `count` items.
+  Result<odbc::Statement> PrepareBatch(std::string_view template_name, size_t count, size_t width);
 
   odbc::Connection& connection_;
   change_capture::KitOptions kit_;

@@ -64,6 +64,42 @@ TEST_P(LinkStoreTest, SavesLoadsUpdatesFindsAndDeletesLinks) {
   EXPECT_THAT(store.Load("customers", "[\"1\"]"), IsOkAndHolds(std::optional<sync::Link>()));
 }
 
+TEST_P(LinkStoreTest, InsertsAndLoadsManyLinksAcrossStatementChunks) {
+  sync::LinkStore store(conn(), kit_);
+  // 450 links: three INSERT chunks (200 a statement), times with microseconds.
+  std::vector<sync::Link> links;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 450; ++i) {
+    const std::string n = std::to_string(i);
+    sync::Link l{"customers", "[\"" + n + "\"]", "57257670000" + std::to_string(100000 + i), n,
+                 R"({"Account_Name":"\"Zoë )" + n + R"(\""})", Timestamp{2026, 3, 29, 1, 30, 15, i},
+                 std::nullopt};
+    if (i % 3 == 0) l.crm_modified_at = Timestamp{2026, 3, 29, 1, 31, 0, 0};
+    keys.push_back(l.erp_key);
+    links.push_back(std::move(l));
+  }
+  ASSERT_THAT(store.InsertMany(links), IsOk());
+  // Keys of another mapping and unlinked keys come back absent.
+  ASSERT_THAT(store.Save({"contacts", "[\"7\"]", "999", "7", "{}", std::nullopt, std::nullopt}), IsOk());
+  keys.push_back("[\"7\"]");
+  keys.push_back("[\"no such key\"]");
+  auto loaded = store.LoadMany("customers", keys);
+  ASSERT_TRUE(loaded.has_value()) << loaded.error();
+  ASSERT_EQ(loaded->size(), 450u);
+  for (const sync::Link& l : links) {
+    auto it = loaded->find(l.erp_key);
+    ASSERT_NE(it, loaded->end()) << l.erp_key;
+    EXPECT_EQ(it->second, l) << l.erp_key;
+  }
+  EXPECT_THAT(store.LoadMany("customers", {}), IsOkAndHolds(std::map<std::string, sync::Link>()));
+
+  // A key already linked fails the insert; the error names the mapping.
+  auto again = store.InsertMany({links[5]});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.code(), StatusCode::kInvalidArgument) << again;
+  EXPECT_NE(again.message().find("customers"), std::string::npos) << again;
+}
+
 TEST_P(LinkStoreTest, ParksAndListsRecords) {
   sync::LinkStore store(conn(), kit_);
   ASSERT_THAT(store.Park({0, "customers", "[\"7\"]", std::nullopt, "erp_to_crm", "INVALID_ARGUMENT",

@@ -81,6 +81,14 @@ UPDATE `zcrmsync`.`conflicts` SET resolved_at = CURRENT_TIMESTAMP(6), resolution
 
 SELECT CAST(UTC_TIMESTAMP(6) AS CHAR) $$
 
+SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
+  FROM `zcrmsync`.`links`
+ WHERE mapping = ? AND erp_key IN (?, ?, ?) $$
+
+INSERT INTO `zcrmsync`.`links` (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
+                      mapping, erp_key)
+VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?) $$
+
 SELECT `order`, `line no`, `qty` FROM `erp`.`order lines` WHERE `order` = ? AND `line no` = ? $$
 
 UPDATE `erp`.`order lines` SET `qty` = ?, `Unit "Price"` = ? WHERE `order` = ? AND `line no` = ? $$

@@ -99,6 +99,21 @@ UPDATE "zcrmsync"."conflicts" SET resolved_at = now(), resolution = ? WHERE conf
 
 SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US');
 
+SELECT l.erp_key, l.zoho_id, l.external_id, l.base_values,
+       l.erp_changed_at AT TIME ZONE 'UTC', l.crm_modified_at AT TIME ZONE 'UTC'
+  FROM (SELECT CAST(? AS text) AS mapping) m
+ CROSS JOIN (VALUES (?), (?), (?)) AS k (erp_key)
+ CROSS JOIN LATERAL (SELECT * FROM "zcrmsync"."links"
+                      WHERE mapping = m.mapping AND erp_key = k.erp_key LIMIT 1) l;
+
+INSERT INTO "zcrmsync"."links" (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
+                      mapping, erp_key)
+SELECT v.zoho_id, v.external_id, v.base_values,
+       CAST(v.erp_changed_at AS timestamp) AT TIME ZONE 'UTC',
+       CAST(v.crm_modified_at AS timestamp) AT TIME ZONE 'UTC', v.mapping, v.erp_key
+  FROM (VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)) AS v (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
+                              mapping, erp_key);
+
 SELECT "order", "line no", "qty" FROM "erp"."order lines" WHERE "order" = ? AND "line no" = ?;
 
 UPDATE "erp"."order lines" SET "qty" = ?, "Unit ""Price""" = ? WHERE "order" = ? AND "line no" = ?;

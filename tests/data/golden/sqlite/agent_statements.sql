@@ -83,6 +83,14 @@ UPDATE "zcrmsync_conflicts" SET resolved_at = strftime('%Y-%m-%d %H:%M:%f', 'now
 
 SELECT strftime('%Y-%m-%d %H:%M:%f', 'now');
 
+SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
+  FROM "zcrmsync_links"
+ WHERE mapping = ? AND erp_key IN (?, ?, ?);
+
+INSERT INTO "zcrmsync_links" (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
+                      mapping, erp_key)
+VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?);
+
 SELECT "order", "line no", "qty" FROM "order lines" WHERE "order" = ? AND "line no" = ?;
 
 UPDATE "order lines" SET "qty" = ?, "Unit ""Price""" = ? WHERE "order" = ? AND "line no" = ?;

@@ -108,6 +108,16 @@ GO
 SELECT CONVERT(varchar(27), SYSUTCDATETIME(), 121)
 GO
 
+SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
+  FROM [zcrmsync].[links]
+ WHERE mapping = ? AND erp_key IN (?, ?, ?)
+GO
+
+INSERT INTO [zcrmsync].[links] (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
+                      mapping, erp_key)
+VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)
+GO
+
 SELECT [order], [line no], [qty] FROM [dbo].[order lines] WHERE [order] = ? AND [line no] = ?
 GO
 
