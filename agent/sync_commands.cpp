@@ -224,7 +224,9 @@ Agent::CycleOutcome Agent::RunCycle() {
   sync::Puller puller(*e.db, e.config, e.kit, *e.zoho.client, e.fields,
                       {.erp_time_zone = e.config.database.time_zone, .should_stop = hook});
   sync::Pusher pusher(*e.db, e.config, e.kit, *e.zoho.client, e.fields,
-                      {.erp_time_zone = e.config.database.time_zone, .should_stop = hook});
+                      {.batch = static_cast<size_t>(e.config.sync.push_batch_size),
+                       .erp_time_zone = e.config.database.time_zone,
+                       .should_stop = hook});
   sync::InitialLoader loader(*e.db, e.config, e.kit);
 
   // Rows that existed before install are queued for the push (once).
@@ -599,7 +601,8 @@ int RunPush(const CommandArgs& args, const Context& ctx, std::ostream& out, std:
     return kExitFailure;
   }
   sync::Pusher pusher(*e->db, e->config, e->kit, *e->zoho.client, e->fields,
-                      {.erp_time_zone = e->config.database.time_zone, .should_stop = [&] {
+                      {.batch = static_cast<size_t>(e->config.sync.push_batch_size),
+                       .erp_time_zone = e->config.database.time_zone, .should_stop = [&] {
                          // A failed renewal leaves the lease valid until its deadline.
                          (void)lease.Renew();
                          return ShutdownRequested() || !lease.Valid();

@@ -68,6 +68,7 @@ struct SyncConfig {
   int interval_seconds = 5;  // >= 1
   ConflictRule conflict_rule = ConflictRule::kLatestWins;
   int clock_skew_tolerance_seconds = 2;  // >= 0
+  int push_batch_size = 4000;  // change rows per push pass, 1..100000
 };
 
 // The agent process (issue #6): health/metrics endpoint and failover lease.

@@ -824,6 +824,7 @@ Config ToConfig(const Value& root, std::string_view source) {
                              .value_or(c.sync.conflict_rule);
   c.sync.clock_skew_tolerance_seconds =
       Int(*sync, "clock_skew_tolerance_seconds", c.sync.clock_skew_tolerance_seconds);
+  c.sync.push_batch_size = Int(*sync, "push_batch_size", c.sync.push_batch_size);
 
   c.agent.http_listen = OptStr(*agent, "http_listen");
   c.agent.lease_seconds = Int(*agent, "lease_seconds", c.agent.lease_seconds);

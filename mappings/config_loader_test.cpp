@@ -42,6 +42,7 @@ constexpr std::string_view kSample = R"jsonc({
     "interval_seconds": 5,
     "conflict_rule": "latest_wins",
     "clock_skew_tolerance_seconds": 2,
+    "push_batch_size": 2000,
   },
   "mappings": [
     {
@@ -125,6 +126,7 @@ TEST(ParseConfigTest, SampleParsesWithCommentsAndTrailingCommas) {
   EXPECT_EQ(c.sync.interval_seconds, 5);
   EXPECT_EQ(c.sync.conflict_rule, ConflictRule::kLatestWins);
   EXPECT_EQ(c.sync.clock_skew_tolerance_seconds, 2);
+  EXPECT_EQ(c.sync.push_batch_size, 2000);
 
   ASSERT_EQ(c.mappings.size(), 1u);
   const Mapping& m = c.mappings[0];
@@ -168,6 +170,7 @@ TEST(ParseConfigTest, DefaultsForOmittedKeys) {
   EXPECT_EQ(r->sync.interval_seconds, 5);
   EXPECT_EQ(r->sync.conflict_rule, ConflictRule::kLatestWins);
   EXPECT_EQ(r->sync.clock_skew_tolerance_seconds, 2);
+  EXPECT_EQ(r->sync.push_batch_size, 4000);
   const Mapping& m = r->mappings[0];
   EXPECT_EQ(m.table_schema, std::nullopt);
   EXPECT_EQ(m.table_name, "t");

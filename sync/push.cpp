@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "change_capture/catalog.h"
 #include "change_capture/change_reader.h"
@@ -28,22 +29,112 @@ const log::Logger& Log() {
   return *logger;
 }
 
+}  // namespace
+
 // One key after coalescing: the last operation wins.
-struct Pending {
+struct PushPending {
   std::string key_json;
   std::vector<std::string> key;
   char op = 'U';
   Timestamp changed_at;
 };
 
-
 // What one key becomes.
-struct Outgoing {
-  const Pending* pending;
+struct PushOutgoing {
+  const PushPending* pending;
   std::optional<Link> link;
+  bool link_stored = false;                      // `link` is a row of the links table
   crm::Record record;                            // for upsert/update
   std::map<std::string, std::string> new_base;   // the base once it lands
 };
+using Pending = PushPending;
+using Outgoing = PushOutgoing;
+
+struct PushMappingWork {
+  const mappings::Mapping* m = nullptr;
+  std::vector<Pending> pendings;  // never resized once Outgoing points into it
+  std::set<std::string> lookup_targets;  // mappings its lookups resolve through
+  std::vector<Outgoing> upserts, updates, deletes;
+  // What Send brought back (input order), and the calls it cost.
+  std::vector<crm::RecordResult> upsert_results, update_results, delete_results;
+  crm::ClientStats sent_calls;
+};
+
+struct PushPass {
+  std::unique_ptr<LinkStore> store;
+  std::string next_cursor;
+  std::map<std::string, PushCounts> counts;  // this pass's, per mapping
+  std::vector<std::unique_ptr<PushMappingWork>> work;  // config order
+  std::set<std::pair<std::string, std::string>> keys;  // (mapping, key_json)
+  LinkStore::HeldBack held_back;
+  // Landed in Commit, with the cursor.
+  std::vector<Link> links_to_save;
+  std::vector<std::pair<std::string, std::string>> links_to_delete;
+  std::vector<ParkedRecord> to_park;
+  std::vector<HeldConflict> to_hold;
+  std::vector<std::pair<const mappings::Mapping*, ErpWrite>> erp_writes;  // the 412 reconcile's
+  std::vector<std::pair<std::string, std::string>> requeue;  // (mapping, key) to push again
+};
+
+namespace {
+
+void Park(PushPass& pass, const std::string& mapping, const Pending& p,
+          const std::optional<Link>& link, const Status& s, const std::string& field) {
+  ParkedRecord r;
+  r.mapping = mapping;
+  r.erp_key = p.key_json;
+  if (link) r.zoho_id = link->zoho_id;
+  r.direction = "erp_to_crm";
+  r.status_code = std::string(StatusCodeName(s.code()));
+  auto payload_field = s.GetPayload("field");
+  if (payload_field || !field.empty()) r.field = payload_field.value_or(field);
+  r.message = s.message();
+  Log().Warn("parked a record", {{"mapping", mapping}, {"key", p.key_json}, {"error", s.message()}});
+  pass.to_park.push_back(std::move(r));
+  ++pass.counts[mapping].parked;
+}
+
+// The mappings whose links a lookup field of `m` (ERP -> CRM) resolves
+// through, as SpecFor finds them.
+std::set<std::string> LookupTargets(const mappings::Config& config, const ResolvedMapping& resolved) {
+  std::set<std::string> out;
+  for (const ResolvedField& f : resolved.fields) {
+    if (f.info->lookup_module.empty()) continue;
+    for (const auto& other : config.mappings) {
+      if (other.module == f.info->lookup_module && other.key_columns.size() == 1) {
+        out.insert(other.name);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// A mapping of the pass looks up another mapping of the same pass: the
+// mappings must then go one at a time, each linked before the next reads.
+bool LooksUpWithin(const PushPass& pass) {
+  for (const auto& w : pass.work) {
+    for (const auto& other : pass.work) {
+      if (other.get() != w.get() && w->lookup_targets.contains(other->m->name)) return true;
+    }
+  }
+  return false;
+}
+
+// Some update was refused with 412 (the CRM record changed meanwhile).
+bool HasStale(const PushPass& pass) {
+  for (const auto& w : pass.work) {
+    for (const auto& r : w->update_results) {
+      if (r.status.code() == StatusCode::kAborted) return true;
+    }
+  }
+  return false;
+}
+
+void AddCalls(PushCounts& c, const crm::ClientStats& before, const crm::ClientStats& after) {
+  c.zoho_calls += after.calls - before.calls;
+  c.zoho_credits += after.credits - before.credits;
+}
 
 }  // namespace
 
@@ -111,68 +202,141 @@ PushCounts& PushCounts::operator+=(const PushCounts& o) {
 
 Result<PushStats> Pusher::Drain() {
   PushStats stats;
+  change_capture::ChangeReader reader(db_, kit_);
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto saved_cursor, change_capture::LoadState(db_, kit_, kCursorState));
+  std::string cursor = saved_cursor.value_or("");
+  std::optional<std::string> to_purge;  // committed, not purged yet
+  auto purge = [&]() -> Status {
+    if (!to_purge) return Status();
+    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(reader.Purge(*to_purge, options_.batch)));
+    to_purge.reset();
+    return Status();
+  };
+  // Commits a pass whose mappings have all landed.
+  auto finish = [&](PushPass& pass) -> Status {
+    ZCRMSYNC_RETURN_IF_ERROR(Commit(pass));
+    cursor = pass.next_cursor;
+    to_purge = cursor;
+    for (const auto& [name, counts] : pass.counts) {
+      stats += counts;
+      stats.by_mapping[name] += counts;
+    }
+    return Status();
+  };
+  auto land = [&](PushPass& pass) -> Status {
+    for (auto& w : pass.work) ZCRMSYNC_RETURN_IF_ERROR(Land(pass, *w));
+    return finish(pass);
+  };
+  // A pass goes through: prepared (`ready`), sent on the sender thread,
+  // then landed (`landing`) while the pass after it is in flight.
+  std::unique_ptr<PushPass> ready, landing;
   for (;;) {
-    if (options_.should_stop && options_.should_stop()) return stats;
-    ZCRMSYNC_ASSIGN_OR_RETURN(bool more, PushOnce(stats));
-    if (!more) return stats;
+    if (options_.should_stop && options_.should_stop()) break;
+    if (!ready) {
+      if (landing) {
+        ZCRMSYNC_RETURN_IF_ERROR(land(*landing));
+        landing.reset();
+      }
+      ZCRMSYNC_RETURN_IF_ERROR(purge());
+      ZCRMSYNC_ASSIGN_OR_RETURN(ready, Read(reader, cursor));
+      if (!ready) break;
+      if (LooksUpWithin(*ready)) {
+        // One mapping at a time, each linked before the next is read.
+        for (auto& w : ready->work) {
+          ZCRMSYNC_RETURN_IF_ERROR(StatusOf(Prepare(*ready, *w, /*ahead=*/false)));
+          ZCRMSYNC_RETURN_IF_ERROR(Send(*w));
+          ZCRMSYNC_RETURN_IF_ERROR(Land(*ready, *w));
+        }
+        ZCRMSYNC_RETURN_IF_ERROR(finish(*ready));
+        ready.reset();
+        continue;
+      }
+      for (auto& w : ready->work) {
+        ZCRMSYNC_RETURN_IF_ERROR(StatusOf(Prepare(*ready, *w, /*ahead=*/false)));
+      }
+    }
+    // This pass's calls go out on a second thread; meanwhile this thread
+    // lands the pass before it, purges, and reads and prepares the next.
+    Status sent, landed;
+    Result<std::unique_ptr<PushPass>> next = std::unique_ptr<PushPass>();
+    {
+      std::jthread sender([&] {
+        for (auto& w : ready->work) {
+          sent = Send(*w);
+          if (!sent.ok()) return;
+        }
+      });
+      if (landing) landed = land(*landing);
+      if (landed.ok()) landed = purge();
+      if (landed.ok()) next = ReadAhead(reader, *ready);
+    }  // joins the sender
+    landing.reset();
+    ZCRMSYNC_RETURN_IF_ERROR(landed);
+    ZCRMSYNC_RETURN_IF_ERROR(sent);
+    if (!next) return Error(std::move(next.error()));
+    landing = std::move(ready);
+    ready = std::move(*next);
+    // A 412 reconcile calls Zoho itself: it lands before more calls go out,
+    // so each mapping's call count stays exact.
+    if (!ready || HasStale(*landing)) {
+      ZCRMSYNC_RETURN_IF_ERROR(land(*landing));
+      landing.reset();
+    }
   }
+  if (landing) ZCRMSYNC_RETURN_IF_ERROR(land(*landing));
+  ZCRMSYNC_RETURN_IF_ERROR(purge());
+  return stats;
 }
 
-Result<bool> Pusher::PushOnce(PushStats& stats) {
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto saved_cursor, change_capture::LoadState(db_, kit_, kCursorState));
-  const std::string cursor = saved_cursor.value_or("");
-  change_capture::ChangeReader reader(db_, kit_);
+Result<std::unique_ptr<PushPass>> Pusher::ReadAhead(change_capture::ChangeReader& reader,
+                                                    const PushPass& in_flight) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto pass, Read(reader, in_flight.next_cursor));
+  if (!pass || LooksUpWithin(*pass)) return std::unique_ptr<PushPass>();
+  for (const auto& key : pass->keys) {
+    if (in_flight.keys.contains(key)) return std::unique_ptr<PushPass>();
+  }
+  for (const auto& w : pass->work) {
+    for (const auto& other : in_flight.work) {
+      if (w->lookup_targets.contains(other->m->name)) return std::unique_ptr<PushPass>();
+    }
+  }
+  for (auto& w : pass->work) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(bool prepared, Prepare(*pass, *w, /*ahead=*/true));
+    if (!prepared) return std::unique_ptr<PushPass>();
+  }
+  return pass;
+}
+
+Result<std::unique_ptr<PushPass>> Pusher::Read(change_capture::ChangeReader& reader,
+                                               const std::string& cursor) {
   ZCRMSYNC_ASSIGN_OR_RETURN(auto changes, reader.Next(cursor, options_.batch));
-  if (changes.empty()) return false;
-  // This pass's counts per mapping; added to the totals at its end.
-  std::map<std::string, PushCounts> pass;
-  for (const auto& c : changes) ++pass[c.mapping].changes;
-  const std::string next_cursor = changes.back().cursor;
+  if (changes.empty()) return std::unique_ptr<PushPass>();
+  auto pass = std::make_unique<PushPass>();
+  for (const auto& c : changes) ++pass->counts[c.mapping].changes;
+  pass->next_cursor = changes.back().cursor;
 
   // Coalesce per (mapping, key), keeping first-seen order.
   std::map<std::string, std::vector<Pending>> by_mapping;
-  std::map<std::pair<std::string, std::string>, std::pair<std::string, size_t>> where;
-  for (const auto& c : changes) {
+  std::map<std::pair<std::string, std::string>, size_t> where;
+  for (auto& c : changes) {
     auto k = std::make_pair(c.mapping, c.key_json);
     auto it = where.find(k);
     if (it == where.end()) {
       auto& list = by_mapping[c.mapping];
-      where[k] = {c.mapping, list.size()};
+      where.emplace(k, list.size());
       list.push_back({c.key_json, c.key, c.op, c.changed_at});
+      pass->keys.insert(std::move(k));
     } else {
-      Pending& p = by_mapping[it->second.first][it->second.second];
+      Pending& p = by_mapping[c.mapping][it->second];
       p.op = c.op;
       p.changed_at = c.changed_at;
     }
   }
-
-  LinkStore store(db_, kit_);
+  // A store per pass: its statements are prepared again, so PostgreSQL
+  // plans them for the links table as it is now, not as it was when empty.
+  pass->store = std::make_unique<LinkStore>(db_, kit_);
   // A field held for a person (manual rule) is not pushed until settled.
-  ZCRMSYNC_ASSIGN_OR_RETURN(LinkStore::HeldBack held_back, store.ListHeldBack());
-  const auto& parked_keys = held_back.parked_keys;
-  const auto& held_fields = held_back.held_fields;
-
-  std::vector<Link> links_to_save;
-  std::vector<std::pair<std::string, std::string>> links_to_delete;
-  std::vector<ParkedRecord> to_park;
-  std::vector<HeldConflict> to_hold;
-  std::vector<std::pair<const mappings::Mapping*, ErpWrite>> erp_writes;  // the 412 reconcile's
-  std::vector<std::pair<std::string, std::string>> requeue;      // (mapping, key) to push again
-  auto park = [&](const std::string& mapping, const Pending& p, const std::optional<Link>& link,
-                  const Status& s, const std::string& field) {
-    ParkedRecord r;
-    r.mapping = mapping;
-    r.erp_key = p.key_json;
-    if (link) r.zoho_id = link->zoho_id;
-    r.direction = "erp_to_crm";
-    r.status_code = std::string(StatusCodeName(s.code()));
-    auto payload_field = s.GetPayload("field");
-    if (payload_field || !field.empty()) r.field = payload_field.value_or(field);
-    r.message = s.message();
-    Log().Warn("parked a record", {{"mapping", mapping}, {"key", p.key_json}, {"error", s.message()}});
-    to_park.push_back(std::move(r));
-    ++pass[mapping].parked;
-  };
+  ZCRMSYNC_ASSIGN_OR_RETURN(pass->held_back, pass->store->ListHeldBack());
 
   // In config order, so a mapping that others look up (listed first) is
   // pushed first and its records are linked by the time they are looked up.
@@ -183,395 +347,439 @@ Result<bool> Pusher::PushOnce(PushStats& stats) {
   for (const auto& [name, unused] : by_mapping) {
     if (std::find(order.begin(), order.end(), name) == order.end()) order.push_back(name);
   }
-  for (const std::string& mapping_name : order) {
-    std::vector<Pending>& pendings = by_mapping[mapping_name];
-    PushCounts& mc = pass[mapping_name];
-    const crm::ClientStats calls_before = crm_.stats();
-    const mappings::Mapping* m = mappings::FindMapping(config_, mapping_name);
+  for (const std::string& name : order) {
+    const mappings::Mapping* m = mappings::FindMapping(config_, name);
     if (m == nullptr) {
-      Log().Warn("changes for a mapping not in the config are skipped", {{"mapping", mapping_name}});
+      Log().Warn("changes for a mapping not in the config are skipped", {{"mapping", name}});
       continue;
     }
+    auto w = std::make_unique<PushMappingWork>();
+    w->m = m;
+    w->pendings = std::move(by_mapping[name]);
     ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved,
                               ResolveFields(*m, fields_, /*erp_to_crm_only=*/true));
-    std::vector<std::string> columns = resolved.columns;
-    const std::vector<ResolvedField>& push_fields = resolved.fields;
-    // A soft-deleted row (its marker column set) counts as deleted.
-    std::optional<size_t> soft_index;
-    if (m->deletes.kind == mappings::DeleteKind::kSoftDelete) {
-      auto at = std::find(columns.begin(), columns.end(), m->deletes.soft_delete_column);
-      soft_index = static_cast<size_t>(at - columns.begin());
-      if (at == columns.end()) columns.push_back(m->deletes.soft_delete_column);
-    }
-    const change_capture::CaptureTable table = RowTable(*m);
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql,
-                              change_capture::RenderSelectRow(kit_, table, columns));
-    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(select_sql));
+    w->lookup_targets = LookupTargets(config_, resolved);
+    w->lookup_targets.erase(m->name);
+    pass->work.push_back(std::move(w));
+  }
+  return pass;
+}
 
-    std::vector<Outgoing> upserts, updates;
-    std::set<std::string> claimed;  // CRM ids matched by a row of this batch
-    std::vector<Outgoing> deletes;
-    // The rows of a one-column key are read a chunk at a time; a key the
-    // chunk does not bring back is read alone (a deleted row, or a key type
-    // whose text this reading does not reproduce).
-    std::map<std::string, odbc::Row> prefetched;
-    if (m->key_columns.size() == 1) {
-      std::vector<const Pending*> wanted;
-      for (const Pending& p : pendings) {
-        if (p.op != 'D' && !parked_keys.contains({m->name, p.key_json})) wanted.push_back(&p);
-      }
-      constexpr size_t kChunk = 200;
-      for (size_t start = 0; start < wanted.size(); start += kChunk) {
-        const size_t n = std::min(kChunk, wanted.size() - start);
-        ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql,
-                                  change_capture::RenderSelectRows(kit_, table, columns, n));
-        ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement rows, db_.Prepare(sql));
-        std::vector<Value> keys;
-        for (size_t i = start; i < start + n; ++i) keys.push_back(Value::Text(wanted[i]->key.front()));
-        ZCRMSYNC_RETURN_IF_ERROR(rows.BindAll(std::move(keys)));
-        ZCRMSYNC_RETURN_IF_ERROR(StatusOf(rows.Execute()).WithContext("read " + m->table));
-        for (;;) {
-          ZCRMSYNC_ASSIGN_OR_RETURN(bool more, rows.Fetch());
-          if (!more) break;
-          ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row r, rows.GetRow());
-          const Value& k = r[0];
-          std::optional<std::string> text;
-          if (!k.is_null() && k.type() == ValueType::kInt64) text = std::to_string(k.int64_value());
-          if (!k.is_null() && k.type() == ValueType::kText) text = k.text_value();
-          if (text) prefetched.emplace(change_capture::KeyToJson({*text}), std::move(r));
-        }
-        ZCRMSYNC_RETURN_IF_ERROR(rows.CloseCursor());
-      }
-    }
+Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) {
+  LinkStore& store = *pass.store;
+  const mappings::Mapping* m = work.m;
+  const std::vector<Pending>& pendings = work.pendings;
+  PushCounts& mc = pass.counts[m->name];
+  const crm::ClientStats calls_before = crm_.stats();
+  const auto& parked_keys = pass.held_back.parked_keys;
+  const auto& held_fields = pass.held_back.held_fields;
+  ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved,
+                            ResolveFields(*m, fields_, /*erp_to_crm_only=*/true));
+  std::vector<std::string> columns = resolved.columns;
+  const std::vector<ResolvedField>& push_fields = resolved.fields;
+  // A soft-deleted row (its marker column set) counts as deleted.
+  std::optional<size_t> soft_index;
+  if (m->deletes.kind == mappings::DeleteKind::kSoftDelete) {
+    auto at = std::find(columns.begin(), columns.end(), m->deletes.soft_delete_column);
+    soft_index = static_cast<size_t>(at - columns.begin());
+    if (at == columns.end()) columns.push_back(m->deletes.soft_delete_column);
+  }
+  const change_capture::CaptureTable table = RowTable(*m);
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql,
+                            change_capture::RenderSelectRow(kit_, table, columns));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(select_sql));
+
+  std::set<std::string> claimed;  // CRM ids matched by a row of this batch
+  // The rows of a one-column key are read a chunk at a time; a key the
+  // chunk does not bring back is read alone (a deleted row, or a key type
+  // whose text this reading does not reproduce).
+  std::map<std::string, odbc::Row> prefetched;
+  if (m->key_columns.size() == 1) {
+    std::vector<const Pending*> wanted;
     for (const Pending& p : pendings) {
-      if (parked_keys.contains({m->name, p.key_json})) {
-        ++mc.waiting;
-        continue;
+      if (p.op != 'D' && !parked_keys.contains({m->name, p.key_json})) wanted.push_back(&p);
+    }
+    constexpr size_t kChunk = 200;
+    for (size_t start = 0; start < wanted.size(); start += kChunk) {
+      const size_t n = std::min(kChunk, wanted.size() - start);
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql,
+                                change_capture::RenderSelectRows(kit_, table, columns, n));
+      ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement rows, db_.Prepare(sql));
+      std::vector<Value> keys;
+      for (size_t i = start; i < start + n; ++i) keys.push_back(Value::Text(wanted[i]->key.front()));
+      ZCRMSYNC_RETURN_IF_ERROR(rows.BindAll(std::move(keys)));
+      ZCRMSYNC_RETURN_IF_ERROR(StatusOf(rows.Execute()).WithContext("read " + m->table));
+      for (;;) {
+        ZCRMSYNC_ASSIGN_OR_RETURN(bool more, rows.Fetch());
+        if (!more) break;
+        ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Row r, rows.GetRow());
+        const Value& k = r[0];
+        std::optional<std::string> text;
+        if (!k.is_null() && k.type() == ValueType::kInt64) text = std::to_string(k.int64_value());
+        if (!k.is_null() && k.type() == ValueType::kText) text = k.text_value();
+        if (text) prefetched.emplace(change_capture::KeyToJson({*text}), std::move(r));
       }
-      ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.Load(m->name, p.key_json));
-      std::optional<odbc::Row> row;
-      if (p.op != 'D') {
-        if (auto hit = prefetched.find(p.key_json); hit != prefetched.end()) {
-          row = std::move(hit->second);
-        } else {
-          ZCRMSYNC_ASSIGN_OR_RETURN(row, ReadErpRow(select, p.key, m->table));
-        }
-      }
-      if (row && soft_index && IsDeletedMarker((*row)[*soft_index])) row.reset();
-      const bool propagate = m->deletes.kind != mappings::DeleteKind::kIgnore;
-      if (!row) {  // deleted (or gone since the change, or soft-deleted)
-        if (link && link->zoho_id && propagate) {
-          deletes.push_back({&p, link, {}, {}});
-        } else if (!link && propagate) {
-          // Never linked, or a crash lost the link after the record reached
-          // Zoho: look for it by external id so the delete is not lost.
-          ZCRMSYNC_ASSIGN_OR_RETURN(
-              auto found, crm_.Coql("select id from " + m->module + " where " + m->external_id_field +
-                                    " = " + *CoqlLiteral(crm::JsonValue(ExternalId(p.key))) +
-                                    " limit 2"));
-          for (const auto& rec : found.rows) {
-            auto id = rec.find("id");
-            if (id == rec.end() || !id->second.is_string()) continue;
-            Link orphan;
-            orphan.mapping = m->name;
-            orphan.erp_key = p.key_json;
-            orphan.zoho_id = id->second.as_string();
-            deletes.push_back({&p, orphan, {}, {}});
-          }
-        } else if (link) {
-          links_to_delete.push_back({m->name, p.key_json});
-        }
-        continue;
-      }
-      Outgoing out{&p, link, {}, ParseBase(link ? link->base_values : "")};
-      const auto old_base = out.new_base;
-      bool failed = false;
-      for (const ResolvedField& pf : push_fields) {
-        const Value& v = (*row)[pf.column_index];
-        FieldSpec spec = SpecFor(config_, *m, pf, v.type(), options_.erp_time_zone, store);
-        auto json = ToZoho(v, spec);
-        if (!json) {
-          park(m->name, p, link, json.error(), pf.mapping->field);
-          failed = true;
-          break;
-        }
-        std::string canonical = CanonicalValue(*json, spec);
-        if (held_fields.contains({m->name, p.key_json, pf.mapping->field})) continue;
-        auto base_it = old_base.find(pf.mapping->field);
-        if (base_it != old_base.end() && base_it->second != canonical) {
-          // An ambiguous wall time that is the base under its other reading.
-          auto alt = AmbiguousAlternative(v, spec);
-          if (alt && CanonicalValue(*alt, spec) == base_it->second) canonical = base_it->second;
-        }
-        if (!link || !link->zoho_id || base_it == old_base.end() || base_it->second != canonical) {
-          out.record[pf.mapping->field] = std::move(*json);
-        }
-        out.new_base[pf.mapping->field] = canonical;
-      }
-      if (failed) continue;
-      if (!link || !link->zoho_id) {
-        out.record[m->external_id_field] = crm::JsonValue(ExternalId(p.key));
-        if (!link && !m->match_fields.empty()) {
-          ZCRMSYNC_ASSIGN_OR_RETURN(auto match, MatchInCrm(*m, p.key_json, out.record));
-          if (match.zoho_id && !claimed.insert(*match.zoho_id).second) {
-            match.ambiguous = true;  // another row of this batch matched it first
-            match.candidates = "[\"" + *match.zoho_id + "\"]";
-          }
-          if (match.ambiguous) {
-            to_hold.push_back({0, m->name, p.key_json, std::nullopt,
-                               std::string(kMatchConflictField), std::nullopt,
-                               "[" + p.key_json + "]", match.candidates});
-            ++mc.held;
-            continue;
-          }
-          if (match.zoho_id) {
-            // Linked instead of created: the row's values go to that record.
-            Link stub;
-            stub.zoho_id = match.zoho_id;
-            out.link = std::move(stub);
-            out.record["id"] = crm::JsonValue(*match.zoho_id);
-            ++mc.matched;
-            updates.push_back(std::move(out));
-            continue;
-          }
-        }
-        upserts.push_back(std::move(out));
-      } else if (out.record.empty()) {
-        ++mc.unchanged;
+      ZCRMSYNC_RETURN_IF_ERROR(rows.CloseCursor());
+    }
+  }
+  std::vector<std::string> link_keys;
+  for (const Pending& p : pendings) {
+    if (!parked_keys.contains({m->name, p.key_json})) link_keys.push_back(p.key_json);
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto links, store.LoadMany(m->name, link_keys));
+  for (const Pending& p : pendings) {
+    if (parked_keys.contains({m->name, p.key_json})) {
+      ++mc.waiting;
+      continue;
+    }
+    std::optional<Link> link;
+    if (auto it = links.find(p.key_json); it != links.end()) link = std::move(it->second);
+    std::optional<odbc::Row> row;
+    if (p.op != 'D') {
+      if (auto hit = prefetched.find(p.key_json); hit != prefetched.end()) {
+        row = std::move(hit->second);
       } else {
-        out.record["id"] = crm::JsonValue(*link->zoho_id);
-        updates.push_back(std::move(out));
+        ZCRMSYNC_ASSIGN_OR_RETURN(row, ReadErpRow(select, p.key, m->table));
       }
     }
-
-    // Send, then record what landed.
-    auto land = [&](Outgoing& o, const crm::RecordResult& r, bool created) {
-      Link link = o.link.value_or(Link{});
-      link.mapping = m->name;
-      link.erp_key = o.pending->key_json;
-      if (!r.id.empty()) link.zoho_id = r.id;
-      link.external_id = ExternalId(o.pending->key);
-      link.base_values = BaseToJson(o.new_base);
-      link.erp_changed_at = o.pending->changed_at;
-      if (auto t = ParseZohoTime(r.modified_time)) link.crm_modified_at = *t;
-      links_to_save.push_back(std::move(link));
-      ++(created ? mc.created : mc.updated);
-    };
-    std::vector<Outgoing*> stale;  // 412: the CRM record changed since we last saw it
-    auto handle = [&](std::vector<Outgoing>& outs, const std::vector<crm::RecordResult>& results,
-                      bool upsert) -> Status {
-      for (size_t i = 0; i < outs.size() && i < results.size(); ++i) {
-        const crm::RecordResult& r = results[i];
-        if (r.status.ok()) {
-          land(outs[i], r, upsert && r.action != "update");
-        } else if (r.status.code() == StatusCode::kAborted && !upsert) {
-          stale.push_back(&outs[i]);
-        } else if (retry::IsTransient(r.status.code())) {
-          return r.status.WithContext("push " + m->module + " " + outs[i].pending->key_json);
-        } else {
-          park(m->name, *outs[i].pending, outs[i].link,
-               r.status.WithContext("push " + m->module + " " + outs[i].pending->key_json), "");
+    if (row && soft_index && IsDeletedMarker((*row)[*soft_index])) row.reset();
+    const bool propagate = m->deletes.kind != mappings::DeleteKind::kIgnore;
+    if (!row) {  // deleted (or gone since the change, or soft-deleted)
+      if (link && link->zoho_id && propagate) {
+        work.deletes.push_back({&p, link, true, {}, {}});
+      } else if (!link && propagate) {
+        if (ahead) return false;  // needs a Zoho call of its own
+        // Never linked, or a crash lost the link after the record reached
+        // Zoho: look for it by external id so the delete is not lost.
+        ZCRMSYNC_ASSIGN_OR_RETURN(
+            auto found, crm_.Coql("select id from " + m->module + " where " + m->external_id_field +
+                                  " = " + *CoqlLiteral(crm::JsonValue(ExternalId(p.key))) +
+                                  " limit 2"));
+        for (const auto& rec : found.rows) {
+          auto id = rec.find("id");
+          if (id == rec.end() || !id->second.is_string()) continue;
+          Link orphan;
+          orphan.mapping = m->name;
+          orphan.erp_key = p.key_json;
+          orphan.zoho_id = id->second.as_string();
+          work.deletes.push_back({&p, orphan, false, {}, {}});
         }
+      } else if (link) {
+        pass.links_to_delete.push_back({m->name, p.key_json});
       }
-      return Status();
-    };
-    if (!upserts.empty()) {
-      std::vector<crm::Record> records;
-      for (const auto& o : upserts) records.push_back(o.record);
-      ZCRMSYNC_ASSIGN_OR_RETURN(
-          auto results, crm_.Upsert(m->module, records, {m->external_id_field}, WriteOptionsFor(*m)));
-      ZCRMSYNC_RETURN_IF_ERROR(handle(upserts, results, /*upsert=*/true));
+      continue;
     }
-    if (!updates.empty()) {
-      // One If-Unmodified-Since per call: the oldest CRM time we saw. A record
-      // changed in between is always caught; a few may be checked needlessly.
-      std::optional<Clock::TimePoint> since;
-      std::vector<crm::Record> records;
-      for (const auto& o : updates) {
-        records.push_back(o.record);
-        if (o.link && o.link->crm_modified_at) {
-          const auto t = ToTimePoint(*o.link->crm_modified_at);
-          if (!since || t < *since) since = t;
-        }
+    Outgoing out{&p, link, link.has_value(), {}, ParseBase(link ? link->base_values : "")};
+    const auto old_base = out.new_base;
+    bool failed = false;
+    for (const ResolvedField& pf : push_fields) {
+      const Value& v = (*row)[pf.column_index];
+      FieldSpec spec = SpecFor(config_, *m, pf, v.type(), options_.erp_time_zone, store);
+      auto json = ToZoho(v, spec);
+      if (!json) {
+        Park(pass, m->name, p, link, json.error(), pf.mapping->field);
+        failed = true;
+        break;
       }
-      ZCRMSYNC_ASSIGN_OR_RETURN(auto results,
-                                crm_.Update(m->module, records, since, WriteOptionsFor(*m)));
-      ZCRMSYNC_RETURN_IF_ERROR(handle(updates, results, /*upsert=*/false));
+      std::string canonical = CanonicalValue(*json, spec);
+      if (held_fields.contains({m->name, p.key_json, pf.mapping->field})) continue;
+      auto base_it = old_base.find(pf.mapping->field);
+      if (base_it != old_base.end() && base_it->second != canonical) {
+        // An ambiguous wall time that is the base under its other reading.
+        auto alt = AmbiguousAlternative(v, spec);
+        if (alt && CanonicalValue(*alt, spec) == base_it->second) canonical = base_it->second;
+      }
+      if (!link || !link->zoho_id || base_it == old_base.end() || base_it->second != canonical) {
+        out.record[pf.mapping->field] = std::move(*json);
+      }
+      out.new_base[pf.mapping->field] = canonical;
     }
-    if (!stale.empty()) {
-      // The 412 reconcile: read both sides as they are now and merge them
-      // field by field (the ERP side with its change's own time), as the
-      // pull would. Late CRM edits are merged, never overwritten.
-      ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping all, ResolveFields(*m, fields_, false));
-      ZCRMSYNC_ASSIGN_OR_RETURN(std::string full_sql,
-                                change_capture::RenderSelectRow(kit_, table, all.columns));
-      ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement full, db_.Prepare(full_sql));
-      std::vector<std::string> api_fields = {"Modified_Time", "Created_Time", m->external_id_field};
-      for (const ResolvedField& f : all.fields) api_fields.push_back(f.mapping->field);
-      std::vector<std::string> ids;
-      for (const Outgoing* o : stale) ids.push_back(*o->link->zoho_id);
-      std::map<std::string, crm::Record> now;
-      ZCRMSYNC_ASSIGN_OR_RETURN(auto got, crm_.GetByIds(m->module, ids, api_fields));  // pages itself
-      for (auto& rec : got) {
-        if (auto id = rec.find("id"); id != rec.end() && id->second.is_string()) {
-          now[id->second.as_string()] = std::move(rec);
+    if (failed) continue;
+    if (!link || !link->zoho_id) {
+      out.record[m->external_id_field] = crm::JsonValue(ExternalId(p.key));
+      if (!link && !m->match_fields.empty()) {
+        if (ahead) return false;  // initial matching asks Zoho
+        ZCRMSYNC_ASSIGN_OR_RETURN(auto match, MatchInCrm(*m, p.key_json, out.record));
+        if (match.zoho_id && !claimed.insert(*match.zoho_id).second) {
+          match.ambiguous = true;  // another row of this batch matched it first
+          match.candidates = "[\"" + *match.zoho_id + "\"]";
         }
-      }
-      ZCRMSYNC_ASSIGN_OR_RETURN(auto skew, MeasureClockSkew(db_, kit_, crm_, SystemClock()));
-      std::vector<crm::Record> again;
-      std::vector<std::pair<Link, const Pending*>> again_links;
-      std::optional<Clock::TimePoint> again_since;
-      for (Outgoing* o : stale) {
-        const Pending& p = *o->pending;
-        auto rec = now.find(*o->link->zoho_id);
-        if (rec == now.end()) continue;  // deleted in the CRM meanwhile: the pull handles it
-        ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(full, p.key, m->table));
-        if (!row) continue;  // deleted in the ERP meanwhile: its own change follows
-        std::optional<Timestamp> modified;
-        if (auto mt = rec->second.find("Modified_Time"); mt != rec->second.end() && mt->second.is_string()) {
-          modified = ParseZohoTime(mt->second.as_string());
-        }
-        RecordMergeInput in;
-        in.config = &config_;
-        in.mapping = m;
-        in.resolved = &all;
-        in.erp_time_zone = options_.erp_time_zone;
-        // A record re-linked after a crash has no base. If the ERP row has
-        // not changed since the record was created from it, the row is the
-        // base: then only the CRM's later edits count as changes.
-        Link link = *o->link;
-        if (ParseBase(link.base_values).empty()) {
-          std::optional<Timestamp> created;
-          if (auto ct = rec->second.find("Created_Time"); ct != rec->second.end() && ct->second.is_string()) {
-            created = ParseZohoTime(ct->second.as_string());
-          }
-          if (created && ToTimePoint(p.changed_at) + skew.value_or(Clock::Duration(0)) <=
-                             ToTimePoint(*created)) {
-            std::map<std::string, std::string> base;
-            for (const ResolvedField& f : all.fields) {
-              FieldSpec spec = SpecFor(config_, *m, f, (*row)[f.column_index].type(),
-                                       options_.erp_time_zone, store);
-              if (auto json = ToZoho((*row)[f.column_index], spec)) {
-                base[f.mapping->field] = CanonicalValue(*json, spec);
-              }
-            }
-            link.base_values = BaseToJson(base);
-          }
-        }
-        in.link = &link;
-        in.key = &p.key;
-        in.row = &*row;
-        in.crm = &rec->second;
-        in.crm_modified = modified;
-        in.erp_changed = p.changed_at;
-        in.check_echo = false;
-        in.clock_skew = skew.value_or(Clock::Duration(0));
-        in.links = &store;
-        ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
-        if (merged.kind == RecordMergeOutcome::Kind::kParked) {
-          park(m->name, p, o->link, merged.error, merged.error_field);
+        if (match.ambiguous) {
+          pass.to_hold.push_back({0, m->name, p.key_json, std::nullopt,
+                                  std::string(kMatchConflictField), std::nullopt,
+                                  "[" + p.key_json + "]", match.candidates});
+          ++mc.held;
           continue;
         }
-        ++mc.reconciled;
-        for (auto& c : merged.held) {
-          ++mc.held;
-          to_hold.push_back(std::move(c));
-        }
-        if (!merged.erp_columns.empty()) {
-          erp_writes.push_back(
-              {m, ErpWrite{p.key, std::move(merged.erp_columns), std::move(merged.erp_values)}});
-        }
-        if (merged.crm_update) {
-          if (modified) {
-            const auto t = ToTimePoint(*modified);
-            if (!again_since || t < *again_since) again_since = t;
-          }
-          again.push_back(std::move(*merged.crm_update));
-          again_links.push_back({std::move(merged.link), &p});
-        } else {
-          links_to_save.push_back(std::move(merged.link));
+        if (match.zoho_id) {
+          // Linked instead of created: the row's values go to that record.
+          Link stub;
+          stub.zoho_id = match.zoho_id;
+          out.link = std::move(stub);
+          out.record["id"] = crm::JsonValue(*match.zoho_id);
+          ++mc.matched;
+          work.updates.push_back(std::move(out));
+          continue;
         }
       }
-      if (!again.empty()) {
-        ZCRMSYNC_ASSIGN_OR_RETURN(auto results,
-                                  crm_.Update(m->module, again, again_since, WriteOptionsFor(*m)));
-        for (size_t i = 0; i < again.size() && i < results.size(); ++i) {
-          const Status& st = results[i].status;
-          Link& l = again_links[i].first;
-          const Pending& p = *again_links[i].second;
-          if (st.ok()) {
-            if (auto t = ParseZohoTime(results[i].modified_time)) l.crm_modified_at = *t;
-            links_to_save.push_back(std::move(l));
-            ++mc.updated;
-          } else if (st.code() == StatusCode::kAborted) {
-            // Edited again in the last moment: the row goes round once more.
-            requeue.push_back({m->name, p.key_json});
-          } else if (retry::IsTransient(st.code())) {
-            return Error(st.WithContext("push " + m->module + " " + p.key_json));
-          } else {
-            park(m->name, p, std::optional<Link>(l),
-                 st.WithContext("push " + m->module + " " + p.key_json), "");
-          }
-        }
-      }
+      work.upserts.push_back(std::move(out));
+    } else if (out.record.empty()) {
+      ++mc.unchanged;
+    } else {
+      out.record["id"] = crm::JsonValue(*link->zoho_id);
+      work.updates.push_back(std::move(out));
     }
-    if (!deletes.empty()) {
-      std::vector<std::string> ids;
-      for (const auto& o : deletes) ids.push_back(*o.link->zoho_id);
-      ZCRMSYNC_ASSIGN_OR_RETURN(auto results, crm_.Delete(m->module, ids));
-      for (size_t i = 0; i < deletes.size() && i < results.size(); ++i) {
-        const Status& s = results[i].status;
-        if (s.ok() || s.code() == StatusCode::kNotFound) {
-          links_to_delete.push_back({m->name, deletes[i].pending->key_json});
-          ++mc.deleted;
-        } else if (retry::IsTransient(s.code())) {
-          return Error(s.WithContext("delete " + m->module + " " + deletes[i].pending->key_json));
-        } else {
-          park(m->name, *deletes[i].pending, deletes[i].link, s, "");
-        }
-      }
-    }
-    // The records this mapping created or updated are linked now, before the
-    // next mapping looks them up. (Safe ahead of the cursor: after a crash
-    // the batch is read again and finds them unchanged.)
-    if (!links_to_save.empty()) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
-      for (const Link& l : links_to_save) ZCRMSYNC_RETURN_IF_ERROR(store.Save(l));
-      ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
-      links_to_save.clear();
-    }
-    const crm::ClientStats calls_after = crm_.stats();
-    mc.zoho_calls += calls_after.calls - calls_before.calls;
-    mc.zoho_credits += calls_after.credits - calls_before.credits;
   }
-  for (const auto& [name, counts] : pass) {
-    stats += counts;
-    stats.by_mapping[name] += counts;
-  }
+  // Ahead, no call was made here, and the sender's are counted by Send.
+  if (!ahead) AddCalls(mc, calls_before, crm_.stats());
+  return true;
+}
 
-  // The rest of the links, parked records and the cursor land together.
-  {
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto begin, change_capture::RenderBeginAgentWrites(kit_));
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto end, change_capture::RenderEndAgentWrites(kit_));
+Status Pusher::Send(PushMappingWork& work) {
+  const mappings::Mapping* m = work.m;
+  const crm::ClientStats before = crm_.stats();
+  if (!work.upserts.empty()) {
+    std::vector<crm::Record> records;
+    records.reserve(work.upserts.size());
+    for (const auto& o : work.upserts) records.push_back(o.record);
+    ZCRMSYNC_ASSIGN_OR_RETURN(work.upsert_results, crm_.Upsert(m->module, records,
+                                                               {m->external_id_field},
+                                                               WriteOptionsFor(*m)));
+  }
+  if (!work.updates.empty()) {
+    // One If-Unmodified-Since per call: the oldest CRM time we saw. A record
+    // changed in between is always caught; a few may be checked needlessly.
+    std::optional<Clock::TimePoint> since;
+    std::vector<crm::Record> records;
+    records.reserve(work.updates.size());
+    for (const auto& o : work.updates) {
+      records.push_back(o.record);
+      if (o.link && o.link->crm_modified_at) {
+        const auto t = ToTimePoint(*o.link->crm_modified_at);
+        if (!since || t < *since) since = t;
+      }
+    }
+    ZCRMSYNC_ASSIGN_OR_RETURN(work.update_results,
+                              crm_.Update(m->module, records, since, WriteOptionsFor(*m)));
+  }
+  if (!work.deletes.empty()) {
+    std::vector<std::string> ids;
+    for (const auto& o : work.deletes) ids.push_back(*o.link->zoho_id);
+    ZCRMSYNC_ASSIGN_OR_RETURN(work.delete_results, crm_.Delete(m->module, ids));
+  }
+  const crm::ClientStats after = crm_.stats();
+  work.sent_calls.calls = after.calls - before.calls;
+  work.sent_calls.credits = after.credits - before.credits;
+  return Status();
+}
+
+Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
+  LinkStore& store = *pass.store;
+  const mappings::Mapping* m = work.m;
+  PushCounts& mc = pass.counts[m->name];
+  mc.zoho_calls += work.sent_calls.calls;
+  mc.zoho_credits += work.sent_calls.credits;
+  std::vector<Link> links_to_save, links_to_insert;
+  auto land = [&](Outgoing& o, const crm::RecordResult& r, bool created) {
+    Link link = o.link.value_or(Link{});
+    link.mapping = m->name;
+    link.erp_key = o.pending->key_json;
+    if (!r.id.empty()) link.zoho_id = r.id;
+    link.external_id = ExternalId(o.pending->key);
+    link.base_values = BaseToJson(o.new_base);
+    link.erp_changed_at = o.pending->changed_at;
+    if (auto t = ParseZohoTime(r.modified_time)) link.crm_modified_at = *t;
+    (o.link_stored ? links_to_save : links_to_insert).push_back(std::move(link));
+    ++(created ? mc.created : mc.updated);
+  };
+  std::vector<Outgoing*> stale;  // 412: the CRM record changed since we last saw it
+  auto handle = [&](std::vector<Outgoing>& outs, const std::vector<crm::RecordResult>& results,
+                    bool upsert) -> Status {
+    for (size_t i = 0; i < outs.size() && i < results.size(); ++i) {
+      const crm::RecordResult& r = results[i];
+      if (r.status.ok()) {
+        land(outs[i], r, upsert && r.action != "update");
+      } else if (r.status.code() == StatusCode::kAborted && !upsert) {
+        stale.push_back(&outs[i]);
+      } else if (retry::IsTransient(r.status.code())) {
+        return r.status.WithContext("push " + m->module + " " + outs[i].pending->key_json);
+      } else {
+        Park(pass, m->name, *outs[i].pending, outs[i].link,
+             r.status.WithContext("push " + m->module + " " + outs[i].pending->key_json), "");
+      }
+    }
+    return Status();
+  };
+  ZCRMSYNC_RETURN_IF_ERROR(handle(work.upserts, work.upsert_results, /*upsert=*/true));
+  ZCRMSYNC_RETURN_IF_ERROR(handle(work.updates, work.update_results, /*upsert=*/false));
+  const change_capture::CaptureTable table = RowTable(*m);
+  if (!stale.empty()) {
+    // (Never while another pass's calls are in flight: Drain sees to it.)
+    const crm::ClientStats calls_before = crm_.stats();
+    // The 412 reconcile: read both sides as they are now and merge them
+    // field by field (the ERP side with its change's own time), as the
+    // pull would. Late CRM edits are merged, never overwritten.
+    ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping all, ResolveFields(*m, fields_, false));
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string full_sql,
+                              change_capture::RenderSelectRow(kit_, table, all.columns));
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement full, db_.Prepare(full_sql));
+    std::vector<std::string> api_fields = {"Modified_Time", "Created_Time", m->external_id_field};
+    for (const ResolvedField& f : all.fields) api_fields.push_back(f.mapping->field);
+    std::vector<std::string> ids;
+    for (const Outgoing* o : stale) ids.push_back(*o->link->zoho_id);
+    std::map<std::string, crm::Record> now;
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto got, crm_.GetByIds(m->module, ids, api_fields));  // pages itself
+    for (auto& rec : got) {
+      if (auto id = rec.find("id"); id != rec.end() && id->second.is_string()) {
+        now[id->second.as_string()] = std::move(rec);
+      }
+    }
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto skew, MeasureClockSkew(db_, kit_, crm_, SystemClock()));
+    std::vector<crm::Record> again;
+    std::vector<std::pair<Link, const Pending*>> again_links;
+    std::optional<Clock::TimePoint> again_since;
+    for (Outgoing* o : stale) {
+      const Pending& p = *o->pending;
+      auto rec = now.find(*o->link->zoho_id);
+      if (rec == now.end()) continue;  // deleted in the CRM meanwhile: the pull handles it
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(full, p.key, m->table));
+      if (!row) continue;  // deleted in the ERP meanwhile: its own change follows
+      std::optional<Timestamp> modified;
+      if (auto mt = rec->second.find("Modified_Time"); mt != rec->second.end() && mt->second.is_string()) {
+        modified = ParseZohoTime(mt->second.as_string());
+      }
+      RecordMergeInput in;
+      in.config = &config_;
+      in.mapping = m;
+      in.resolved = &all;
+      in.erp_time_zone = options_.erp_time_zone;
+      // A record re-linked after a crash has no base. If the ERP row has
+      // not changed since the record was created from it, the row is the
+      // base: then only the CRM's later edits count as changes.
+      Link link = *o->link;
+      if (ParseBase(link.base_values).empty()) {
+        std::optional<Timestamp> created;
+        if (auto ct = rec->second.find("Created_Time"); ct != rec->second.end() && ct->second.is_string()) {
+          created = ParseZohoTime(ct->second.as_string());
+        }
+        if (created && ToTimePoint(p.changed_at) + skew.value_or(Clock::Duration(0)) <=
+                           ToTimePoint(*created)) {
+          std::map<std::string, std::string> base;
+          for (const ResolvedField& f : all.fields) {
+            FieldSpec spec = SpecFor(config_, *m, f, (*row)[f.column_index].type(),
+                                     options_.erp_time_zone, store);
+            if (auto json = ToZoho((*row)[f.column_index], spec)) {
+              base[f.mapping->field] = CanonicalValue(*json, spec);
+            }
+          }
+          link.base_values = BaseToJson(base);
+        }
+      }
+      in.link = &link;
+      in.key = &p.key;
+      in.row = &*row;
+      in.crm = &rec->second;
+      in.crm_modified = modified;
+      in.erp_changed = p.changed_at;
+      in.check_echo = false;
+      in.clock_skew = skew.value_or(Clock::Duration(0));
+      in.links = &store;
+      ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
+      if (merged.kind == RecordMergeOutcome::Kind::kParked) {
+        Park(pass, m->name, p, o->link, merged.error, merged.error_field);
+        continue;
+      }
+      ++mc.reconciled;
+      for (auto& c : merged.held) {
+        ++mc.held;
+        pass.to_hold.push_back(std::move(c));
+      }
+      if (!merged.erp_columns.empty()) {
+        pass.erp_writes.push_back(
+            {m, ErpWrite{p.key, std::move(merged.erp_columns), std::move(merged.erp_values)}});
+      }
+      if (merged.crm_update) {
+        if (modified) {
+          const auto t = ToTimePoint(*modified);
+          if (!again_since || t < *again_since) again_since = t;
+        }
+        again.push_back(std::move(*merged.crm_update));
+        again_links.push_back({std::move(merged.link), &p});
+      } else {
+        pass.links_to_save.push_back(std::move(merged.link));
+      }
+    }
+    if (!again.empty()) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto results,
+                                crm_.Update(m->module, again, again_since, WriteOptionsFor(*m)));
+      for (size_t i = 0; i < again.size() && i < results.size(); ++i) {
+        const Status& st = results[i].status;
+        Link& l = again_links[i].first;
+        const Pending& p = *again_links[i].second;
+        if (st.ok()) {
+          if (auto t = ParseZohoTime(results[i].modified_time)) l.crm_modified_at = *t;
+          pass.links_to_save.push_back(std::move(l));
+          ++mc.updated;
+        } else if (st.code() == StatusCode::kAborted) {
+          // Edited again in the last moment: the row goes round once more.
+          pass.requeue.push_back({m->name, p.key_json});
+        } else if (retry::IsTransient(st.code())) {
+          return st.WithContext("push " + m->module + " " + p.key_json);
+        } else {
+          Park(pass, m->name, p, std::optional<Link>(l),
+               st.WithContext("push " + m->module + " " + p.key_json), "");
+        }
+      }
+    }
+    AddCalls(mc, calls_before, crm_.stats());
+  }
+  for (size_t i = 0; i < work.deletes.size() && i < work.delete_results.size(); ++i) {
+    const Status& s = work.delete_results[i].status;
+    const Pending& p = *work.deletes[i].pending;
+    if (s.ok() || s.code() == StatusCode::kNotFound) {
+      pass.links_to_delete.push_back({m->name, p.key_json});
+      ++mc.deleted;
+    } else if (retry::IsTransient(s.code())) {
+      return s.WithContext("delete " + m->module + " " + p.key_json);
+    } else {
+      Park(pass, m->name, p, work.deletes[i].link, s, "");
+    }
+  }
+  // The records this mapping created or updated are linked now, before the
+  // next mapping looks them up. (Safe ahead of the cursor: after a crash
+  // the batch is read again and finds them unchanged.)
+  if (!links_to_save.empty() || !links_to_insert.empty()) {
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
-    // The reconcile's ERP share is the agent's own write: not captured.
-    if (!erp_writes.empty()) {
-      for (const auto& s : begin.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
-    }
-    for (const auto& [wm, w] : erp_writes) ZCRMSYNC_RETURN_IF_ERROR(WriteErpRow(db_, kit_, *wm, w));
-    if (!erp_writes.empty()) {
-      for (const auto& s : end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
-    }
-    for (const auto& [mapping, key] : requeue) ZCRMSYNC_RETURN_IF_ERROR(store.Enqueue(mapping, key));
+    ZCRMSYNC_RETURN_IF_ERROR(store.InsertMany(links_to_insert));
     for (const Link& l : links_to_save) ZCRMSYNC_RETURN_IF_ERROR(store.Save(l));
-    for (const auto& [mapping, key] : links_to_delete) ZCRMSYNC_RETURN_IF_ERROR(store.Delete(mapping, key));
-    for (const ParkedRecord& r : to_park) ZCRMSYNC_RETURN_IF_ERROR(store.Park(r));
-    for (const HeldConflict& c : to_hold) ZCRMSYNC_RETURN_IF_ERROR(store.Hold(c));
-    ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, kCursorState, next_cursor));
     ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
   }
-  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(reader.Purge(next_cursor, options_.batch)));
-  return true;
+  return Status();
+}
+
+Status Pusher::Commit(PushPass& pass) {
+  LinkStore& store = *pass.store;
+  // The rest of the links, parked records and the cursor land together.
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto begin, change_capture::RenderBeginAgentWrites(kit_));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto end, change_capture::RenderEndAgentWrites(kit_));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+  // The reconcile's ERP share is the agent's own write: not captured.
+  if (!pass.erp_writes.empty()) {
+    for (const auto& s : begin.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
+  }
+  for (const auto& [wm, w] : pass.erp_writes) ZCRMSYNC_RETURN_IF_ERROR(WriteErpRow(db_, kit_, *wm, w));
+  if (!pass.erp_writes.empty()) {
+    for (const auto& s : end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
+  }
+  for (const auto& [mapping, key] : pass.requeue) ZCRMSYNC_RETURN_IF_ERROR(store.Enqueue(mapping, key));
+  for (const Link& l : pass.links_to_save) ZCRMSYNC_RETURN_IF_ERROR(store.Save(l));
+  for (const auto& [mapping, key] : pass.links_to_delete) {
+    ZCRMSYNC_RETURN_IF_ERROR(store.Delete(mapping, key));
+  }
+  for (const ParkedRecord& r : pass.to_park) ZCRMSYNC_RETURN_IF_ERROR(store.Park(r));
+  for (const HeldConflict& c : pass.to_hold) ZCRMSYNC_RETURN_IF_ERROR(store.Hold(c));
+  ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, kCursorState, pass.next_cursor));
+  return tx.Commit();
 }
 
 }  // namespace zcrmsync::sync

@@ -98,7 +98,7 @@ write_config() {  # $1 = file, $2 = max_concurrency, $3 = http_listen
   "zoho": {"api_base_url": "$url", "accounts_url": "$url", "client_id": "zcrmsync-demo",
            "client_secret": "zcrmsync-demo-secret", "refresh_token": "zcrmsync-demo-refresh",
            "max_concurrency": $2},
-  "sync": {"interval_seconds": 1},
+  "sync": {"interval_seconds": 1, "push_batch_size": 500},
   "agent": {"http_listen": "$3", "lease_seconds": 3},
   "mappings": [{
     "name": "customers", "table": "$table", "module": "Accounts",

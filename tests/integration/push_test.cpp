@@ -784,6 +784,77 @@ TEST_P(PushTest, LookupsResolveThroughTheLinksBothWays) {
   ASSERT_THAT(change_capture::Install(conn(), kit_, tables_), IsOk());
 }
 
+// Drain() prepares the next pass while one pass's calls are in flight. One
+// change row a pass here, so each statement below is its own pass: a key in
+// two passes in a row, and a contact whose customer is in the pass before,
+// must each wait until the pass before has landed.
+TEST_P(PushTest, PipelinedPassesWaitForTheKeysAndLookupsInFlight) {
+  const std::string dialect = is(kPostgres) ? "postgresql" : is(kMariaDb) ? "mysql" : "sqlite";
+  const std::string cs = connection_string_;
+  auto config = mappings::ParseConfig(R"({
+      "database": {"dialect": ")" + dialect + R"(", "connection_string": "${CS}", "schema": "zcrmsync_push"},
+      "zoho": {"client_id": "zcrmsync-demo", "client_secret": "s", "refresh_token": "r"},
+      "mappings": [
+        {"name": "customers", "table": "push_customers", "module": "Accounts",
+         "key_columns": ["id"], "external_id_field": "ERP_Id",
+         "fields": [{"column": "name", "field": "Account_Name"}]},
+        {"name": "contacts", "table": "push_contacts", "module": "Contacts",
+         "key_columns": ["id"], "external_id_field": "ERP_Id",
+         "fields": [{"column": "last_name", "field": "Last_Name"},
+                    {"column": "customer_id", "field": "Account_Name"}]}]})",
+      "pipeline.jsonc", [cs](const std::string& n) {
+        return n == "CS" ? std::optional<std::string>(cs) : std::nullopt;
+      });
+  ASSERT_TRUE(config.has_value()) << config.error();
+  Exec("DROP TABLE IF EXISTS push_contacts");
+  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
+  Exec("CREATE TABLE push_contacts (id integer PRIMARY KEY, last_name varchar(80), customer_id integer)");
+  const auto both = change_capture::CaptureTablesFor(*config);
+  ASSERT_THAT(change_capture::Install(conn(), kit_, both), IsOk());
+  auto accounts = client_->Fields("Accounts");
+  auto contacts = client_->Fields("Contacts");
+  ASSERT_TRUE(accounts.has_value() && contacts.has_value());
+  sync::PushOptions options;
+  options.batch = 1;
+  sync::Pusher pusher(conn(), *config, kit_, *client_,
+                      {{"Accounts", *accounts}, {"Contacts", *contacts}}, options);
+  Exec("INSERT INTO push_customers (id, name) VALUES (1, 'One')");
+  Exec("INSERT INTO push_customers (id, name) VALUES (2, 'Two')");    // disjoint: prepared ahead
+  Exec("UPDATE push_customers SET name = 'Two b' WHERE id = 2");      // key 2 again, next pass
+  Exec("INSERT INTO push_customers (id, name) VALUES (3, 'Three')");
+  Exec("INSERT INTO push_contacts (id, last_name, customer_id) VALUES (30, 'Thirty', 3)");
+  Exec("UPDATE push_customers SET name = 'One b' WHERE id = 1");
+  Exec("UPDATE push_customers SET name = 'One c' WHERE id = 1");
+  const crm::ClientStats before = client_->stats();
+  auto pushed = pusher.Drain();
+  ASSERT_TRUE(pushed.has_value()) << pushed.error();
+  EXPECT_EQ(pushed->created, 4);   // customers 1, 2, 3 and contact 30, once each
+  // Each pass reads the row as it is now: the later passes of keys 1 and 2
+  // find their landed links and nothing new to send.
+  EXPECT_EQ(pushed->updated, 0);
+  EXPECT_EQ(pushed->unchanged, 3);
+  EXPECT_EQ(pushed->parked, 0);    // the contact's customer was linked in time
+  EXPECT_EQ(pushed->changes, 7);
+  EXPECT_EQ(pushed->by_mapping.at("customers").zoho_calls + pushed->by_mapping.at("contacts").zoho_calls,
+            client_->stats().calls - before.calls);
+  EXPECT_EQ(pushed->by_mapping.at("contacts").zoho_calls, 1);
+  EXPECT_EQ(Crm("1").size(), 1u);
+  EXPECT_EQ(Str(Crm("1")[0], "Account_Name"), "One c");
+  EXPECT_EQ(Str(Crm("2")[0], "Account_Name"), "Two b");
+  auto thirty = client_->Coql("select id, Account_Name from Contacts where ERP_Id = '30'");
+  ASSERT_TRUE(thirty.has_value() && thirty->rows.size() == 1);
+  const crm::JsonValue* account = thirty->rows[0].at("Account_Name").Find("id");
+  ASSERT_NE(account, nullptr);
+  EXPECT_EQ(account->as_string(), ZohoId("3"));
+  // Nothing is left over: a second drain sends nothing.
+  auto again = pusher.Drain();
+  ASSERT_TRUE(again.has_value()) << again.error();
+  EXPECT_EQ(again->changes, 0);
+  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, both), IsOk());
+  Exec("DROP TABLE push_contacts");
+  ASSERT_THAT(change_capture::Install(conn(), kit_, tables_), IsOk());
+}
+
 TEST_P(PushTest, InitialLoadPushesRowsThatExistedBeforeInstall) {
   ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
   for (int i = 1; i <= 25; ++i) {
