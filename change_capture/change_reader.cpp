@@ -40,6 +40,28 @@ Result<int64_t> ParseIdCursor(const std::string& cursor) {
   return ParseInt(cursor, cursor);
 }
 
+// A cursor inside a change row that holds many keys (a PostgreSQL statement,
+// a queued chunk of the initial load): "<base>/<change_id>/<n>", where the
+// row after <base> is change_id and its first n keys were handed out.
+struct RowCursor {
+  std::string base;              // a cursor at a change-row boundary
+  std::optional<int64_t> row;    // the change row partly handed out
+  size_t done = 0;               // how many of its keys
+};
+
+Result<RowCursor> SplitCursor(const std::string& cursor) {
+  const size_t a = cursor.find('/');
+  if (a == std::string::npos) return RowCursor{cursor, std::nullopt, 0};
+  const size_t b = cursor.find('/', a + 1);
+  if (b == std::string::npos) {
+    return Error(InvalidArgumentError("malformed change cursor '" + cursor + "'"));
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(int64_t row, ParseInt(cursor.substr(a + 1, b - a - 1), cursor));
+  ZCRMSYNC_ASSIGN_OR_RETURN(int64_t done, ParseInt(cursor.substr(b + 1), cursor));
+  if (done <= 0) return Error(InvalidArgumentError("malformed change cursor '" + cursor + "'"));
+  return RowCursor{cursor.substr(0, a), row, static_cast<size_t>(done)};
+}
+
 // Binds the cursor (and the limit, unless nullopt) the way the dialect's
 // template lists them.
 Status BindCursor(odbc::Statement& stmt, Dialect dialect, const std::string& cursor,
@@ -245,12 +267,14 @@ ChangeReader::ChangeReader(odbc::Connection& connection, KitOptions kit, ReaderO
     : connection_(connection), kit_(std::move(kit)), options_(options), clock_(clock) {}
 
 Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t limit) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(RowCursor from, SplitCursor(cursor));
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(kit_, "read_changes.sql"));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
-  ZCRMSYNC_RETURN_IF_ERROR(BindCursor(stmt, kit_.dialect, cursor, limit));
+  ZCRMSYNC_RETURN_IF_ERROR(BindCursor(stmt, kit_.dialect, from.base, limit));
   ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt.Execute()).WithContext("read changes"));
   std::vector<Change> out;
-  for (;;) {
+  std::string before = from.base;  // the cursor just before the current row
+  while (out.size() < limit) {
     ZCRMSYNC_ASSIGN_OR_RETURN(bool more, stmt.Fetch());
     if (!more) break;
     Change c;
@@ -279,19 +303,26 @@ Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t
       return Error(DataLossError("change " + std::to_string(c.change_id) + " of mapping " +
                                  c.mapping + ": " + keys.error().message()));
     }
-    for (auto& k : *keys) {
+    // At most `limit` keys: a row with more is handed out in parts, each
+    // key's cursor naming the row and how many of its keys are done.
+    const size_t first = from.row && *from.row == c.change_id ? from.done : 0;
+    for (size_t i = first; i < keys->size() && out.size() < limit; ++i) {
       Change one = c;
-      one.key_json = KeyToJson(k);
-      one.key = std::move(k);
+      if (i + 1 < keys->size()) {
+        one.cursor = before + "/" + std::to_string(c.change_id) + "/" + std::to_string(i + 1);
+      }
+      one.key_json = KeyToJson((*keys)[i]);
+      one.key = std::move((*keys)[i]);
       out.push_back(std::move(one));
     }
+    before = c.cursor;
   }
   ZCRMSYNC_RETURN_IF_ERROR(stmt.CloseCursor());
   if (kit_.dialect != Dialect::kMySQL) return out;
 
-  // MySQL/MariaDB (one key per change row): hand out only the unbroken run
-  // after the cursor.
-  ZCRMSYNC_ASSIGN_OR_RETURN(int64_t expected, ParseIdCursor(cursor));
+  // MySQL/MariaDB: hand out only the unbroken run of change ids after the
+  // cursor.
+  ZCRMSYNC_ASSIGN_OR_RETURN(int64_t expected, ParseIdCursor(from.base));
   ++expected;
   std::erase_if(gaps_, [&](const auto& gap) { return gap.first < expected; });  // filled or passed
   size_t keep = 0;
@@ -352,9 +383,10 @@ Result<bool> ChangeReader::GapCanBeSkipped(int64_t first_missing) {
 }
 
 Result<std::map<std::string, int64_t>> ChangeReader::CountAfter(const std::string& cursor) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(RowCursor at, SplitCursor(cursor));
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(kit_, "count_changes.sql"));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
-  ZCRMSYNC_RETURN_IF_ERROR(BindCursor(stmt, kit_.dialect, cursor, std::nullopt));
+  ZCRMSYNC_RETURN_IF_ERROR(BindCursor(stmt, kit_.dialect, at.base, std::nullopt));
   ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt.Execute()).WithContext("count changes"));
   std::map<std::string, int64_t> out;
   for (;;) {
@@ -368,9 +400,11 @@ Result<std::map<std::string, int64_t>> ChangeReader::CountAfter(const std::strin
 }
 
 Result<int64_t> ChangeReader::Purge(const std::string& cursor, size_t limit) {
+  // A row partly handed out is kept whole.
+  ZCRMSYNC_ASSIGN_OR_RETURN(RowCursor at, SplitCursor(cursor));
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(kit_, "purge_changes.sql"));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
-  ZCRMSYNC_RETURN_IF_ERROR(BindCursor(stmt, kit_.dialect, cursor, limit));
+  ZCRMSYNC_RETURN_IF_ERROR(BindCursor(stmt, kit_.dialect, at.base, limit));
   ZCRMSYNC_ASSIGN_OR_RETURN(int64_t rows, stmt.Execute());
   return rows;
 }

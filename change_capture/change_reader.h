@@ -26,7 +26,8 @@
 namespace zcrmsync::change_capture {
 
 // One captured change of one row. A change row may hold many keys (one
-// statement on PostgreSQL); they share change_id and cursor.
+// statement on PostgreSQL); they share change_id, and the cursor after the
+// last of them is the row's.
 struct Change {
   int64_t change_id = 0;
   std::string mapping;
@@ -49,16 +50,20 @@ class ChangeReader {
   ChangeReader(odbc::Connection& connection, KitOptions kit, ReaderOptions options = {},
                Clock& clock = SystemClock());
 
-  // The changes of up to `limit` change rows after `cursor`, in commit order
-  // (a row holding many keys yields them all). An empty result means nothing
-  // is safe to hand out yet. INVALID_ARGUMENT for a cursor of the wrong form;
-  // DATA_LOSS for a change row whose keys cannot be read.
+  // Up to `limit` changes (keys) after `cursor`, in commit order. A change
+  // row holding more keys (a PostgreSQL statement, a queued chunk of the
+  // initial load) is handed out in parts: the cursor of a key inside it
+  // names the row and how many of its keys are done. An empty result means
+  // nothing is safe to hand out yet. INVALID_ARGUMENT for a cursor of the
+  // wrong form; DATA_LOSS for a change row whose keys cannot be read.
   Result<std::vector<Change>> Next(const std::string& cursor, size_t limit);
 
-  // The keys waiting after `cursor`, per mapping (committed or not).
+  // The keys waiting after `cursor`, per mapping (committed or not); a row
+  // partly handed out counts whole.
   Result<std::map<std::string, int64_t>> CountAfter(const std::string& cursor);
 
-  // Deletes up to `limit` changes at or before `cursor`; returns how many.
+  // Deletes up to `limit` change rows at or before `cursor` (a row partly
+  // handed out is kept); returns how many.
   Result<int64_t> Purge(const std::string& cursor, size_t limit);
 
  private:

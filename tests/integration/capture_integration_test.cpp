@@ -223,6 +223,52 @@ TEST_P(CaptureIntegrationTest, ReaderHandsOutChangesInOrderAndPurges) {
   Uninstall();
 }
 
+// A change row holding many keys (here a queued chunk, as the initial load
+// writes) is handed out a few keys at a time: each key once, in order, and a
+// purge at a cursor inside the row keeps the row.
+TEST_P(CaptureIntegrationTest, ARowOfManyKeysIsHandedOutInParts) {
+  Install();
+  auto enqueue_sql = change_capture::RenderAgentStatement(options_, "enqueue_keys.sql");
+  ASSERT_TRUE(enqueue_sql.has_value()) << enqueue_sql.error();
+  auto enqueue = conn().Prepare(*enqueue_sql);
+  ASSERT_TRUE(enqueue.has_value()) << enqueue.error();
+  ASSERT_THAT(enqueue->BindAll({Value::Text("customers"), Value::Text(R"(["1","2","3","4","5"])")}),
+              IsOk());
+  ASSERT_TRUE(enqueue->Execute().has_value());
+  ASSERT_THAT(enqueue->BindAll({Value::Text("customers"), Value::Text(R"(["6"])")}), IsOk());
+  ASSERT_TRUE(enqueue->Execute().has_value());
+  change_capture::ChangeReader reader(conn(), options_);
+  std::string cursor;
+  std::vector<std::string> keys;
+  std::vector<std::string> cursors;
+  for (int round = 0; round < 10; ++round) {
+    auto batch = reader.Next(cursor, 2);
+    ASSERT_TRUE(batch.has_value()) << batch.error();
+    if (batch->empty()) break;
+    EXPECT_LE(batch->size(), 2u);
+    for (const auto& c : *batch) {
+      keys.push_back(c.key.at(0));
+      cursor = c.cursor;
+      cursors.push_back(cursor);
+    }
+    if (round == 0) {
+      // Inside the first row: a purge there keeps it, and the count is whole.
+      EXPECT_NE(cursor.find('/'), std::string::npos) << cursor;
+      EXPECT_THAT(reader.Purge(cursor, 10), IsOkAndHolds(0));
+      auto waiting = reader.CountAfter(cursor);
+      ASSERT_TRUE(waiting.has_value()) << waiting.error();
+      EXPECT_EQ(waiting->at("customers"), 6);
+    }
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
+  // The cursor after the row's last key is the row's own: the row purges.
+  EXPECT_EQ(cursors[4].find('/'), std::string::npos) << cursors[4];
+  EXPECT_THAT(reader.Purge(cursors[4], 10), IsOkAndHolds(1));
+  EXPECT_THAT(reader.Next(cursor, 10), IsOkAndHolds(::testing::IsEmpty()));
+  EXPECT_THAT(reader.Next("5/x/1", 10), StatusIs(StatusCode::kInvalidArgument));
+  Uninstall();
+}
+
 // Keys as the reader hands them out: a one-column text key (stored as plain
 // text by the row-level triggers) and a composite key (JSON), with quotes,
 // backslashes, a line break and characters outside the BMP; and a change of
