@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <limits>
 
 #include "core/log.h"
 #include "core/status_macros.h"
@@ -112,28 +113,41 @@ class KeysParser {
   explicit KeysParser(std::string_view text) : s_(text) {}
 
   Result<std::vector<std::vector<std::string>>> Parse() {
-    std::vector<std::vector<std::string>> keys;
+    ZCRMSYNC_ASSIGN_OR_RETURN(KeySlice all, ParseRange(0, std::numeric_limits<size_t>::max()));
+    return std::move(all.keys);
+  }
+
+  // Keys [first, first + max) of the array, and whether more follow them.
+  // Keys before `first` are stepped over without being decoded, so a row of
+  // a million keys is not decoded whole for each slice of it.
+  Result<KeySlice> ParseRange(size_t first, size_t max) {
+    KeySlice out;
     if (!Eat('[')) return Fail("expected [");
-    if (Eat(']')) return End(std::move(keys));
+    if (Eat(']')) return End(std::move(out));
+    size_t index = 0;
     do {
+      if (index >= first && index - first >= max) {
+        out.more = true;
+        return out;
+      }
+      const bool keep = index >= first;
       std::vector<std::string> key;
       if (!Eat('[')) {
         // A one-column key may be written as its bare text.
-        ZCRMSYNC_ASSIGN_OR_RETURN(std::string v, String());
-        keys.push_back({std::move(v)});
-        continue;
-      }
-      if (!Eat(']')) {
+        ZCRMSYNC_ASSIGN_OR_RETURN(std::string v, String(keep));
+        key.push_back(std::move(v));
+      } else if (!Eat(']')) {
         do {
-          ZCRMSYNC_ASSIGN_OR_RETURN(std::string v, String());
+          ZCRMSYNC_ASSIGN_OR_RETURN(std::string v, String(keep));
           key.push_back(std::move(v));
         } while (Eat(','));
         if (!Eat(']')) return Fail("expected ] after a key");
       }
-      keys.push_back(std::move(key));
+      if (keep) out.keys.push_back(std::move(key));
+      ++index;
     } while (Eat(','));
     if (!Eat(']')) return Fail("expected ]");
-    return End(std::move(keys));
+    return End(std::move(out));
   }
 
  private:
@@ -148,7 +162,7 @@ class KeysParser {
     }
     return false;
   }
-  Result<std::vector<std::vector<std::string>>> End(std::vector<std::vector<std::string>> keys) {
+  Result<KeySlice> End(KeySlice keys) {
     Skip();
     if (i_ != s_.size()) return Fail("trailing text");
     return keys;
@@ -181,7 +195,8 @@ class KeysParser {
     i_ += 4;
     return v;
   }
-  Result<std::string> String() {
+  // The next string; with `keep` false it is checked but not decoded (empty).
+  Result<std::string> String(bool keep) {
     if (!Eat('"')) {
       // Keys are text; a bare number (a trigger that did not cast) is read as-is.
       size_t start = i_;
@@ -193,6 +208,12 @@ class KeysParser {
       return std::string(s_.substr(start, i_ - start));
     }
     std::string out;
+    if (!keep) {
+      while (i_ < s_.size() && s_[i_] != '"') i_ += s_[i_] == '\\' ? 2 : 1;
+      if (i_ >= s_.size()) return Fail("unterminated string");
+      ++i_;
+      return out;
+    }
     while (i_ < s_.size() && s_[i_] != '"') {
       char c = s_[i_++];
       if (c != '\\') {
@@ -236,6 +257,10 @@ class KeysParser {
 
 Result<std::vector<std::vector<std::string>>> ParseKeys(std::string_view keys_json) {
   return KeysParser(keys_json).Parse();
+}
+
+Result<KeySlice> ParseKeySlice(std::string_view keys_json, size_t first, size_t max) {
+  return KeysParser(keys_json).ParseRange(first, max);
 }
 
 std::string KeyToJson(const std::vector<std::string>& key) {
@@ -295,24 +320,28 @@ Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t
     c.changed_at = at.value_or(Timestamp{});
     c.cursor = kit_.dialect == Dialect::kPostgreSQL ? *position + ":" + std::to_string(c.change_id)
                                                     : *position;
-    // The row-level triggers store a one-column key as plain text.
-    auto keys = key ? ParseKeys(*key)
-                    : Result<std::vector<std::vector<std::string>>>(
-                          std::vector<std::vector<std::string>>{{std::move(*key_text)}});
-    if (!keys) {
-      return Error(DataLossError("change " + std::to_string(c.change_id) + " of mapping " +
-                                 c.mapping + ": " + keys.error().message()));
-    }
     // At most `limit` keys: a row with more is handed out in parts, each
     // key's cursor naming the row and how many of its keys are done.
     const size_t first = from.row && *from.row == c.change_id ? from.done : 0;
-    for (size_t i = first; i < keys->size() && out.size() < limit; ++i) {
-      Change one = c;
-      if (i + 1 < keys->size()) {
-        one.cursor = before + "/" + std::to_string(c.change_id) + "/" + std::to_string(i + 1);
+    KeySlice keys;
+    if (key) {
+      // The row-level triggers store a one-column key as plain text instead.
+      auto range = KeysParser(*key).ParseRange(first, limit - out.size());
+      if (!range) {
+        return Error(DataLossError("change " + std::to_string(c.change_id) + " of mapping " +
+                                   c.mapping + ": " + range.error().message()));
       }
-      one.key_json = KeyToJson((*keys)[i]);
-      one.key = std::move((*keys)[i]);
+      keys = std::move(*range);
+    } else if (first == 0) {
+      keys.keys.push_back({std::move(*key_text)});
+    }
+    for (size_t j = 0; j < keys.keys.size(); ++j) {
+      Change one = c;
+      if (j + 1 < keys.keys.size() || keys.more) {
+        one.cursor = before + "/" + std::to_string(c.change_id) + "/" + std::to_string(first + j + 1);
+      }
+      one.key_json = KeyToJson(keys.keys[j]);
+      one.key = std::move(keys.keys[j]);
       out.push_back(std::move(one));
     }
     before = c.cursor;

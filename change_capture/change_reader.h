@@ -85,6 +85,14 @@ class ChangeReader {
 // {"2","b"}}; ["1","2"] -> {{"1"}, {"2"}}. INVALID_ARGUMENT on anything else.
 Result<std::vector<std::vector<std::string>>> ParseKeys(std::string_view keys_json);
 
+// Keys [first, first + max) of keys_json, the ones before stepped over
+// without decoding; `more` when keys follow the slice.
+struct KeySlice {
+  std::vector<std::vector<std::string>> keys;
+  bool more = false;
+};
+Result<KeySlice> ParseKeySlice(std::string_view keys_json, size_t first, size_t max);
+
 // A key as compact JSON: {"1","A"} -> ["1","A"].
 std::string KeyToJson(const std::vector<std::string>& key);
 

@@ -11,6 +11,27 @@ using ::zcrmsync::testing::IsOkAndHolds;
 using ::zcrmsync::testing::StatusIs;
 using Keys = std::vector<std::vector<std::string>>;
 
+TEST(ParseKeysTest, SlicesStepOverEarlierKeysWithoutDecodingThem) {
+  const std::string json = R"([["a\"]", "x"], "b\\", ["c"], "d\u00e9", [42], "f"])";
+  auto head = ParseKeySlice(json, 0, 2);
+  ASSERT_TRUE(head.has_value()) << head.error();
+  EXPECT_EQ(head->keys, (Keys{{"a\"]", "x"}, {"b\\"}}));
+  EXPECT_TRUE(head->more);
+  auto middle = ParseKeySlice(json, 2, 3);
+  ASSERT_TRUE(middle.has_value()) << middle.error();
+  EXPECT_EQ(middle->keys, (Keys{{"c"}, {"d\u00e9"}, {"42"}}));
+  EXPECT_TRUE(middle->more);
+  auto tail = ParseKeySlice(json, 5, 10);
+  ASSERT_TRUE(tail.has_value()) << tail.error();
+  EXPECT_EQ(tail->keys, (Keys{{"f"}}));
+  EXPECT_FALSE(tail->more);
+  auto past = ParseKeySlice(json, 6, 10);
+  ASSERT_TRUE(past.has_value());
+  EXPECT_TRUE(past->keys.empty());
+  EXPECT_FALSE(past->more);
+  EXPECT_FALSE(ParseKeySlice(R"(["a", "b)", 2, 5).has_value());  // an unterminated skipped string
+}
+
 TEST(ParseKeysTest, ReadsWhatEachDialectWrites) {
   EXPECT_THAT(ParseKeys(R"([["1"]])"), IsOkAndHolds(Keys{{"1"}}));
   EXPECT_THAT(ParseKeys(R"([["1", "a"], ["2", "b"]])"), IsOkAndHolds(Keys{{"1", "a"}, {"2", "b"}}));
