@@ -57,7 +57,7 @@ Result<std::u16string> Utf8ToUtf16(std::string_view in) {
 
 Result<std::string> Utf16ToUtf8(std::u16string_view in) {
   std::string out;
-  out.reserve(in.size() * 3 / 2);
+  out.reserve(in.size());  // exact for ASCII; grows for the rest
   for (size_t i = 0; i < in.size(); ++i) {
     uint32_t cp = in[i];
     if (cp >= 0xD800 && cp <= 0xDBFF) {

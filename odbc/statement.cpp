@@ -255,18 +255,21 @@ struct Statement::Impl {
     return ind != SQL_NULL_DATA;
   }
 
-  // Reads a long value in chunks. `unit` is 2 for SQL_C_WCHAR (which leaves
-  // room for a terminator in every chunk), 1 for SQL_C_BINARY (which does not).
-  Result<std::optional<std::vector<unsigned char>>> GetLong(size_t column, SQLSMALLINT c_type) {
+  // Reads a long value in chunks, into units of T: char16_t for
+  // SQL_C_WCHAR (which leaves room for a terminator in every chunk),
+  // unsigned char for SQL_C_BINARY (which does not).
+  template <typename T>
+  Result<std::optional<std::vector<T>>> GetLong(size_t column, SQLSMALLINT c_type) {
     ZCRMSYNC_ASSIGN_OR_RETURN(auto st, Live());
     const size_t terminator = c_type == SQL_C_WCHAR ? sizeof(SQLWCHAR) : 0;
-    std::vector<unsigned char> out;
-    std::vector<unsigned char> chunk(kChunkBytes);
+    std::vector<T> out;
+    std::vector<T> chunk(kChunkBytes / sizeof(T));
+    const size_t chunk_bytes = chunk.size() * sizeof(T);
     bool first = true;
     for (;;) {
       SQLLEN ind = 0;
       SQLRETURN rc = SQLGetData(handle, static_cast<SQLUSMALLINT>(column), c_type, chunk.data(),
-                                static_cast<SQLLEN>(chunk.size()), &ind);
+                                static_cast<SQLLEN>(chunk_bytes), &ind);
       if (rc == SQL_NO_DATA) {
         if (first) {
           return Error(InternalError("read " + ColumnLabel(column) +
@@ -276,17 +279,23 @@ struct Statement::Impl {
       }
       ZCRMSYNC_RETURN_IF_ERROR(Check(*st, rc, "read " + ColumnLabel(column)));
       first = false;
-      if (ind == SQL_NULL_DATA) return std::optional<std::vector<unsigned char>>();
-      const size_t room = chunk.size() - terminator;
+      if (ind == SQL_NULL_DATA) return std::optional<std::vector<T>>();
+      const size_t room = chunk_bytes - terminator;
       // SQL_NO_TOTAL: the driver does not know what is left; the chunk is full.
       const size_t got =
           ind == SQL_NO_TOTAL ? room : std::min(static_cast<size_t>(std::max<SQLLEN>(ind, 0)), room);
-      out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(got));
+      // The first chunk tells the whole length (when the driver knows it):
+      // one allocation of the right size, not a doubling one (a change row
+      // of a big statement can hold megabytes of keys).
+      if (out.empty() && ind != SQL_NO_TOTAL && ind > 0) {
+        out.reserve(static_cast<size_t>(ind) / sizeof(T));
+      }
+      out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(got / sizeof(T)));
       if (rc == SQL_SUCCESS) break;
       // SQL_SUCCESS_WITH_INFO: 01004 (truncated) means more to come.
       if (ind != SQL_NO_TOTAL && static_cast<size_t>(ind) <= room) break;
     }
-    return std::optional<std::vector<unsigned char>>(std::move(out));
+    return std::optional<std::vector<T>>(std::move(out));
   }
 };
 
@@ -461,11 +470,9 @@ Result<std::optional<bool>> Statement::GetBool(size_t column) {
 }
 
 Result<std::optional<std::string>> Statement::GetText(size_t column) {
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto raw, impl_->GetLong(column, SQL_C_WCHAR));
-  if (!raw) return std::optional<std::string>();
-  std::u16string units(raw->size() / sizeof(char16_t), u'\0');
-  std::memcpy(units.data(), raw->data(), units.size() * sizeof(char16_t));
-  auto utf8 = Utf16ToUtf8(units);
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto units, impl_->GetLong<char16_t>(column, SQL_C_WCHAR));
+  if (!units) return std::optional<std::string>();
+  auto utf8 = Utf16ToUtf8(std::u16string_view(units->data(), units->size()));
   if (!utf8) return Error(utf8.error().WithContext("read " + impl_->ColumnLabel(column)));
   return std::optional<std::string>(std::move(*utf8));
 }
@@ -484,7 +491,7 @@ Result<std::optional<std::string>> Statement::GetDecimal(size_t column) {
 }
 
 Result<std::optional<Bytes>> Statement::GetBytes(size_t column) {
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto raw, impl_->GetLong(column, SQL_C_BINARY));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto raw, impl_->GetLong<unsigned char>(column, SQL_C_BINARY));
   if (!raw) return std::optional<Bytes>();
   return std::optional<Bytes>(Bytes(raw->begin(), raw->end()));
 }

@@ -338,29 +338,35 @@ Result<std::unique_ptr<PushPass>> Pusher::Read(change_capture::ChangeReader& rea
   // A field held for a person (manual rule) is not pushed until settled.
   ZCRMSYNC_ASSIGN_OR_RETURN(pass->held_back, pass->store->ListHeldBack());
 
-  // In config order, so a mapping that others look up (listed first) is
-  // pushed first and its records are linked by the time they are looked up.
-  std::vector<std::string> order;
+  std::vector<std::unique_ptr<PushMappingWork>> work;
   for (const auto& cm : config_.mappings) {
-    if (by_mapping.contains(cm.name)) order.push_back(cm.name);
+    auto it = by_mapping.find(cm.name);
+    if (it == by_mapping.end()) continue;
+    auto w = std::make_unique<PushMappingWork>();
+    w->m = &cm;
+    w->pendings = std::move(it->second);
+    by_mapping.erase(it);
+    ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved,
+                              ResolveFields(cm, fields_, /*erp_to_crm_only=*/true));
+    w->lookup_targets = LookupTargets(config_, resolved);
+    w->lookup_targets.erase(cm.name);
+    work.push_back(std::move(w));
   }
   for (const auto& [name, unused] : by_mapping) {
-    if (std::find(order.begin(), order.end(), name) == order.end()) order.push_back(name);
+    Log().Warn("changes for a mapping not in the config are skipped", {{"mapping", name}});
   }
-  for (const std::string& name : order) {
-    const mappings::Mapping* m = mappings::FindMapping(config_, name);
-    if (m == nullptr) {
-      Log().Warn("changes for a mapping not in the config are skipped", {{"mapping", name}});
-      continue;
-    }
-    auto w = std::make_unique<PushMappingWork>();
-    w->m = m;
-    w->pendings = std::move(by_mapping[name]);
-    ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved,
-                              ResolveFields(*m, fields_, /*erp_to_crm_only=*/true));
-    w->lookup_targets = LookupTargets(config_, resolved);
-    w->lookup_targets.erase(m->name);
-    pass->work.push_back(std::move(w));
+  // A mapping that others look up goes before them, so its records are
+  // linked by the time they are looked up; otherwise config order. (A
+  // cycle of lookups falls back to config order for the rest.)
+  while (!work.empty()) {
+    auto ready_one = std::find_if(work.begin(), work.end(), [&](const auto& w) {
+      return std::none_of(work.begin(), work.end(), [&](const auto& other) {
+        return other.get() != w.get() && w->lookup_targets.contains(other->m->name);
+      });
+    });
+    if (ready_one == work.end()) ready_one = work.begin();
+    pass->work.push_back(std::move(*ready_one));
+    work.erase(ready_one);
   }
   return pass;
 }

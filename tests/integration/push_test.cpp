@@ -720,13 +720,13 @@ TEST_P(PushTest, LookupsResolveThroughTheLinksBothWays) {
       "database": {"dialect": ")" + dialect + R"(", "connection_string": "${CS}", "schema": "zcrmsync_push"},
       "zoho": {"client_id": "zcrmsync-demo", "client_secret": "s", "refresh_token": "r"},
       "mappings": [
-        {"name": "customers", "table": "push_customers", "module": "Accounts",
-         "key_columns": ["id"], "external_id_field": "ERP_Id",
-         "fields": [{"column": "name", "field": "Account_Name"}]},
         {"name": "contacts", "table": "push_contacts", "module": "Contacts",
          "key_columns": ["id"], "external_id_field": "ERP_Id",
          "fields": [{"column": "last_name", "field": "Last_Name"},
-                    {"column": "customer_id", "field": "Account_Name"}]}]})",
+                    {"column": "customer_id", "field": "Account_Name"}]},
+        {"name": "customers", "table": "push_customers", "module": "Accounts",
+         "key_columns": ["id"], "external_id_field": "ERP_Id",
+         "fields": [{"column": "name", "field": "Account_Name"}]}]})",
       "lookups.jsonc", [cs](const std::string& n) {
         return n == "CS" ? std::optional<std::string>(cs) : std::nullopt;
       });
@@ -743,8 +743,9 @@ TEST_P(PushTest, LookupsResolveThroughTheLinksBothWays) {
                                                                 {"Contacts", *contacts}};
   sync::Pusher pusher(conn(), *config, kit_, *client_, meta);
   sync::Puller puller(conn(), *config, kit_, *client_, meta);
-  // The contact is captured before its customer: the push still goes
-  // customers first (config order), so the lookup resolves.
+  // The contact is captured before its customer, and its mapping is listed
+  // first: the push still goes customers first (contacts look them up), so
+  // the lookup resolves.
   Exec("INSERT INTO push_contacts (id, last_name, customer_id) VALUES (10, 'Ten', 1), (11, 'Eleven', 99)");
   Exec("INSERT INTO push_customers (id, name) VALUES (1, 'One'), (2, 'Two')");
   auto pushed = pusher.Drain();
