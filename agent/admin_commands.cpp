@@ -60,7 +60,8 @@ int RunErrors(const CommandArgs& args, const Context& ctx, std::ostream& out, st
       "zcrmsync --config FILE errors list | retry ID... | retry --all: the dead letter.\n"
       "list shows the parked records, oldest first, with the error naming the field.\n"
       "retry closes them; an ERP -> CRM record is queued so the next push sends its row as\n"
-      "it is now. A CRM -> ERP record is retried on its next change in Zoho.\n\nOptions");
+      "it is now, and a CRM -> ERP record is fetched again by the next pull and applied as it\n"
+      "is now in Zoho.\n\nOptions");
   opts.add_options()("action", po::value<std::string>(), "list or retry")(
       "ids", po::value<std::vector<int64_t>>(), "parked record ids (for retry)")(
       "all", "retry every parked record");

@@ -203,4 +203,30 @@ Result<std::optional<std::string>> LoadState(odbc::Connection& connection,
   return stmt.GetText(1);
 }
 
+Result<std::map<std::string, std::string>> ListStates(odbc::Connection& connection,
+                                                      const KitOptions& options,
+                                                      const std::string& prefix) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(options, "list_states.sql"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection.Prepare(sql));
+  ZCRMSYNC_RETURN_IF_ERROR(stmt.BindAll({Value::Text(prefix), Value::Text(prefix)}));
+  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt.Execute()).WithContext("list state " + prefix + "*"));
+  std::map<std::string, std::string> out;
+  for (;;) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt.Fetch());
+    if (!row) break;
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto name, stmt.GetText(1));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto value, stmt.GetText(2));
+    if (name) out[*name] = value.value_or("");
+  }
+  ZCRMSYNC_RETURN_IF_ERROR(stmt.CloseCursor());
+  return out;
+}
+
+Status DeleteState(odbc::Connection& connection, const KitOptions& options, const std::string& name) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(options, "delete_state.sql"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection.Prepare(sql));
+  ZCRMSYNC_RETURN_IF_ERROR(stmt.BindAll({Value::Text(name)}));
+  return StatusOf(stmt.Execute()).WithContext("delete state " + name);
+}
+
 }  // namespace zcrmsync::change_capture

@@ -4,6 +4,7 @@
 // load_state.sql); values are bound parameters.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,5 +58,10 @@ Status SaveState(odbc::Connection& connection, const KitOptions& options, const 
                  const std::string& value);
 Result<std::optional<std::string>> LoadState(odbc::Connection& connection,
                                              const KitOptions& options, const std::string& name);
+// The entries whose names start with `prefix` (name -> value), and removing one.
+Result<std::map<std::string, std::string>> ListStates(odbc::Connection& connection,
+                                                      const KitOptions& options,
+                                                      const std::string& prefix);
+Status DeleteState(odbc::Connection& connection, const KitOptions& options, const std::string& name);
 
 }  // namespace zcrmsync::change_capture

@@ -65,7 +65,8 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
                            "find_link_by_zoho_id.sql", "update_link.sql", "insert_link.sql",
                            "delete_link.sql", "park_error.sql", "list_errors.sql",
                            "resolve_error.sql", "count_changes.sql", "hold_conflict.sql",
-                           "list_conflicts.sql", "resolve_conflict.sql", "db_clock.sql"}) {
+                           "list_conflicts.sql", "resolve_conflict.sql", "db_clock.sql",
+                           "list_states.sql", "delete_state.sql"}) {
     auto s = RenderAgentStatement(options, name);
     ASSERT_TRUE(s.has_value()) << s.error();
     runtime.statements.push_back(*s);

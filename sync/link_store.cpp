@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 
+#include "change_capture/catalog.h"
 #include "core/status_macros.h"
 #include "odbc/statement.h"
 
@@ -242,7 +243,18 @@ Status LinkStore::Retry(const ParkedRecord& record) {
   if (record.direction == "erp_to_crm" && record.erp_key) {
     return Enqueue(record.mapping, *record.erp_key);
   }
+  if (record.direction == "crm_to_erp" && record.zoho_id) {
+    // The pull fetches the record again, changed in Zoho or not.
+    return change_capture::SaveState(connection_, kit_, RefetchStateName(record.mapping, *record.zoho_id),
+                                     "errors retry " + std::to_string(record.error_id));
+  }
   return Status();
+}
+
+std::string RefetchStatePrefix(const std::string& mapping) { return "pull/" + mapping + "/refetch/"; }
+
+std::string RefetchStateName(const std::string& mapping, const std::string& zoho_id) {
+  return RefetchStatePrefix(mapping) + zoho_id;
 }
 
 Status LinkStore::Enqueue(const std::string& mapping, const std::string& erp_key) {

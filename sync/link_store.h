@@ -99,7 +99,8 @@ class LinkStore {
   Status SettleConflict(int64_t conflict_id, std::string_view side);
 
   // Closes a parked record; an ERP -> CRM one is queued for the push again
-  // (its row's current state is sent). NOT_FOUND when no open record has
+  // (its row's current state is sent), a CRM -> ERP one for the next pull
+  // (the record is fetched again by id). NOT_FOUND when no open record has
   // that id.
   Status Retry(const ParkedRecord& record);
   // Queues one ERP key (compact JSON, e.g. ["42"]) for the push, as if its
@@ -116,5 +117,10 @@ class LinkStore {
   change_capture::KitOptions kit_;
   std::unique_ptr<Statements> statements_;
 };
+
+// The sync state entries naming CRM records the next pull of a mapping
+// fetches again ("pull/<mapping>/refetch/<zoho id>").
+std::string RefetchStatePrefix(const std::string& mapping);
+std::string RefetchStateName(const std::string& mapping, const std::string& zoho_id);
 
 }  // namespace zcrmsync::sync

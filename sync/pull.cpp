@@ -94,6 +94,26 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
   if (watermark) since = ToTimePoint(*watermark) - options_.overlap;
 
   ZCRMSYNC_ASSIGN_OR_RETURN(auto records, crm_.ListModifiedSince(m.module, api_fields, since));
+  // Records `errors retry` asked for are fetched again, changed or not.
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto refetch,
+                            change_capture::ListStates(db_, kit_, RefetchStatePrefix(m.name)));
+  if (!refetch.empty()) {
+    std::set<std::string> have;
+    for (const crm::Record& r : records) {
+      if (auto id = r.find("id"); id != r.end() && id->second.is_string()) have.insert(id->second.as_string());
+    }
+    std::vector<std::string> ids;
+    for (const auto& [name, unused] : refetch) {
+      std::string id = name.substr(RefetchStatePrefix(m.name).size());
+      if (!have.contains(id)) ids.push_back(std::move(id));
+    }
+    if (!ids.empty()) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto again, crm_.GetByIds(m.module, ids, api_fields));
+      Log().Info("fetched records again for errors retry",
+                 {{"mapping", m.name}, {"records", static_cast<int64_t>(again.size())}});
+      for (auto& r : again) records.push_back(std::move(r));
+    }
+  }
   claimed_keys_.clear();
   stats.fetched += static_cast<int64_t>(records.size());
   // Measured after a Zoho reply, so its Date header is fresh.
@@ -266,6 +286,9 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
   if (newest) {
     ZCRMSYNC_RETURN_IF_ERROR(
         change_capture::SaveState(db_, kit_, watermark_name, FormatTimestamp(*newest)));
+  }
+  for (const auto& [name, unused] : refetch) {
+    ZCRMSYNC_RETURN_IF_ERROR(change_capture::DeleteState(db_, kit_, name));
   }
   for (const auto& s : end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
   return tx.Commit();

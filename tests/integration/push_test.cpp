@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "change_capture/catalog.h"
 #include "change_capture/kit_manager.h"
 #include "crm/curl_transport.h"
 #include "crm/zoho_auth.h"
@@ -406,6 +407,35 @@ TEST_P(PushTest, NewCrmRecordsCreateErpRowsAndABadOneIsParked) {
     ASSERT_TRUE(p.has_value()) << p.error();
     EXPECT_EQ(p->erp_created + p->erp_updated + p->crm_updated, 0) << "cycle " << cycle;
   }
+
+  // The operator maps the missing value and retries the parked record: the
+  // next pull fetches it again, unchanged in Zoho, and creates its row; once.
+  mappings::Config fixed = *config_;
+  fixed.mappings[0].fields[2].values["X"] = "Shut Down";
+  fixed.mappings[0].fields[2].reverse_values["Shut Down"] = "X";
+  auto fields = client_->Fields("Accounts");
+  ASSERT_TRUE(fields.has_value());
+  sync::Puller fixed_puller(conn(), fixed, kit_, *client_, {{"Accounts", *fields}});
+  ASSERT_THAT(store.Retry(parked->at(0)), IsOk());
+  // Later edits moved the watermark far past the record's last change, so
+  // only the retry brings it back (not the pull's overlap window).
+  ASSERT_THAT(change_capture::SaveState(conn(), kit_, "pull/customers/watermark", "2099-01-01 00:00:00"),
+              IsOk());
+  auto retried = fixed_puller.RunOnce();
+  ASSERT_TRUE(retried.has_value()) << retried.error();
+  EXPECT_EQ(retried->erp_created, 1);
+  EXPECT_EQ(retried->parked, 0);
+  auto bad = conn().Prepare("SELECT tier FROM push_customers WHERE name = 'Bad tier'");
+  ASSERT_TRUE(bad.has_value());
+  ASSERT_TRUE(bad->Execute().has_value());
+  ASSERT_THAT(bad->Fetch(), IsOkAndHolds(true));
+  EXPECT_THAT(bad->GetText(1), IsOkAndHolds(std::optional<std::string>("X")));
+  ASSERT_THAT(bad->CloseCursor(), IsOk());
+  EXPECT_THAT(change_capture::ListStates(conn(), kit_, sync::RefetchStatePrefix("customers")),
+              IsOkAndHolds(std::map<std::string, std::string>()));
+  auto after = fixed_puller.RunOnce();
+  ASSERT_TRUE(after.has_value()) << after.error();
+  EXPECT_EQ(after->erp_created + after->erp_updated + after->parked, 0);
 }
 
 TEST_P(PushTest, MatchFieldsLinkExistingRecordsBothWaysAndHoldAmbiguousOnes) {

@@ -81,6 +81,11 @@ UPDATE `zcrmsync`.`conflicts` SET resolved_at = CURRENT_TIMESTAMP(6), resolution
 
 SELECT CAST(UTC_TIMESTAMP(6) AS CHAR) $$
 
+SELECT name, value FROM `zcrmsync`.`state`
+ WHERE CAST(LEFT(name, CHAR_LENGTH(?)) AS BINARY) = CAST(? AS BINARY) ORDER BY name $$
+
+DELETE FROM `zcrmsync`.`state` WHERE name = ? $$
+
 SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
   FROM `zcrmsync`.`links`
  WHERE mapping = ? AND erp_key IN (?, ?, ?) $$

@@ -99,6 +99,10 @@ UPDATE "zcrmsync"."conflicts" SET resolved_at = now(), resolution = ? WHERE conf
 
 SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US');
 
+SELECT name, value FROM "zcrmsync"."state" WHERE substr(name, 1, length(CAST(? AS text))) = ? ORDER BY name;
+
+DELETE FROM "zcrmsync"."state" WHERE name = ?;
+
 SELECT l.erp_key, l.zoho_id, l.external_id, l.base_values,
        l.erp_changed_at AT TIME ZONE 'UTC', l.crm_modified_at AT TIME ZONE 'UTC'
   FROM (SELECT CAST(? AS text) AS mapping) m

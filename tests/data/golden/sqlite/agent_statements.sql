@@ -83,6 +83,10 @@ UPDATE "zcrmsync_conflicts" SET resolved_at = strftime('%Y-%m-%d %H:%M:%f', 'now
 
 SELECT strftime('%Y-%m-%d %H:%M:%f', 'now');
 
+SELECT name, value FROM "zcrmsync_state" WHERE substr(name, 1, length(?)) = ? ORDER BY name;
+
+DELETE FROM "zcrmsync_state" WHERE name = ?;
+
 SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
   FROM "zcrmsync_links"
  WHERE mapping = ? AND erp_key IN (?, ?, ?);

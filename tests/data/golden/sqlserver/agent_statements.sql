@@ -108,6 +108,12 @@ GO
 SELECT CONVERT(varchar(27), SYSUTCDATETIME(), 121)
 GO
 
+SELECT name, value FROM [zcrmsync].[state] WHERE LEFT(name, DATALENGTH(CAST(? AS nvarchar(200))) / 2) = ? ORDER BY name
+GO
+
+DELETE FROM [zcrmsync].[state] WHERE name = ?
+GO
+
 SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
   FROM [zcrmsync].[links]
  WHERE mapping = ? AND erp_key IN (?, ?, ?)
