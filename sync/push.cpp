@@ -4,7 +4,6 @@
 #include <chrono>
 #include <optional>
 #include <set>
-#include <thread>
 
 #include "change_capture/catalog.h"
 #include "change_capture/change_reader.h"
@@ -227,6 +226,14 @@ Result<PushStats> Pusher::Drain() {
     for (auto& w : pass.work) ZCRMSYNC_RETURN_IF_ERROR(Land(pass, *w));
     return finish(pass);
   };
+  // The first passes are smaller (1,000 keys, then twice as many each time,
+  // up to the batch): calls start sooner, and the pipeline fills up.
+  size_t next_size = std::min<size_t>(options_.batch, 1000);
+  auto pass_size = [&] {
+    const size_t size = next_size;
+    next_size = std::min(options_.batch, next_size * 2);
+    return size;
+  };
   // A pass goes through: prepared (`ready`), sent on the sender thread,
   // then landed (`landing`) while the pass after it is in flight.
   std::unique_ptr<PushPass> ready, landing;
@@ -238,7 +245,7 @@ Result<PushStats> Pusher::Drain() {
         landing.reset();
       }
       ZCRMSYNC_RETURN_IF_ERROR(purge());
-      ZCRMSYNC_ASSIGN_OR_RETURN(ready, Read(reader, cursor));
+      ZCRMSYNC_ASSIGN_OR_RETURN(ready, Read(reader, cursor, pass_size()));
       if (!ready) break;
       if (LooksUpWithin(*ready)) {
         // One mapping at a time, each linked before the next is read.
@@ -259,17 +266,29 @@ Result<PushStats> Pusher::Drain() {
     // lands the pass before it, purges, and reads and prepares the next.
     Status sent, landed;
     Result<std::unique_ptr<PushPass>> next = std::unique_ptr<PushPass>();
-    {
-      std::jthread sender([&] {
-        for (auto& w : ready->work) {
-          sent = Send(*w);
-          if (!sent.ok()) return;
-        }
-      });
-      if (landing) landed = land(*landing);
-      if (landed.ok()) landed = purge();
-      if (landed.ok()) next = ReadAhead(reader, *ready);
-    }  // joins the sender
+    using Ms = std::chrono::milliseconds;
+    const auto started = std::chrono::steady_clock::now();
+    Ms send_ms{0}, beside_ms{0};
+    RunConcurrently(
+        [&] {
+          for (auto& w : ready->work) {
+            sent = Send(*w);
+            if (!sent.ok()) break;
+          }
+          send_ms = std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - started);
+        },
+        [&] {
+          if (landing) landed = land(*landing);
+          if (landed.ok()) landed = purge();
+          if (landed.ok()) next = ReadAhead(reader, *ready, pass_size());
+          beside_ms = std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - started);
+        });
+    // Which side waited for the other: the calls (Zoho-bound) or the
+    // landing and reading ahead (database-bound).
+    Log().Debug("pass sent", {{"keys", static_cast<int64_t>(ready->keys.size())},
+                              {"send_ms", static_cast<int64_t>(send_ms.count())},
+                              {"land_and_read_ahead_ms", static_cast<int64_t>(beside_ms.count())},
+                              {"read_ahead", next && *next != nullptr}});
     landing.reset();
     ZCRMSYNC_RETURN_IF_ERROR(landed);
     ZCRMSYNC_RETURN_IF_ERROR(sent);
@@ -289,8 +308,8 @@ Result<PushStats> Pusher::Drain() {
 }
 
 Result<std::unique_ptr<PushPass>> Pusher::ReadAhead(change_capture::ChangeReader& reader,
-                                                    const PushPass& in_flight) {
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto pass, Read(reader, in_flight.next_cursor));
+                                                    const PushPass& in_flight, size_t limit) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto pass, Read(reader, in_flight.next_cursor, limit));
   if (!pass || LooksUpWithin(*pass)) return std::unique_ptr<PushPass>();
   for (const auto& key : pass->keys) {
     if (in_flight.keys.contains(key)) return std::unique_ptr<PushPass>();
@@ -308,8 +327,8 @@ Result<std::unique_ptr<PushPass>> Pusher::ReadAhead(change_capture::ChangeReader
 }
 
 Result<std::unique_ptr<PushPass>> Pusher::Read(change_capture::ChangeReader& reader,
-                                               const std::string& cursor) {
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto changes, reader.Next(cursor, options_.batch));
+                                               const std::string& cursor, size_t limit) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto changes, reader.Next(cursor, limit));
   if (changes.empty()) return std::unique_ptr<PushPass>();
   auto pass = std::make_unique<PushPass>();
   for (const auto& c : changes) ++pass->counts[c.mapping].changes;

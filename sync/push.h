@@ -84,9 +84,10 @@ class Pusher {
   Result<PushStats> Drain();
 
  private:
-  // The next batch after `cursor`, coalesced per key; nullptr when none.
+  // The next `limit` keys after `cursor`, coalesced per key; nullptr when
+  // there are none.
   Result<std::unique_ptr<PushPass>> Read(change_capture::ChangeReader& reader,
-                                         const std::string& cursor);
+                                         const std::string& cursor, size_t limit);
   // Reads the rows and links of one mapping's keys, converts them and sorts
   // them into upserts, updates and deletes. `ahead`: another pass's calls
   // are in flight, so no Zoho call is made; false means one was needed (the
@@ -102,7 +103,7 @@ class Pusher {
   // The pass after `in_flight`, prepared ahead; nullptr when there is none
   // or it cannot be prepared ahead safely.
   Result<std::unique_ptr<PushPass>> ReadAhead(change_capture::ChangeReader& reader,
-                                              const PushPass& in_flight);
+                                              const PushPass& in_flight, size_t limit);
   // Initial matching of an unlinked row: the CRM records whose match_fields
   // equal the row's values (in `record`, already converted).
   struct CrmMatch {

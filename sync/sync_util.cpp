@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <system_error>
+#include <thread>
 
 #include "change_capture/change_reader.h"
+#include "core/log.h"
 #include "core/status_macros.h"
 #include "core/text.h"
 #include "crm/json.h"
@@ -252,5 +256,17 @@ Result<std::optional<odbc::Row>> ReadErpRow(odbc::Statement& select,
 crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m) {
   return {.trigger = m.zoho_triggers};
 }
+
+void RunConcurrently(const std::function<void()>& beside, const std::function<void()>& here) {
+  std::optional<std::jthread> thread;
+  try {
+    thread.emplace(beside);
+  } catch (const std::system_error& e) {
+    log::Logger("sync").Warn("no thread for concurrent work; running it in turn",
+                             {{"error", std::string(e.what())}});
+    beside();
+  }
+  here();
+}  // the thread joins here
 
 }  // namespace zcrmsync::sync

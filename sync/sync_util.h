@@ -2,6 +2,7 @@
 // Modified_Time, the merge base as JSON, external ids.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -107,5 +108,10 @@ Result<std::optional<odbc::Row>> ReadErpRow(odbc::Statement& select,
 
 // The write options for the mapping's records: its `zoho_triggers` array.
 crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m);
+
+// Runs `beside` on a second thread while `here` runs on this one, and
+// returns when both are done. When no thread can be started, runs `beside`
+// first, then `here`: slower, never wrong. Neither may throw.
+void RunConcurrently(const std::function<void()>& beside, const std::function<void()>& here);
 
 }  // namespace zcrmsync::sync
