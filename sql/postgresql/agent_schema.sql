@@ -43,7 +43,10 @@ CREATE TABLE IF NOT EXISTS ${links} (
 GO
 COMMENT ON TABLE ${links} IS 'zcrmsync: ERP key <-> Zoho id <-> external id, with the last-synced field values (the merge base) and change times'
 GO
-CREATE UNIQUE INDEX IF NOT EXISTS zcrmsync_links_zoho_id ON ${links} (mapping, zoho_id)
+-- Zoho id first: an index led by mapping would tie with the primary key in
+-- the planner's eyes for a lookup by ERP key while the table has no
+-- statistics, and lose by filtering the whole mapping for each key.
+CREATE UNIQUE INDEX IF NOT EXISTS zcrmsync_links_zoho_id ON ${links} (zoho_id, mapping)
 GO
 CREATE TABLE IF NOT EXISTS ${state} (
   name       varchar(200) NOT NULL PRIMARY KEY,
