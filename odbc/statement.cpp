@@ -470,11 +470,45 @@ Result<std::optional<bool>> Statement::GetBool(size_t column) {
 }
 
 Result<std::optional<std::string>> Statement::GetText(size_t column) {
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto units, impl_->GetLong<char16_t>(column, SQL_C_WCHAR));
-  if (!units) return std::optional<std::string>();
-  auto utf8 = Utf16ToUtf8(std::u16string_view(units->data(), units->size()));
-  if (!utf8) return Error(utf8.error().WithContext("read " + impl_->ColumnLabel(column)));
-  return std::optional<std::string>(std::move(*utf8));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto st, impl_->Live());
+  // Converted a chunk at a time, so a long value (a change row of a big
+  // statement can hold megabytes) is never held twice as UTF-16.
+  const std::string label = "read " + impl_->ColumnLabel(column);
+  std::vector<char16_t> chunk(kChunkBytes / sizeof(char16_t));
+  const size_t room = chunk.size() - 1;  // the driver's terminator
+  std::u16string carry;                  // a high surrogate split from its pair
+  std::string out;
+  bool first = true;
+  for (;;) {
+    SQLLEN ind = 0;
+    SQLRETURN rc = SQLGetData(impl_->handle, static_cast<SQLUSMALLINT>(column), SQL_C_WCHAR,
+                              chunk.data(), static_cast<SQLLEN>(chunk.size() * sizeof(char16_t)), &ind);
+    if (rc == SQL_NO_DATA) {
+      if (first) return Error(InternalError(label + ": no data (column read twice or out of order?)"));
+      break;
+    }
+    ZCRMSYNC_RETURN_IF_ERROR(impl_->Check(*st, rc, label));
+    if (ind == SQL_NULL_DATA) return std::optional<std::string>();
+    const size_t got = ind == SQL_NO_TOTAL
+                           ? room
+                           : std::min(static_cast<size_t>(std::max<SQLLEN>(ind, 0)) / sizeof(char16_t), room);
+    if (first && ind != SQL_NO_TOTAL && ind > 0) out.reserve(static_cast<size_t>(ind) / sizeof(char16_t));
+    first = false;
+    std::u16string units = std::move(carry);
+    carry.clear();
+    units.append(chunk.data(), got);
+    const bool more = rc != SQL_SUCCESS && (ind == SQL_NO_TOTAL || static_cast<size_t>(ind) / sizeof(char16_t) > room);
+    if (more && !units.empty() && units.back() >= 0xD800 && units.back() <= 0xDBFF) {
+      carry.push_back(units.back());
+      units.pop_back();
+    }
+    auto utf8 = Utf16ToUtf8(units);
+    if (!utf8) return Error(utf8.error().WithContext(label));
+    out += *utf8;
+    if (!more) break;
+  }
+  if (!carry.empty()) return Error(InvalidArgumentError(label + ": unpaired UTF-16 surrogate at the end"));
+  return std::optional<std::string>(std::move(out));
 }
 
 Result<std::optional<std::string>> Statement::GetDecimal(size_t column) {

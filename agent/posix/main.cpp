@@ -4,6 +4,9 @@
 // its config between cycles.
 #include <signal.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <iostream>
 #include <string>
@@ -38,6 +41,13 @@ void Install(int signal_number, void (*handler)(int)) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#if defined(__GLIBC__)
+  // Buffers of 256 KiB and more (a change row of a big statement can hold
+  // megabytes of keys) are mapped and unmapped on their own, so freeing one
+  // returns it at once. glibc's default threshold rises to the largest
+  // buffer freed, after which such buffers stay in the heap for good.
+  ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
   Install(SIGTERM, OnStopSignal);
   Install(SIGINT, OnStopSignal);
   Install(SIGHUP, OnReloadSignal);
