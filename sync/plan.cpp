@@ -89,13 +89,7 @@ Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
     if (m == nullptr) continue;
     MappingPlan& plan = plans[name];
     ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved, ResolveFields(*m, fields_, true));
-    std::vector<std::string> columns = resolved.columns;
-    std::optional<size_t> soft_index;
-    if (m->deletes.kind == mappings::DeleteKind::kSoftDelete) {
-      auto at = std::find(columns.begin(), columns.end(), m->deletes.soft_delete_column);
-      soft_index = static_cast<size_t>(at - columns.begin());
-      if (at == columns.end()) columns.push_back(m->deletes.soft_delete_column);
-    }
+    const auto [columns, soft_index] = ColumnsToPush(*m, resolved);
     const change_capture::CaptureTable table = RowTable(*m);
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(kit_, table, columns));
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(sql));

@@ -400,15 +400,8 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
   const auto& held_fields = pass.held_back.held_fields;
   ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved,
                             ResolveFields(*m, fields_, /*erp_to_crm_only=*/true));
-  std::vector<std::string> columns = resolved.columns;
   const std::vector<ResolvedField>& push_fields = resolved.fields;
-  // A soft-deleted row (its marker column set) counts as deleted.
-  std::optional<size_t> soft_index;
-  if (m->deletes.kind == mappings::DeleteKind::kSoftDelete) {
-    auto at = std::find(columns.begin(), columns.end(), m->deletes.soft_delete_column);
-    soft_index = static_cast<size_t>(at - columns.begin());
-    if (at == columns.end()) columns.push_back(m->deletes.soft_delete_column);
-  }
+  const auto [columns, soft_index] = ColumnsToPush(*m, resolved);
   const change_capture::CaptureTable table = RowTable(*m);
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql,
                             change_capture::RenderSelectRow(kit_, table, columns));

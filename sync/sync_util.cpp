@@ -257,6 +257,16 @@ crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m) {
   return {.trigger = m.zoho_triggers};
 }
 
+PushColumns ColumnsToPush(const mappings::Mapping& m, const ResolvedMapping& resolved) {
+  PushColumns out{resolved.columns, std::nullopt};
+  if (m.deletes.kind == mappings::DeleteKind::kSoftDelete) {
+    auto at = std::find(out.columns.begin(), out.columns.end(), m.deletes.soft_delete_column);
+    out.soft_index = static_cast<size_t>(at - out.columns.begin());
+    if (at == out.columns.end()) out.columns.push_back(m.deletes.soft_delete_column);
+  }
+  return out;
+}
+
 void RunConcurrently(const std::function<void()>& beside, const std::function<void()>& here) {
   std::optional<std::jthread> thread;
   try {

@@ -54,6 +54,15 @@ Result<ResolvedMapping> ResolveFields(
     const mappings::Mapping& m, const std::map<std::string, std::vector<crm::FieldInfo>>& fields,
     bool erp_to_crm_only);
 
+// The columns the push reads for `m`'s rows: `resolved`'s, plus the
+// soft-delete marker column when the mapping has one (a row whose marker is
+// set counts as deleted); `soft_index` is where the marker is read.
+struct PushColumns {
+  std::vector<std::string> columns;
+  std::optional<size_t> soft_index;
+};
+PushColumns ColumnsToPush(const mappings::Mapping& m, const ResolvedMapping& resolved);
+
 // How the ODBC layer should bind a value for a column of this catalogue type
 // (change_capture::DescribeTable's spelling, any dialect): the type ToErp
 // converts to. Unknown types are text.

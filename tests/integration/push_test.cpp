@@ -116,6 +116,50 @@ class PushTest : public OdbcFixture {
     return it != r.end() && it->second.is_string() ? it->second.as_string() : "<not a string>";
   }
 
+  // Customers and contacts (a contact looks up its customer), with
+  // push_contacts created and both installed. `contacts_first`: the
+  // contacts mapping is listed first in the config.
+  std::optional<mappings::Config> InstallContacts(bool contacts_first) {
+    const std::string dialect = is(kPostgres) ? "postgresql" : is(kMariaDb) ? "mysql" : "sqlite";
+    const std::string customers = R"({"name": "customers", "table": "push_customers", "module": "Accounts",
+         "key_columns": ["id"], "external_id_field": "ERP_Id",
+         "fields": [{"column": "name", "field": "Account_Name"}]})";
+    const std::string contacts = R"({"name": "contacts", "table": "push_contacts", "module": "Contacts",
+         "key_columns": ["id"], "external_id_field": "ERP_Id",
+         "fields": [{"column": "last_name", "field": "Last_Name"},
+                    {"column": "customer_id", "field": "Account_Name"}]})";
+    const std::string cs = connection_string_;
+    auto config = mappings::ParseConfig(
+        R"({"database": {"dialect": ")" + dialect +
+            R"(", "connection_string": "${CS}", "schema": "zcrmsync_push"},
+            "zoho": {"client_id": "zcrmsync-demo", "client_secret": "s", "refresh_token": "r"},
+            "mappings": [)" +
+            (contacts_first ? contacts + ", " + customers : customers + ", " + contacts) + "]}",
+        "contacts.jsonc", [cs](const std::string& n) {
+          return n == "CS" ? std::optional<std::string>(cs) : std::nullopt;
+        });
+    EXPECT_TRUE(config.has_value()) << config.error();
+    if (!config) return std::nullopt;
+    Exec("DROP TABLE IF EXISTS push_contacts");
+    EXPECT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
+    Exec("CREATE TABLE push_contacts (id integer PRIMARY KEY, last_name varchar(80), customer_id integer)");
+    EXPECT_THAT(change_capture::Install(conn(), kit_, change_capture::CaptureTablesFor(*config)), IsOk());
+    return std::move(*config);
+  }
+  // Undoes InstallContacts: the fixture's own mapping is installed again.
+  void UninstallContacts(const mappings::Config& config) {
+    EXPECT_THAT(change_capture::Uninstall(conn(), kit_, change_capture::CaptureTablesFor(config)), IsOk());
+    Exec("DROP TABLE push_contacts");
+    EXPECT_THAT(change_capture::Install(conn(), kit_, tables_), IsOk());
+  }
+  std::map<std::string, std::vector<crm::FieldInfo>> ContactsMetadata() {
+    auto accounts = client_->Fields("Accounts");
+    auto contacts = client_->Fields("Contacts");
+    EXPECT_TRUE(accounts.has_value() && contacts.has_value());
+    if (!accounts || !contacts) return {};
+    return {{"Accounts", *accounts}, {"Contacts", *contacts}};
+  }
+
   std::optional<mappings::Config> config_;
   change_capture::KitOptions kit_;
   std::vector<change_capture::CaptureTable> tables_;
@@ -744,33 +788,10 @@ TEST_P(PushTest, PlanForetellsTheNextCycleAndWritesNothing) {
 }
 
 TEST_P(PushTest, LookupsResolveThroughTheLinksBothWays) {
-  const std::string dialect = is(kPostgres) ? "postgresql" : is(kMariaDb) ? "mysql" : "sqlite";
-  const std::string cs = connection_string_;
-  auto config = mappings::ParseConfig(R"({
-      "database": {"dialect": ")" + dialect + R"(", "connection_string": "${CS}", "schema": "zcrmsync_push"},
-      "zoho": {"client_id": "zcrmsync-demo", "client_secret": "s", "refresh_token": "r"},
-      "mappings": [
-        {"name": "contacts", "table": "push_contacts", "module": "Contacts",
-         "key_columns": ["id"], "external_id_field": "ERP_Id",
-         "fields": [{"column": "last_name", "field": "Last_Name"},
-                    {"column": "customer_id", "field": "Account_Name"}]},
-        {"name": "customers", "table": "push_customers", "module": "Accounts",
-         "key_columns": ["id"], "external_id_field": "ERP_Id",
-         "fields": [{"column": "name", "field": "Account_Name"}]}]})",
-      "lookups.jsonc", [cs](const std::string& n) {
-        return n == "CS" ? std::optional<std::string>(cs) : std::nullopt;
-      });
-  ASSERT_TRUE(config.has_value()) << config.error();
-  Exec("DROP TABLE IF EXISTS push_contacts");
-  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
-  Exec("CREATE TABLE push_contacts (id integer PRIMARY KEY, last_name varchar(80), customer_id integer)");
-  const auto both = change_capture::CaptureTablesFor(*config);
-  ASSERT_THAT(change_capture::Install(conn(), kit_, both), IsOk());
-  auto accounts = client_->Fields("Accounts");
-  auto contacts = client_->Fields("Contacts");
-  ASSERT_TRUE(accounts.has_value() && contacts.has_value());
-  const std::map<std::string, std::vector<crm::FieldInfo>> meta{{"Accounts", *accounts},
-                                                                {"Contacts", *contacts}};
+  auto config = InstallContacts(/*contacts_first=*/true);
+  ASSERT_TRUE(config.has_value());
+  const auto meta = ContactsMetadata();
+  ASSERT_EQ(meta.size(), 2u);
   sync::Pusher pusher(conn(), *config, kit_, *client_, meta);
   sync::Puller puller(conn(), *config, kit_, *client_, meta);
   // The contact is captured before its customer, and its mapping is listed
@@ -810,9 +831,7 @@ TEST_P(PushTest, LookupsResolveThroughTheLinksBothWays) {
   ASSERT_THAT(s->Fetch(), IsOkAndHolds(true));
   EXPECT_THAT(s->GetInt64(1), IsOkAndHolds(std::optional<int64_t>(2)));
   ASSERT_THAT(s->CloseCursor(), IsOk());
-  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, both), IsOk());
-  Exec("DROP TABLE push_contacts");
-  ASSERT_THAT(change_capture::Install(conn(), kit_, tables_), IsOk());
+  UninstallContacts(*config);
 }
 
 // Drain() prepares the next pass while one pass's calls are in flight. One
@@ -820,35 +839,13 @@ TEST_P(PushTest, LookupsResolveThroughTheLinksBothWays) {
 // two passes in a row, and a contact whose customer is in the pass before,
 // must each wait until the pass before has landed.
 TEST_P(PushTest, PipelinedPassesWaitForTheKeysAndLookupsInFlight) {
-  const std::string dialect = is(kPostgres) ? "postgresql" : is(kMariaDb) ? "mysql" : "sqlite";
-  const std::string cs = connection_string_;
-  auto config = mappings::ParseConfig(R"({
-      "database": {"dialect": ")" + dialect + R"(", "connection_string": "${CS}", "schema": "zcrmsync_push"},
-      "zoho": {"client_id": "zcrmsync-demo", "client_secret": "s", "refresh_token": "r"},
-      "mappings": [
-        {"name": "customers", "table": "push_customers", "module": "Accounts",
-         "key_columns": ["id"], "external_id_field": "ERP_Id",
-         "fields": [{"column": "name", "field": "Account_Name"}]},
-        {"name": "contacts", "table": "push_contacts", "module": "Contacts",
-         "key_columns": ["id"], "external_id_field": "ERP_Id",
-         "fields": [{"column": "last_name", "field": "Last_Name"},
-                    {"column": "customer_id", "field": "Account_Name"}]}]})",
-      "pipeline.jsonc", [cs](const std::string& n) {
-        return n == "CS" ? std::optional<std::string>(cs) : std::nullopt;
-      });
-  ASSERT_TRUE(config.has_value()) << config.error();
-  Exec("DROP TABLE IF EXISTS push_contacts");
-  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
-  Exec("CREATE TABLE push_contacts (id integer PRIMARY KEY, last_name varchar(80), customer_id integer)");
-  const auto both = change_capture::CaptureTablesFor(*config);
-  ASSERT_THAT(change_capture::Install(conn(), kit_, both), IsOk());
-  auto accounts = client_->Fields("Accounts");
-  auto contacts = client_->Fields("Contacts");
-  ASSERT_TRUE(accounts.has_value() && contacts.has_value());
+  auto config = InstallContacts(/*contacts_first=*/false);
+  ASSERT_TRUE(config.has_value());
+  const auto meta = ContactsMetadata();
+  ASSERT_EQ(meta.size(), 2u);
   sync::PushOptions options;
   options.batch = 1;
-  sync::Pusher pusher(conn(), *config, kit_, *client_,
-                      {{"Accounts", *accounts}, {"Contacts", *contacts}}, options);
+  sync::Pusher pusher(conn(), *config, kit_, *client_, meta, options);
   Exec("INSERT INTO push_customers (id, name) VALUES (1, 'One')");
   Exec("INSERT INTO push_customers (id, name) VALUES (2, 'Two')");    // disjoint: prepared ahead
   Exec("UPDATE push_customers SET name = 'Two b' WHERE id = 2");      // key 2 again, next pass
@@ -881,9 +878,7 @@ TEST_P(PushTest, PipelinedPassesWaitForTheKeysAndLookupsInFlight) {
   auto again = pusher.Drain();
   ASSERT_TRUE(again.has_value()) << again.error();
   EXPECT_EQ(again->changes, 0);
-  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, both), IsOk());
-  Exec("DROP TABLE push_contacts");
-  ASSERT_THAT(change_capture::Install(conn(), kit_, tables_), IsOk());
+  UninstallContacts(*config);
 }
 
 TEST_P(PushTest, InitialLoadPushesRowsThatExistedBeforeInstall) {
