@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <optional>
 
 #include "core/log.h"
 #include "core/status_macros.h"
@@ -255,47 +257,37 @@ struct Statement::Impl {
     return ind != SQL_NULL_DATA;
   }
 
-  // Reads a long value in chunks, into units of T: char16_t for
-  // SQL_C_WCHAR (which leaves room for a terminator in every chunk),
-  // unsigned char for SQL_C_BINARY (which does not).
-  template <typename T>
-  Result<std::optional<std::vector<T>>> GetLong(size_t column, SQLSMALLINT c_type) {
+  // Reads a long value in chunks, handing each to `take`: its bytes, whether
+  // more follow, and the bytes left including this chunk when the driver
+  // knows them. False when NULL. SQL_C_WCHAR leaves room for a terminator in
+  // every chunk, SQL_C_BINARY does not.
+  using ChunkSink =
+      std::function<Status(const void* data, size_t bytes, bool more, std::optional<size_t> left)>;
+  Result<bool> ReadLong(size_t column, SQLSMALLINT c_type, const ChunkSink& take) {
     ZCRMSYNC_ASSIGN_OR_RETURN(auto st, Live());
-    const size_t terminator = c_type == SQL_C_WCHAR ? sizeof(SQLWCHAR) : 0;
-    std::vector<T> out;
-    std::vector<T> chunk(kChunkBytes / sizeof(T));
-    const size_t chunk_bytes = chunk.size() * sizeof(T);
-    bool first = true;
-    for (;;) {
+    const std::string what = "read " + ColumnLabel(column);
+    std::vector<char16_t> chunk(kChunkBytes / sizeof(char16_t));  // aligned for wide text
+    const size_t chunk_bytes = chunk.size() * sizeof(char16_t);
+    const size_t room = chunk_bytes - (c_type == SQL_C_WCHAR ? sizeof(SQLWCHAR) : 0);
+    for (bool first = true;; first = false) {
       SQLLEN ind = 0;
       SQLRETURN rc = SQLGetData(handle, static_cast<SQLUSMALLINT>(column), c_type, chunk.data(),
                                 static_cast<SQLLEN>(chunk_bytes), &ind);
       if (rc == SQL_NO_DATA) {
-        if (first) {
-          return Error(InternalError("read " + ColumnLabel(column) +
-                                     ": no data (column read twice or out of order?)"));
-        }
-        break;
+        if (first) return Error(InternalError(what + ": no data (column read twice or out of order?)"));
+        return true;
       }
-      ZCRMSYNC_RETURN_IF_ERROR(Check(*st, rc, "read " + ColumnLabel(column)));
-      first = false;
-      if (ind == SQL_NULL_DATA) return std::optional<std::vector<T>>();
-      const size_t room = chunk_bytes - terminator;
+      ZCRMSYNC_RETURN_IF_ERROR(Check(*st, rc, what));
+      if (ind == SQL_NULL_DATA) return false;
       // SQL_NO_TOTAL: the driver does not know what is left; the chunk is full.
-      const size_t got =
-          ind == SQL_NO_TOTAL ? room : std::min(static_cast<size_t>(std::max<SQLLEN>(ind, 0)), room);
-      // The first chunk tells the whole length (when the driver knows it):
-      // one allocation of the right size, not a doubling one (a change row
-      // of a big statement can hold megabytes of keys).
-      if (out.empty() && ind != SQL_NO_TOTAL && ind > 0) {
-        out.reserve(static_cast<size_t>(ind) / sizeof(T));
-      }
-      out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(got / sizeof(T)));
-      if (rc == SQL_SUCCESS) break;
+      std::optional<size_t> left;
+      if (ind != SQL_NO_TOTAL) left = static_cast<size_t>(std::max<SQLLEN>(ind, 0));
+      const size_t got = std::min(left.value_or(room), room);
       // SQL_SUCCESS_WITH_INFO: 01004 (truncated) means more to come.
-      if (ind != SQL_NO_TOTAL && static_cast<size_t>(ind) <= room) break;
+      const bool more = rc != SQL_SUCCESS && (!left || *left > room);
+      ZCRMSYNC_RETURN_IF_ERROR(take(chunk.data(), got, more, left));
+      if (!more) return true;
     }
-    return std::optional<std::vector<T>>(std::move(out));
   }
 };
 
@@ -470,44 +462,31 @@ Result<std::optional<bool>> Statement::GetBool(size_t column) {
 }
 
 Result<std::optional<std::string>> Statement::GetText(size_t column) {
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto st, impl_->Live());
   // Converted a chunk at a time, so a long value (a change row of a big
   // statement can hold megabytes) is never held twice as UTF-16.
-  const std::string label = "read " + impl_->ColumnLabel(column);
-  std::vector<char16_t> chunk(kChunkBytes / sizeof(char16_t));
-  const size_t room = chunk.size() - 1;  // the driver's terminator
-  std::u16string carry;                  // a high surrogate split from its pair
+  const std::string what = "read " + impl_->ColumnLabel(column);
+  std::u16string carry;  // a high surrogate split from its pair
   std::string out;
-  bool first = true;
-  for (;;) {
-    SQLLEN ind = 0;
-    SQLRETURN rc = SQLGetData(impl_->handle, static_cast<SQLUSMALLINT>(column), SQL_C_WCHAR,
-                              chunk.data(), static_cast<SQLLEN>(chunk.size() * sizeof(char16_t)), &ind);
-    if (rc == SQL_NO_DATA) {
-      if (first) return Error(InternalError(label + ": no data (column read twice or out of order?)"));
-      break;
-    }
-    ZCRMSYNC_RETURN_IF_ERROR(impl_->Check(*st, rc, label));
-    if (ind == SQL_NULL_DATA) return std::optional<std::string>();
-    const size_t got = ind == SQL_NO_TOTAL
-                           ? room
-                           : std::min(static_cast<size_t>(std::max<SQLLEN>(ind, 0)) / sizeof(char16_t), room);
-    if (first && ind != SQL_NO_TOTAL && ind > 0) out.reserve(static_cast<size_t>(ind) / sizeof(char16_t));
-    first = false;
-    std::u16string units = std::move(carry);
-    carry.clear();
-    units.append(chunk.data(), got);
-    const bool more = rc != SQL_SUCCESS && (ind == SQL_NO_TOTAL || static_cast<size_t>(ind) / sizeof(char16_t) > room);
-    if (more && !units.empty() && units.back() >= 0xD800 && units.back() <= 0xDBFF) {
-      carry.push_back(units.back());
-      units.pop_back();
-    }
-    auto utf8 = Utf16ToUtf8(units);
-    if (!utf8) return Error(utf8.error().WithContext(label));
-    out += *utf8;
-    if (!more) break;
-  }
-  if (!carry.empty()) return Error(InvalidArgumentError(label + ": unpaired UTF-16 surrogate at the end"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(
+      bool present,
+      impl_->ReadLong(column, SQL_C_WCHAR,
+                      [&](const void* data, size_t bytes, bool more, std::optional<size_t> left) -> Status {
+                        // The first chunk tells the whole length: one allocation (exact for ASCII).
+                        if (out.empty() && left) out.reserve(*left / sizeof(char16_t));
+                        std::u16string units = std::move(carry);
+                        carry.clear();
+                        units.append(static_cast<const char16_t*>(data), bytes / sizeof(char16_t));
+                        if (more && !units.empty() && units.back() >= 0xD800 && units.back() <= 0xDBFF) {
+                          carry.push_back(units.back());
+                          units.pop_back();
+                        }
+                        auto utf8 = Utf16ToUtf8(units);
+                        if (!utf8) return utf8.error().WithContext(what);
+                        out += *utf8;
+                        return Status();
+                      }));
+  if (!present) return std::optional<std::string>();
+  if (!carry.empty()) return Error(InvalidArgumentError(what + ": unpaired UTF-16 surrogate at the end"));
   return std::optional<std::string>(std::move(out));
 }
 
@@ -525,9 +504,18 @@ Result<std::optional<std::string>> Statement::GetDecimal(size_t column) {
 }
 
 Result<std::optional<Bytes>> Statement::GetBytes(size_t column) {
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto raw, impl_->GetLong<unsigned char>(column, SQL_C_BINARY));
-  if (!raw) return std::optional<Bytes>();
-  return std::optional<Bytes>(Bytes(raw->begin(), raw->end()));
+  Bytes out;
+  ZCRMSYNC_ASSIGN_OR_RETURN(
+      bool present,
+      impl_->ReadLong(column, SQL_C_BINARY,
+                      [&](const void* data, size_t bytes, bool, std::optional<size_t> left) -> Status {
+                        if (out.empty() && left) out.reserve(*left);  // one allocation
+                        const auto* p = static_cast<const uint8_t*>(data);
+                        out.insert(out.end(), p, p + bytes);
+                        return Status();
+                      }));
+  if (!present) return std::optional<Bytes>();
+  return std::optional<Bytes>(std::move(out));
 }
 
 Result<std::optional<Date>> Statement::GetDate(size_t column) {
