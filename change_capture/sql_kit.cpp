@@ -142,22 +142,44 @@ Result<Script> RenderUninstall(const KitOptions& options, const std::vector<Capt
   return Render(options, tables, /*install=*/false);
 }
 
-Result<Script> RenderAgentWrites(const KitOptions& options, std::string_view template_name) {
+namespace {
+
+// "?, ?, ?": `n` placeholders.
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += i > 0 ? ", ?" : "?";
+  return out;
+}
+
+// An agent-level template with the agent's tokens and `extra`.
+Result<Script> RenderAgentTemplate(const KitOptions& options, std::string_view template_name,
+                                   const sql::Tokens& extra) {
   auto kit = KitFor(options.dialect);
   ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens tokens, kit->AgentTokens(options.agent_schema));
+  for (const auto& [name, value] : extra) tokens[name] = value;
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string_view text, sql::FindTemplate(kit->name(), template_name));
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string rendered,
                             sql::Render(text, tokens, /*require_all_used=*/false));
   return Script{options.dialect, SplitStatements(rendered)};
 }
 
-Result<std::string> RenderAgentStatement(const KitOptions& options,
-                                         std::string_view template_name) {
-  ZCRMSYNC_ASSIGN_OR_RETURN(Script script, RenderAgentWrites(options, template_name));
+Result<std::string> OnlyStatement(Script script, std::string_view template_name) {
   if (script.statements.size() != 1) {
     return Error(InternalError(std::string(template_name) + " must hold exactly one statement"));
   }
   return std::move(script.statements.front());
+}
+
+}  // namespace
+
+Result<Script> RenderAgentWrites(const KitOptions& options, std::string_view template_name) {
+  return RenderAgentTemplate(options, template_name, {});
+}
+
+Result<std::string> RenderAgentStatement(const KitOptions& options,
+                                         std::string_view template_name) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(Script script, RenderAgentTemplate(options, template_name, {}));
+  return OnlyStatement(std::move(script), template_name);
 }
 
 Result<std::string> RenderAgentBatchStatement(const KitOptions& options,
@@ -166,26 +188,13 @@ Result<std::string> RenderAgentBatchStatement(const KitOptions& options,
   if (count == 0 || width == 0) {
     return Error(InvalidArgumentError(std::string(template_name) + " needs at least one item"));
   }
-  auto kit = KitFor(options.dialect);
-  ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens tokens, kit->AgentTokens(options.agent_schema));
-  std::string row = "(";
-  for (size_t i = 0; i < width; ++i) row += i > 0 ? ", ?" : "?";
-  row += ")";
-  std::string rows, placeholders;
-  for (size_t i = 0; i < count; ++i) {
-    rows += (i > 0 ? ", " : "") + row;
-    placeholders += i > 0 ? ", ?" : "?";
-  }
-  tokens["rows"] = std::move(rows);
-  tokens["placeholders"] = std::move(placeholders);
-  ZCRMSYNC_ASSIGN_OR_RETURN(std::string_view text, sql::FindTemplate(kit->name(), template_name));
-  ZCRMSYNC_ASSIGN_OR_RETURN(std::string rendered,
-                            sql::Render(text, tokens, /*require_all_used=*/false));
-  Script script{options.dialect, SplitStatements(rendered)};
-  if (script.statements.size() != 1) {
-    return Error(InternalError(std::string(template_name) + " must hold exactly one statement"));
-  }
-  return std::move(script.statements.front());
+  const std::string row = "(" + Placeholders(width) + ")";
+  std::string rows;
+  for (size_t i = 0; i < count; ++i) rows += (i > 0 ? ", " : "") + row;
+  ZCRMSYNC_ASSIGN_OR_RETURN(
+      Script script, RenderAgentTemplate(options, template_name,
+                                         {{"rows", rows}, {"placeholders", Placeholders(count)}}));
+  return OnlyStatement(std::move(script), template_name);
 }
 
 namespace {
@@ -276,9 +285,7 @@ Result<std::string> RenderSelectRows(const KitOptions& options, const CaptureTab
   ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, RowTokens(d, table, columns, "columns", "$c", ", "));
   t.erase("key_predicate");
   ZCRMSYNC_ASSIGN_OR_RETURN(t["key_column"], QuoteIdentifier(d, table.key_columns[0]));
-  std::string placeholders;
-  for (size_t i = 0; i < count; ++i) placeholders += i > 0 ? ", ?" : "?";
-  t["placeholders"] = placeholders;
+  t["placeholders"] = Placeholders(count);
   return RenderRowStatement(options, "select_rows.sql", t);
 }
 
@@ -287,9 +294,7 @@ Result<Script> RenderInsertRow(const KitOptions& options, const CaptureTable& ta
   const Dialect d = options.dialect;
   ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, RowTokens(d, table, columns, "columns", "$c", ", "));
   t.erase("key_predicate");
-  std::string placeholders;
-  for (size_t i = 0; i < columns.size(); ++i) placeholders += i > 0 ? ", ?" : "?";
-  t["placeholders"] = placeholders;
+  t["placeholders"] = Placeholders(columns.size());
   ZCRMSYNC_ASSIGN_OR_RETURN(t["key_texts"],
                             KeyTexts(d, table, d == Dialect::kSqlServer ? "inserted." : ""));
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string_view text,

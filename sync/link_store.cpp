@@ -44,6 +44,18 @@ Result<std::optional<Link>> ReadLink(odbc::Statement& stmt, const std::string& m
   return out;
 }
 
+// A link's parameters, in the order of insert_link(s).sql and update_link.sql.
+constexpr size_t kLinkParams = 7;
+void AppendLinkParams(const Link& link, std::vector<Value>& out) {
+  out.push_back(OptText(link.zoho_id));
+  out.push_back(OptText(link.external_id));
+  out.push_back(Value::Text(link.base_values));
+  out.push_back(OptTime(link.erp_changed_at));
+  out.push_back(OptTime(link.crm_modified_at));
+  out.push_back(Value::Text(link.mapping));
+  out.push_back(Value::Text(link.erp_key));
+}
+
 // Keys or links per statement: 7 parameters a link stays well under SQL
 // Server's 2,100.
 constexpr size_t kBatch = 200;
@@ -92,21 +104,20 @@ Result<std::map<std::string, Link>> LinkStore::LoadMany(const std::string& mappi
   std::map<std::string, Link> out;
   for (size_t start = 0; start < erp_keys.size(); start += kBatch) {
     const size_t n = std::min(kBatch, erp_keys.size() - start);
-    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement batch, PrepareBatch("load_links.sql", n, 1));
-    odbc::Statement* stmt = &batch;
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, PrepareBatch("load_links.sql", n, 1));
     std::vector<Value> params = {Value::Text(mapping)};
     for (size_t i = start; i < start + n; ++i) params.push_back(Value::Text(erp_keys[i]));
-    ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll(std::move(params)));
-    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt->Execute()).WithContext(
+    ZCRMSYNC_RETURN_IF_ERROR(stmt.BindAll(std::move(params)));
+    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt.Execute()).WithContext(
         "load links of " + mapping + " (" + std::to_string(n) + " keys)"));
     for (;;) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt->Fetch());
+      ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt.Fetch());
       if (!row) break;
-      ZCRMSYNC_ASSIGN_OR_RETURN(Link link, LinkOfRow(*stmt, mapping));
+      ZCRMSYNC_ASSIGN_OR_RETURN(Link link, LinkOfRow(stmt, mapping));
       std::string key = link.erp_key;
       out.emplace(std::move(key), std::move(link));
     }
-    ZCRMSYNC_RETURN_IF_ERROR(stmt->CloseCursor());
+    ZCRMSYNC_RETURN_IF_ERROR(stmt.CloseCursor());
   }
   return out;
 }
@@ -124,10 +135,8 @@ Status LinkStore::Save(const Link& link) {
   // UPDATE, then INSERT when no row was there: an upsert would, on MySQL,
   // quietly update the row holding the same Zoho id instead of failing.
   const std::string context = "save link " + link.mapping + " " + link.erp_key;
-  const std::vector<Value> values = {
-      OptText(link.zoho_id),        OptText(link.external_id),       Value::Text(link.base_values),
-      OptTime(link.erp_changed_at), OptTime(link.crm_modified_at), Value::Text(link.mapping),
-      Value::Text(link.erp_key)};
+  std::vector<Value> values;
+  AppendLinkParams(link, values);
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * update, Get("update_link.sql"));
   ZCRMSYNC_RETURN_IF_ERROR(update->BindAll(values));
   auto updated = update->Execute();
@@ -141,22 +150,13 @@ Status LinkStore::Save(const Link& link) {
 Status LinkStore::InsertMany(const std::vector<Link>& links) {
   for (size_t start = 0; start < links.size(); start += kBatch) {
     const size_t n = std::min(kBatch, links.size() - start);
-    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement batch, PrepareBatch("insert_links.sql", n, 7));
-    odbc::Statement* stmt = &batch;
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt,
+                              PrepareBatch("insert_links.sql", n, kLinkParams));
     std::vector<Value> params;
-    params.reserve(n * 7);
-    for (size_t i = start; i < start + n; ++i) {
-      const Link& l = links[i];
-      params.push_back(OptText(l.zoho_id));
-      params.push_back(OptText(l.external_id));
-      params.push_back(Value::Text(l.base_values));
-      params.push_back(OptTime(l.erp_changed_at));
-      params.push_back(OptTime(l.crm_modified_at));
-      params.push_back(Value::Text(l.mapping));
-      params.push_back(Value::Text(l.erp_key));
-    }
-    ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll(std::move(params)));
-    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt->Execute()).WithContext(
+    params.reserve(n * kLinkParams);
+    for (size_t i = start; i < start + n; ++i) AppendLinkParams(links[i], params);
+    ZCRMSYNC_RETURN_IF_ERROR(stmt.BindAll(std::move(params)));
+    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt.Execute()).WithContext(
         "save " + std::to_string(n) + " new links of " + links[start].mapping + " (keys " +
         links[start].erp_key + " to " + links[start + n - 1].erp_key + ")"));
   }
