@@ -855,6 +855,16 @@ std::optional<crm::JsonValue> AmbiguousAlternative(const Value& erp, const Field
   return crm::JsonValue(RenderZoho(*zoho_zone, SysUs(local.time_since_epoch() - info.second.offset)));
 }
 
+std::string CanonicalAgainstBase(const Value& erp, const crm::JsonValue& zoho, const FieldSpec& spec,
+                                 const std::string* base) {
+  std::string canonical = CanonicalValue(zoho, spec);
+  if (base != nullptr && canonical != *base) {
+    auto alt = AmbiguousAlternative(erp, spec);
+    if (alt && CanonicalValue(*alt, spec) == *base) return *base;
+  }
+  return canonical;
+}
+
 namespace {
 
 Result<crm::JsonValue> PicklistToZoho(const Value& v, const FieldSpec& spec) {

@@ -168,6 +168,13 @@ Result<crm::JsonValue> ToZoho(const Value& erp, const FieldSpec& spec);
 // unchanged, so a value that came from Zoho is not moved by an hour.
 std::optional<crm::JsonValue> AmbiguousAlternative(const Value& erp, const FieldSpec& spec);
 
+// The canonical form of `erp` (`zoho` is ToZoho's answer for it), to compare
+// with the merge base `base` (nullptr: none): the base itself when the two
+// differ only because `erp` is an ambiguous wall time that is the base under
+// its other reading.
+std::string CanonicalAgainstBase(const Value& erp, const crm::JsonValue& zoho, const FieldSpec& spec,
+                                 const std::string* base);
+
 // Zoho -> ERP: a Value of type spec.erp_type (NULL for JSON null).
 // INVALID_ARGUMENT for a value that cannot be converted; a lookup resolver's
 // error as it returned it. Thread-safe.

@@ -65,8 +65,9 @@ Result<PullStats> Puller::RunOnce() {
     PullCounts counts;
     const crm::ClientStats calls_before = crm_.stats();
     ZCRMSYNC_RETURN_IF_ERROR(PullMapping(m, counts).WithContext("pull mapping " + m.name));
-    counts.zoho_calls = crm_.stats().calls - calls_before.calls;
-    counts.zoho_credits = crm_.stats().credits - calls_before.credits;
+    const crm::ClientStats calls_after = crm_.stats();
+    counts.zoho_calls = calls_after.calls - calls_before.calls;
+    counts.zoho_credits = calls_after.credits - calls_before.credits;
     stats += counts;
     stats.by_mapping[m.name] += counts;
   }
@@ -102,8 +103,8 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
   if (!listed) return listed.error();
   std::vector<crm::Record> records = std::move(*listed);
   // Records `errors retry` asked for are fetched again, changed or not.
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto refetch,
-                            change_capture::ListStates(db_, kit_, RefetchStatePrefix(m.name)));
+  const std::string refetch_prefix = RefetchStatePrefix(m.name);
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto refetch, change_capture::ListStates(db_, kit_, refetch_prefix));
   if (!refetch.empty()) {
     std::set<std::string> have;
     for (const crm::Record& r : records) {
@@ -111,7 +112,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
     }
     std::vector<std::string> ids;
     for (const auto& [name, unused] : refetch) {
-      std::string id = name.substr(RefetchStatePrefix(m.name).size());
+      std::string id = name.substr(refetch_prefix.size());
       if (!have.contains(id)) ids.push_back(std::move(id));
     }
     if (!ids.empty()) {

@@ -51,6 +51,7 @@ using Outgoing = PushOutgoing;
 
 struct PushMappingWork {
   const mappings::Mapping* m = nullptr;
+  ResolvedMapping resolved;       // its ERP -> CRM fields
   std::vector<Pending> pendings;  // never resized once Outgoing points into it
   std::set<std::string> lookup_targets;  // mappings its lookups resolve through
   std::vector<Outgoing> upserts, updates, deletes;
@@ -63,7 +64,7 @@ struct PushPass {
   std::unique_ptr<LinkStore> store;
   std::string next_cursor;
   std::map<std::string, PushCounts> counts;  // this pass's, per mapping
-  std::vector<std::unique_ptr<PushMappingWork>> work;  // config order
+  std::vector<std::unique_ptr<PushMappingWork>> work;  // looked-up mappings first
   std::set<std::pair<std::string, std::string>> keys;  // (mapping, key_json)
   LinkStore::HeldBack held_back;
   // Landed in Commit, with the cursor.
@@ -93,17 +94,14 @@ void Park(PushPass& pass, const std::string& mapping, const Pending& p,
   ++pass.counts[mapping].parked;
 }
 
-// The mappings whose links a lookup field of `m` (ERP -> CRM) resolves
-// through, as SpecFor finds them.
+// The mappings whose links a lookup field of `resolved` (ERP -> CRM)
+// resolves through.
 std::set<std::string> LookupTargets(const mappings::Config& config, const ResolvedMapping& resolved) {
   std::set<std::string> out;
   for (const ResolvedField& f : resolved.fields) {
     if (f.info->lookup_module.empty()) continue;
-    for (const auto& other : config.mappings) {
-      if (other.module == f.info->lookup_module && other.key_columns.size() == 1) {
-        out.insert(other.name);
-        break;
-      }
+    if (const mappings::Mapping* target = LookupTarget(config, f.info->lookup_module)) {
+      out.insert(target->name);
     }
   }
   return out;
@@ -365,9 +363,8 @@ Result<std::unique_ptr<PushPass>> Pusher::Read(change_capture::ChangeReader& rea
     w->m = &cm;
     w->pendings = std::move(it->second);
     by_mapping.erase(it);
-    ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved,
-                              ResolveFields(cm, fields_, /*erp_to_crm_only=*/true));
-    w->lookup_targets = LookupTargets(config_, resolved);
+    ZCRMSYNC_ASSIGN_OR_RETURN(w->resolved, ResolveFields(cm, fields_, /*erp_to_crm_only=*/true));
+    w->lookup_targets = LookupTargets(config_, w->resolved);
     w->lookup_targets.erase(cm.name);
     work.push_back(std::move(w));
   }
@@ -398,10 +395,8 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
   const crm::ClientStats calls_before = crm_.stats();
   const auto& parked_keys = pass.held_back.parked_keys;
   const auto& held_fields = pass.held_back.held_fields;
-  ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved,
-                            ResolveFields(*m, fields_, /*erp_to_crm_only=*/true));
-  const std::vector<ResolvedField>& push_fields = resolved.fields;
-  const auto [columns, soft_index] = ColumnsToPush(*m, resolved);
+  const std::vector<ResolvedField>& push_fields = work.resolved.fields;
+  const auto [columns, soft_index] = ColumnsToPush(*m, work.resolved);
   const change_capture::CaptureTable table = RowTable(*m);
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql,
                             change_capture::RenderSelectRow(kit_, table, columns));
@@ -499,14 +494,10 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
         failed = true;
         break;
       }
-      std::string canonical = CanonicalValue(*json, spec);
       if (held_fields.contains({m->name, p.key_json, pf.mapping->field})) continue;
       auto base_it = old_base.find(pf.mapping->field);
-      if (base_it != old_base.end() && base_it->second != canonical) {
-        // An ambiguous wall time that is the base under its other reading.
-        auto alt = AmbiguousAlternative(v, spec);
-        if (alt && CanonicalValue(*alt, spec) == base_it->second) canonical = base_it->second;
-      }
+      std::string canonical =
+          CanonicalAgainstBase(v, *json, spec, base_it != old_base.end() ? &base_it->second : nullptr);
       if (!link || !link->zoho_id || base_it == old_base.end() || base_it->second != canonical) {
         out.record[pf.mapping->field] = std::move(*json);
       }
@@ -559,7 +550,8 @@ Status Pusher::Send(PushMappingWork& work) {
   if (!work.upserts.empty()) {
     std::vector<crm::Record> records;
     records.reserve(work.upserts.size());
-    for (const auto& o : work.upserts) records.push_back(o.record);
+    // Moved: nothing reads a record once it is sent.
+    for (auto& o : work.upserts) records.push_back(std::move(o.record));
     ZCRMSYNC_ASSIGN_OR_RETURN(work.upsert_results, crm_.Upsert(m->module, records,
                                                                {m->external_id_field},
                                                                WriteOptionsFor(*m)));
@@ -570,8 +562,8 @@ Status Pusher::Send(PushMappingWork& work) {
     std::optional<Clock::TimePoint> since;
     std::vector<crm::Record> records;
     records.reserve(work.updates.size());
-    for (const auto& o : work.updates) {
-      records.push_back(o.record);
+    for (auto& o : work.updates) {
+      records.push_back(std::move(o.record));
       if (o.link && o.link->crm_modified_at) {
         const auto t = ToTimePoint(*o.link->crm_modified_at);
         if (!since || t < *since) since = t;
@@ -630,7 +622,6 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
   };
   ZCRMSYNC_RETURN_IF_ERROR(handle(work.upserts, work.upsert_results, /*upsert=*/true));
   ZCRMSYNC_RETURN_IF_ERROR(handle(work.updates, work.update_results, /*upsert=*/false));
-  const change_capture::CaptureTable table = RowTable(*m);
   if (!stale.empty()) {
     // (Never while another pass's calls are in flight: Drain sees to it.)
     const crm::ClientStats calls_before = crm_.stats();
@@ -639,7 +630,7 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
     // pull would. Late CRM edits are merged, never overwritten.
     ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping all, ResolveFields(*m, fields_, false));
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string full_sql,
-                              change_capture::RenderSelectRow(kit_, table, all.columns));
+                              change_capture::RenderSelectRow(kit_, RowTable(*m), all.columns));
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement full, db_.Prepare(full_sql));
     std::vector<std::string> api_fields = {"Modified_Time", "Created_Time", m->external_id_field};
     for (const ResolvedField& f : all.fields) api_fields.push_back(f.mapping->field);

@@ -47,11 +47,8 @@ Result<RecordMergeOutcome> MergeRecord(const RecordMergeInput& in) {
     FieldSpec spec = SpecFor(*in.config, m, mf, erp_value.type(), in.erp_time_zone, *in.links);
     MergeField field = MergeFieldFor(in.config->sync, m, *mf.mapping);
     if (auto b = base.find(mf.mapping->field); b != base.end()) field.base = b->second;
-    if (auto erp = ToZoho(erp_value, spec)) field.erp = CanonicalValue(*erp, spec);
-    if (field.erp && field.base && *field.erp != *field.base) {
-      // An ambiguous wall time that is the base under its other reading.
-      auto alt = AmbiguousAlternative(erp_value, spec);
-      if (alt && CanonicalValue(*alt, spec) == *field.base) field.erp = field.base;
+    if (auto erp = ToZoho(erp_value, spec)) {
+      field.erp = CanonicalAgainstBase(erp_value, *erp, spec, field.base ? &*field.base : nullptr);
     }
     if (auto c = r.find(mf.mapping->field); c != r.end()) field.crm = CanonicalValue(c->second, spec);
     pulled[mf.mapping->field] = field.crm;

@@ -173,19 +173,20 @@ bool IsDeletedMarker(const Value& v) {
   }
 }
 
+const mappings::Mapping* LookupTarget(const mappings::Config& config, const std::string& module) {
+  for (const auto& other : config.mappings) {
+    if (other.module == module && other.key_columns.size() == 1) return &other;
+  }
+  return nullptr;
+}
+
 FieldSpec SpecFor(const mappings::Config& config, const mappings::Mapping& m,
                   const ResolvedField& f, ValueType erp_type, const std::string& erp_time_zone,
                   LinkStore& links) {
   FieldSpec spec = MakeFieldSpec(m.name, *f.mapping, *f.info, erp_type);
   spec.erp_time_zone = erp_time_zone;
   if (f.info->lookup_module.empty()) return spec;
-  const mappings::Mapping* target = nullptr;
-  for (const auto& other : config.mappings) {
-    if (other.module == f.info->lookup_module && other.key_columns.size() == 1) {
-      target = &other;
-      break;
-    }
-  }
+  const mappings::Mapping* target = LookupTarget(config, f.info->lookup_module);
   const std::string module = f.info->lookup_module;
   if (target == nullptr) {
     auto none = [module](std::string_view) -> Result<std::string> {

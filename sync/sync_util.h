@@ -84,6 +84,10 @@ std::string ExternalIdOf(const crm::Record& record, const std::string& field);
 Result<Value> DeletedMarker(ValueType type, Clock::TimePoint now);
 bool IsDeletedMarker(const Value& value);
 
+// The mapping a lookup to Zoho module `module` resolves through: the first
+// with a one-column key that syncs it; nullptr when there is none.
+const mappings::Mapping* LookupTarget(const mappings::Config& config, const std::string& module);
+
 // The conversion spec of one mapped field (sync/convert.h). A lookup field
 // resolves through the links of the mapping whose module it points at: the
 // referenced row's ERP key <-> its Zoho id (FAILED_PRECONDITION naming the
