@@ -55,7 +55,7 @@ Result<Script> RenderEndAgentWrites(const KitOptions& options);
 // purge_changes.sql, oldest_open_transaction.sql), rendered for `options`.
 Result<std::string> RenderAgentStatement(const KitOptions& options, std::string_view template_name);
 // The same for a statement over `count` items (load_links.sql,
-// insert_links.sql): ${placeholders} becomes `count` placeholders and
+// save_links.sql): ${placeholders} becomes `count` placeholders and
 // ${rows} `count` rows of `width` placeholders. INVALID_ARGUMENT for 0.
 Result<std::string> RenderAgentBatchStatement(const KitOptions& options,
                                               std::string_view template_name, size_t count,

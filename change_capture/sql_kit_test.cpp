@@ -72,7 +72,7 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
     runtime.statements.push_back(*s);
   }
   for (auto batch : {RenderAgentBatchStatement(options, "load_links.sql", 3, 1),
-                     RenderAgentBatchStatement(options, "insert_links.sql", 2, 7)}) {
+                     RenderAgentBatchStatement(options, "save_links.sql", 2, 7)}) {
     ASSERT_TRUE(batch.has_value()) << batch.error();
     runtime.statements.push_back(*batch);
   }
@@ -158,7 +158,7 @@ TEST(SqlKitTest, BatchStatementsRepeatTheirPlaceholders) {
   ASSERT_TRUE(load.has_value()) << load.error();
   EXPECT_NE(load->find("erp_key IN (?, ?, ?)"), std::string::npos) << *load;
   EXPECT_NE(load->find("`zc`.`links`"), std::string::npos) << *load;
-  auto insert = RenderAgentBatchStatement(mysql, "insert_links.sql", 2, 3);
+  auto insert = RenderAgentBatchStatement(mysql, "save_links.sql", 2, 3);
   ASSERT_TRUE(insert.has_value()) << insert.error();
   EXPECT_NE(insert->find("VALUES (?, ?, ?), (?, ?, ?)"), std::string::npos) << *insert;
   EXPECT_FALSE(RenderAgentBatchStatement(mysql, "load_links.sql", 0, 1).has_value());

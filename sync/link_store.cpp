@@ -147,17 +147,17 @@ Status LinkStore::Save(const Link& link) {
   return StatusOf(insert->Execute()).WithContext(context);
 }
 
-Status LinkStore::InsertMany(const std::vector<Link>& links) {
+Status LinkStore::SaveMany(const std::vector<Link>& links) {
   for (size_t start = 0; start < links.size(); start += kBatch) {
     const size_t n = std::min(kBatch, links.size() - start);
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt,
-                              PrepareBatch("insert_links.sql", n, kLinkParams));
+                              PrepareBatch("save_links.sql", n, kLinkParams));
     std::vector<Value> params;
     params.reserve(n * kLinkParams);
     for (size_t i = start; i < start + n; ++i) AppendLinkParams(links[i], params);
     ZCRMSYNC_RETURN_IF_ERROR(stmt.BindAll(std::move(params)));
     ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt.Execute()).WithContext(
-        "save " + std::to_string(n) + " new links of " + links[start].mapping + " (keys " +
+        "save " + std::to_string(n) + " links of " + links[start].mapping + " (keys " +
         links[start].erp_key + " to " + links[start + n - 1].erp_key + ")"));
   }
   return Status();

@@ -74,10 +74,10 @@ class LinkStore {
                                                const std::vector<std::string>& erp_keys);
   Result<std::optional<Link>> FindByZohoId(const std::string& mapping, const std::string& zoho_id);
   Status Save(const Link& link);
-  // Creates links known to be new, a few statements for the lot. A key
-  // already linked, or a Zoho id linked twice, fails it (nothing is saved
-  // in a transaction the caller then rolls back).
-  Status InsertMany(const std::vector<Link>& links);
+  // Creates or replaces the links of many keys (no key twice), a few
+  // statements for the lot. A Zoho id already linked to another key fails
+  // it (nothing is saved in a transaction the caller then rolls back).
+  Status SaveMany(const std::vector<Link>& links);
   Status Delete(const std::string& mapping, const std::string& erp_key);
 
   // The dead letter.

@@ -111,7 +111,7 @@ Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
           a.detail = "row deleted; deletes are ignored";
         } else {
           a.action = "delete";
-          if (!link) a.detail = "if Zoho has a record with this external id";
+          if (!link || !link->zoho_id) a.detail = "if Zoho has a record with this external id";
         }
         Add(plan, std::move(a));
         continue;
@@ -134,8 +134,9 @@ Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
       }
       if (!failed) {
         if (!link || !link->zoho_id) {
-          a.action = m->match_fields.empty() ? "create" : "create or link";
-          if (!m->match_fields.empty()) a.detail = "linked instead when one CRM record has the match_fields values";
+          const bool match = !link && !m->match_fields.empty();
+          a.action = match ? "create or link" : "create";
+          if (match) a.detail = "linked instead when one CRM record has the match_fields values";
         } else if (changed.empty()) {
           a.action = "unchanged";
         } else {
@@ -188,10 +189,7 @@ Status Planner::PlanPull(const mappings::Mapping& m, MappingPlan& plan) {
     if (!keys || keys->size() != 1) continue;
     ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(select, keys->front(), m.table));
     if (!row) continue;  // deleted in the ERP: the push deletes the record
-    std::optional<Timestamp> modified;
-    if (auto mt = r.find("Modified_Time"); mt != r.end() && mt->second.is_string()) {
-      modified = ParseZohoTime(mt->second.as_string());
-    }
+    const std::optional<Timestamp> modified = RecordTime(r, "Modified_Time");
     RecordMergeInput in;
     in.config = &config_;
     in.mapping = &m;

@@ -160,15 +160,13 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
     auto id_it = r.find("id");
     if (id_it == r.end() || !id_it->second.is_string()) continue;
     const std::string id = id_it->second.as_string();
-    std::optional<Timestamp> modified;
-    if (auto mt = r.find("Modified_Time"); mt != r.end() && mt->second.is_string()) {
-      modified = ParseZohoTime(mt->second.as_string());
-    }
+    const std::optional<Timestamp> modified = RecordTime(r, "Modified_Time");
     if (modified && (!newest || *modified > *newest)) newest = modified;
     ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.FindByZohoId(m.name, id));
+    bool adopted = false;
     if (!link) {
       ZCRMSYNC_ASSIGN_OR_RETURN(link, FirstContact(m, resolved, r, id, modified, store, stats,
-                                                   held, parks));
+                                                   held, parks, adopted));
       if (!link) continue;
     }
     auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
@@ -195,6 +193,11 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
     ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
     if (merged.kind == RecordMergeOutcome::Kind::kEcho) {
       ++stats.echoes;
+      // An adopted link learns its Zoho id even when nothing else changed.
+      if (adopted) {
+        link->crm_modified_at = modified;
+        links.push_back(std::move(*link));
+      }
       continue;
     }
     if (merged.kind == RecordMergeOutcome::Kind::kParked) {
@@ -207,6 +210,14 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
       // with If-Unmodified-Since, Zoho answers 412, and the push's reconcile
       // merges the two with the ERP change's own time.
       ++stats.deferred;
+      if (adopted) {
+        // The push then updates by id, not by upsert, with the record's
+        // creation as the last CRM time it saw: Zoho's 412 brings the CRM
+        // edit into its reconcile.
+        auto created = RecordTime(r, "Created_Time");
+        link->crm_modified_at = created ? created : modified;
+        links.push_back(std::move(*link));
+      }
       continue;
     }
     stats.conflicts += merged.conflicts;
@@ -321,14 +332,16 @@ Result<ValueType> Puller::ColumnType(const mappings::Mapping& m, const std::stri
 Result<std::optional<Link>> Puller::FirstContact(
     const mappings::Mapping& m, const ResolvedMapping& resolved, const crm::Record& r,
     const std::string& id, std::optional<Timestamp> modified, LinkStore& store, PullCounts& stats,
-    std::vector<HeldConflict>& held, std::vector<ParkedRecord>& parks) {
+    std::vector<HeldConflict>& held, std::vector<ParkedRecord>& parks, bool& adopted) {
   const change_capture::CaptureTable table = RowTable(m);
   // A record that carries an external id is one of ours whose link a crash
-  // lost before the push committed. If its row is there and unlinked, it is
-  // linked again and merged as a first contact (the values it was created
-  // with are unknown, so a field that differs is a conflict under the rules;
-  // a CRM edit made in that window can lose to a tie). A row deleted
-  // meanwhile is deleted in Zoho by the push, never re-created.
+  // lost before the push committed. The push wrote its link ahead of the
+  // call, with no Zoho id and the values it was about to send: that link is
+  // adopted and the record merged against those values, so only what
+  // changed since counts. A row with no link at all (written before the
+  // write-ahead base, or by hand) is linked with no base: a field that
+  // differs is a conflict under the rules. A row deleted meanwhile is
+  // deleted in Zoho by the push, never re-created.
   if (const std::string external = ExternalIdOf(r, m.external_id_field); !external.empty()) {
     std::vector<std::string> key;
     if (m.key_columns.size() == 1) {
@@ -345,20 +358,26 @@ Result<std::optional<Link>> Puller::FirstContact(
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(kit_, table, m.key_columns));
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(sql));
     ZCRMSYNC_ASSIGN_OR_RETURN(auto found, ReadErpRow(select, key, m.table));
-    if (!found || existing || claimed_keys_.contains(key_json)) {
+    if (!found || (existing && existing->zoho_id) || claimed_keys_.contains(key_json)) {
       ++stats.unlinked;
       return std::optional<Link>();
     }
     claimed_keys_.insert(key_json);
     Link link;
-    link.mapping = m.name;
-    link.erp_key = key_json;
+    if (existing) {
+      link = std::move(*existing);
+      adopted = true;
+    } else {
+      link.mapping = m.name;
+      link.erp_key = key_json;
+      link.external_id = external;
+      link.base_values = "{}";
+    }
     link.zoho_id = id;
-    link.external_id = external;
-    link.base_values = "{}";
     ++stats.relinked;
     Log().Info("re-linked a CRM record by its external id",
-               {{"mapping", m.name}, {"zoho_id", id}, {"key", key_json}});
+               {{"mapping", m.name}, {"zoho_id", id}, {"key", key_json},
+                {"base", adopted ? "written ahead by the push" : "none"}});
     return std::optional<Link>(std::move(link));
   }
   auto park = [&](const Status& s, const std::string& field) {

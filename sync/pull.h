@@ -78,12 +78,14 @@ class Puller {
   // ERP row (committed with its link at once). Returns the link to merge
   // through (a match), or nullopt when the record was created, skipped, held
   // as an ambiguous match (added to `held`) or parked (added to `parks`).
+  // `adopted`: the link is one the push wrote ahead of creating the record
+  // (a crash lost the Zoho id), with the base it sent.
   Result<std::optional<Link>> FirstContact(const mappings::Mapping& m,
                                            const ResolvedMapping& resolved, const crm::Record& r,
                                            const std::string& id,
                                            std::optional<Timestamp> modified, LinkStore& store,
                                            PullCounts& stats, std::vector<HeldConflict>& held,
-                                           std::vector<ParkedRecord>& parks);
+                                           std::vector<ParkedRecord>& parks, bool& adopted);
   Result<ValueType> ColumnType(const mappings::Mapping& m, const std::string& column);
 
   odbc::Connection& db_;

@@ -42,7 +42,6 @@ struct PushPending {
 struct PushOutgoing {
   const PushPending* pending;
   std::optional<Link> link;
-  bool link_stored = false;                      // `link` is a row of the links table
   crm::Record record;                            // for upsert/update
   std::map<std::string, std::string> new_base;   // the base once it lands
 };
@@ -459,8 +458,8 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
     const bool propagate = m->deletes.kind != mappings::DeleteKind::kIgnore;
     if (!row) {  // deleted (or gone since the change, or soft-deleted)
       if (link && link->zoho_id && propagate) {
-        work.deletes.push_back({&p, link, true, {}, {}});
-      } else if (!link && propagate) {
+        work.deletes.push_back({&p, link, {}, {}});
+      } else if (propagate) {
         if (ahead) return false;  // needs a Zoho call of its own
         // Never linked, or a crash lost the link after the record reached
         // Zoho: look for it by external id so the delete is not lost.
@@ -475,14 +474,16 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
           orphan.mapping = m->name;
           orphan.erp_key = p.key_json;
           orphan.zoho_id = id->second.as_string();
-          work.deletes.push_back({&p, orphan, false, {}, {}});
+          work.deletes.push_back({&p, orphan, {}, {}});
         }
+        // A link written ahead of a create that never landed goes too.
+        if (link) pass.links_to_delete.push_back({m->name, p.key_json});
       } else if (link) {
         pass.links_to_delete.push_back({m->name, p.key_json});
       }
       continue;
     }
-    Outgoing out{&p, link, link.has_value(), {}, ParseBase(link ? link->base_values : "")};
+    Outgoing out{&p, link, {}, ParseBase(link ? link->base_values : "")};
     const auto old_base = out.new_base;
     bool failed = false;
     for (const ResolvedField& pf : push_fields) {
@@ -541,6 +542,28 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
   }
   // Ahead, no call was made here, and the sender's are counted by Send.
   if (!ahead) AddCalls(mc, calls_before, crm_.stats());
+  // The write-ahead base: each create's link is committed before the call,
+  // with no Zoho id yet and the values about to be sent. If a crash comes
+  // between Zoho taking the record and the pass landing, the pull finds the
+  // record by its external id and merges against that base, so a CRM edit
+  // made in the window is a change, not a conflict the ERP may win.
+  if (!work.upserts.empty()) {
+    std::vector<Link> ahead_links;
+    ahead_links.reserve(work.upserts.size());
+    for (Outgoing& o : work.upserts) {
+      Link l;
+      l.mapping = m->name;
+      l.erp_key = o.pending->key_json;
+      l.external_id = ExternalId(o.pending->key);
+      l.base_values = BaseToJson(o.new_base);
+      l.erp_changed_at = o.pending->changed_at;
+      ahead_links.push_back(l);
+      o.link = std::move(l);
+    }
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+    ZCRMSYNC_RETURN_IF_ERROR(store.SaveMany(ahead_links));
+    ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
+  }
   return true;
 }
 
@@ -589,7 +612,7 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
   PushCounts& mc = pass.counts[m->name];
   mc.zoho_calls += work.sent_calls.calls;
   mc.zoho_credits += work.sent_calls.credits;
-  std::vector<Link> links_to_save, links_to_insert;
+  std::vector<Link> links_to_save;
   auto land = [&](Outgoing& o, const crm::RecordResult& r, bool created) {
     Link link = o.link.value_or(Link{});
     link.mapping = m->name;
@@ -599,7 +622,7 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
     link.base_values = BaseToJson(o.new_base);
     link.erp_changed_at = o.pending->changed_at;
     if (auto t = ParseZohoTime(r.modified_time)) link.crm_modified_at = *t;
-    (o.link_stored ? links_to_save : links_to_insert).push_back(std::move(link));
+    links_to_save.push_back(std::move(link));
     ++(created ? mc.created : mc.updated);
   };
   std::vector<Outgoing*> stale;  // 412: the CRM record changed since we last saw it
@@ -653,10 +676,7 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
       if (rec == now.end()) continue;  // deleted in the CRM meanwhile: the pull handles it
       ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(full, p.key, m->table));
       if (!row) continue;  // deleted in the ERP meanwhile: its own change follows
-      std::optional<Timestamp> modified;
-      if (auto mt = rec->second.find("Modified_Time"); mt != rec->second.end() && mt->second.is_string()) {
-        modified = ParseZohoTime(mt->second.as_string());
-      }
+      const std::optional<Timestamp> modified = RecordTime(rec->second, "Modified_Time");
       RecordMergeInput in;
       in.config = &config_;
       in.mapping = m;
@@ -667,10 +687,7 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
       // base: then only the CRM's later edits count as changes.
       Link link = *o->link;
       if (ParseBase(link.base_values).empty()) {
-        std::optional<Timestamp> created;
-        if (auto ct = rec->second.find("Created_Time"); ct != rec->second.end() && ct->second.is_string()) {
-          created = ParseZohoTime(ct->second.as_string());
-        }
+        const std::optional<Timestamp> created = RecordTime(rec->second, "Created_Time");
         if (created && ToTimePoint(p.changed_at) + skew.value_or(Clock::Duration(0)) <=
                            ToTimePoint(*created)) {
           std::map<std::string, std::string> base;
@@ -757,10 +774,9 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
   // The records this mapping created or updated are linked now, before the
   // next mapping looks them up. (Safe ahead of the cursor: after a crash
   // the batch is read again and finds them unchanged.)
-  if (!links_to_save.empty() || !links_to_insert.empty()) {
+  if (!links_to_save.empty()) {
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
-    ZCRMSYNC_RETURN_IF_ERROR(store.InsertMany(links_to_insert));
-    for (const Link& l : links_to_save) ZCRMSYNC_RETURN_IF_ERROR(store.Save(l));
+    ZCRMSYNC_RETURN_IF_ERROR(store.SaveMany(links_to_save));
     ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
   }
   return Status();

@@ -101,9 +101,7 @@ Result<Resolution> ConflictResolver::Resolve(int64_t conflict_id, Side side) {
     auto v = ToErp(json, spec);
     if (!v) return Error(v.error().WithContext(what));
     erp_write = std::move(*v);
-    if (auto mt = records[0].find("Modified_Time"); mt != records[0].end() && mt->second.is_string()) {
-      if (auto t = ParseZohoTime(mt->second.as_string())) updated.crm_modified_at = *t;
-    }
+    if (auto t = RecordTime(records[0], "Modified_Time")) updated.crm_modified_at = *t;
   }
   auto base = ParseBase(link->base_values);
   base[c->field] = out.value;

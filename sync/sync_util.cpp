@@ -58,6 +58,12 @@ std::optional<Timestamp> ParseZohoTime(const std::string& text) {
   return FromTimePoint(utc);
 }
 
+std::optional<Timestamp> RecordTime(const crm::Record& record, const std::string& field) {
+  auto it = record.find(field);
+  if (it == record.end() || !it->second.is_string()) return std::nullopt;
+  return ParseZohoTime(it->second.as_string());
+}
+
 // The base: a JSON object of Zoho field -> canonical value.
 std::map<std::string, std::string> ParseBase(const std::string& text) {
   std::map<std::string, std::string> out;

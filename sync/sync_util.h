@@ -25,6 +25,9 @@ Timestamp FromTimePoint(Clock::TimePoint tp);
 
 // "2026-11-30T10:15:00+05:30" (Zoho's rendering) -> UTC; nullopt if malformed.
 std::optional<Timestamp> ParseZohoTime(const std::string& text);
+// A time field of a record (e.g. "Modified_Time"), UTC; nullopt when absent
+// or malformed.
+std::optional<Timestamp> RecordTime(const crm::Record& record, const std::string& field);
 
 // The merge base: a JSON object of Zoho field -> canonical value.
 std::map<std::string, std::string> ParseBase(const std::string& json);

@@ -64,9 +64,9 @@ TEST_P(LinkStoreTest, SavesLoadsUpdatesFindsAndDeletesLinks) {
   EXPECT_THAT(store.Load("customers", "[\"1\"]"), IsOkAndHolds(std::optional<sync::Link>()));
 }
 
-TEST_P(LinkStoreTest, InsertsAndLoadsManyLinksAcrossStatementChunks) {
+TEST_P(LinkStoreTest, SavesAndLoadsManyLinksAcrossStatementChunks) {
   sync::LinkStore store(conn(), kit_);
-  // 450 links: three INSERT chunks (200 a statement), times with microseconds.
+  // 450 links: three statements (200 a statement), times with microseconds.
   std::vector<sync::Link> links;
   std::vector<std::string> keys;
   for (int i = 0; i < 450; ++i) {
@@ -75,29 +75,57 @@ TEST_P(LinkStoreTest, InsertsAndLoadsManyLinksAcrossStatementChunks) {
                  R"({"Account_Name":"\"Zoë )" + n + R"(\""})", Timestamp{2026, 3, 29, 1, 30, 15, i},
                  std::nullopt};
     if (i % 3 == 0) l.crm_modified_at = Timestamp{2026, 3, 29, 1, 31, 0, 0};
+    // Written ahead of a create: no Zoho id yet, many of them side by side.
+    if (i % 7 == 0) l.zoho_id.reset();
     keys.push_back(l.erp_key);
     links.push_back(std::move(l));
   }
-  ASSERT_THAT(store.InsertMany(links), IsOk());
+  ASSERT_THAT(store.SaveMany(links), IsOk());
   // Keys of another mapping and unlinked keys come back absent.
   ASSERT_THAT(store.Save({"contacts", "[\"7\"]", "999", "7", "{}", std::nullopt, std::nullopt}), IsOk());
   keys.push_back("[\"7\"]");
   keys.push_back("[\"no such key\"]");
-  auto loaded = store.LoadMany("customers", keys);
-  ASSERT_TRUE(loaded.has_value()) << loaded.error();
-  ASSERT_EQ(loaded->size(), 450u);
-  for (const sync::Link& l : links) {
-    auto it = loaded->find(l.erp_key);
-    ASSERT_NE(it, loaded->end()) << l.erp_key;
-    EXPECT_EQ(it->second, l) << l.erp_key;
-  }
+  auto expect_loaded = [&](const std::vector<sync::Link>& want) {
+    auto loaded = store.LoadMany("customers", keys);
+    ASSERT_TRUE(loaded.has_value()) << loaded.error();
+    ASSERT_EQ(loaded->size(), want.size());
+    for (const sync::Link& l : want) {
+      auto it = loaded->find(l.erp_key);
+      ASSERT_NE(it, loaded->end()) << l.erp_key;
+      EXPECT_EQ(it->second, l) << l.erp_key;
+    }
+  };
+  expect_loaded(links);
   EXPECT_THAT(store.LoadMany("customers", {}), IsOkAndHolds(std::map<std::string, sync::Link>()));
 
-  // A key already linked fails the insert; the error names the mapping.
-  auto again = store.InsertMany({links[5]});
-  ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.code(), StatusCode::kInvalidArgument) << again;
-  EXPECT_NE(again.message().find("customers"), std::string::npos) << again;
+  // Saving again replaces: the links written ahead get their Zoho ids, the
+  // rest new bases and times; a new key is added beside them.
+  std::vector<sync::Link> again;
+  for (int i = 0; i < 450; i += 2) {
+    sync::Link l = links[i];
+    if (!l.zoho_id) l.zoho_id = "57257670000" + std::to_string(100000 + i);
+    l.base_values = R"({"Account_Name":"again"})";
+    l.crm_modified_at = Timestamp{2026, 3, 30, 2, 0, 0, 0};
+    links[i] = l;
+    again.push_back(std::move(l));
+  }
+  links.push_back({"customers", "[\"450\"]", "5725767000099", "450", "{}", std::nullopt, std::nullopt});
+  keys.push_back(links.back().erp_key);
+  again.push_back(links.back());
+  ASSERT_THAT(store.SaveMany(again), IsOk());
+  expect_loaded(links);
+
+  // A Zoho id linked to another key fails the statement, names the mapping,
+  // and leaves the key that holds it alone (MySQL's upsert would otherwise
+  // update that row).
+  sync::Link twin = links[5];
+  twin.erp_key = "[\"twin\"]";
+  twin.base_values = "{}";
+  auto clash = store.SaveMany({twin});
+  ASSERT_FALSE(clash.ok());
+  EXPECT_NE(clash.message().find("customers"), std::string::npos) << clash;
+  expect_loaded(links);
+  EXPECT_THAT(store.Load("customers", twin.erp_key), IsOkAndHolds(std::optional<sync::Link>()));
 }
 
 TEST_P(LinkStoreTest, ParksAndListsRecords) {

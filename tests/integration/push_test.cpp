@@ -639,6 +639,87 @@ TEST_P(PushTest, ACrashBetweenUpsertAndCommitLosesNothing) {
   EXPECT_EQ((*link)->zoho_id, made->at(0).id);
 }
 
+// Forwards every call to Zoho, but loses the answer to each upsert: as if
+// the agent died after Zoho took the records and before it saw the reply.
+class UpsertAnswerLost : public crm::HttpTransport {
+ public:
+  explicit UpsertAnswerLost(crm::HttpTransport& inner) : inner_(inner) {}
+  std::vector<Result<crm::HttpResponse>> SendAll(std::vector<crm::HttpRequest> requests,
+                                                 int max_in_flight, const Prepare& prepare) override {
+    std::vector<bool> lost;
+    for (const auto& r : requests) lost.push_back(r.url.find("/upsert") != std::string::npos);
+    auto out = inner_.SendAll(std::move(requests), max_in_flight, prepare);
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (lost[i]) out[i] = Error(UnavailableError("connection lost after the request was sent"));
+    }
+    return out;
+  }
+
+ private:
+  crm::HttpTransport& inner_;
+};
+
+TEST_P(PushTest, ACrmEditInTheCrashWindowOfACreateIsKept) {
+  // Zoho takes the creates of 7, 8 and 9, and the push never lands them.
+  Exec("INSERT INTO push_customers (id, name, site) VALUES (7, 'Seven', 'seven.example'), "
+       "(8, 'Eight', 'eight.example'), (9, 'Nine', 'nine.example')");
+  UpsertAnswerLost lossy(*transport_);
+  crm::ClientOptions once;
+  once.retry.max_attempts = 1;
+  crm::ZohoClient crashing(once, *auth_, lossy, SystemClock());
+  auto fields = client_->Fields("Accounts");
+  ASSERT_TRUE(fields.has_value()) << fields.error();
+  sync::Pusher doomed(conn(), *config_, kit_, crashing,
+                      std::map<std::string, std::vector<crm::FieldInfo>>{{"Accounts", *fields}});
+  auto failed = doomed.Drain();
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code(), StatusCode::kUnavailable) << failed.error();
+  for (const char* id : {"7", "8", "9"}) ASSERT_EQ(Crm(id).size(), 1u) << id;
+  // The push wrote each create's link before the call: no Zoho id yet.
+  sync::LinkStore store(conn(), kit_);
+  auto ahead = store.Load("customers", "[\"7\"]");
+  ASSERT_TRUE(ahead.has_value() && ahead->has_value()) << "no link written ahead";
+  EXPECT_EQ((*ahead)->zoho_id, std::nullopt);
+
+  // Within the same second: a CRM edit of 7's name, an ERP edit of 9's site
+  // (another field), and 8's row deleted.
+  const std::string id7 = ZohoId("7");
+  auto edited = client_->Update("Accounts", {crm::Record{{"id", crm::JsonValue(id7)},
+                                                         {"Account_Name", crm::JsonValue("Seven (CRM)")}}});
+  ASSERT_TRUE(edited.has_value() && edited->at(0).status.ok());
+  Exec("UPDATE push_customers SET site = 'nine.erp.example' WHERE id = 9");
+  Exec("DELETE FROM push_customers WHERE id = 8");
+
+  // The pull adopts the links written ahead and merges against their base:
+  // the CRM edit is a change, not a conflict a tie would give to the ERP.
+  auto pulled = puller_->RunOnce();
+  ASSERT_TRUE(pulled.has_value()) << pulled.error();
+  EXPECT_EQ(pulled->relinked, 2);
+  EXPECT_EQ(pulled->erp_created, 0);
+  EXPECT_EQ(pulled->conflicts, 0);
+  EXPECT_EQ(ErpName(7), "Seven (CRM)");
+  // The push: nothing created twice, 9's site sent, 8's delete reaches Zoho.
+  auto pushed = pusher_->Drain();
+  ASSERT_TRUE(pushed.has_value()) << pushed.error();
+  EXPECT_EQ(pushed->created, 0);
+  EXPECT_EQ(pushed->deleted, 1);
+  EXPECT_TRUE(Crm("8").empty());
+  ASSERT_EQ(Crm("7").size(), 1u);
+  EXPECT_EQ(Str(Crm("7")[0], "Account_Name"), "Seven (CRM)");
+  ASSERT_EQ(Crm("9").size(), 1u);
+  EXPECT_EQ(Str(Crm("9")[0], "Website"), "nine.erp.example");
+  auto link = store.Load("customers", "[\"7\"]");
+  ASSERT_TRUE(link.has_value() && link->has_value());
+  EXPECT_EQ((*link)->zoho_id, id7);
+  // Converged: nothing more to write on either side.
+  auto p = puller_->RunOnce();
+  ASSERT_TRUE(p.has_value()) << p.error();
+  EXPECT_EQ(p->erp_updated + p->crm_updated + p->deferred + p->conflicts, 0);
+  auto q = pusher_->Drain();
+  ASSERT_TRUE(q.has_value()) << q.error();
+  EXPECT_EQ(q->created + q->updated + q->deleted, 0);
+}
+
 TEST_P(PushTest, SoftDeletesGoBothWays) {
   mappings::Config soft = *config_;
   soft.mappings[0].deletes = {mappings::DeleteKind::kSoftDelete, "gone"};

@@ -92,7 +92,12 @@ SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_
 
 INSERT INTO `zcrmsync`.`links` (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
                       mapping, erp_key)
-VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?) $$
+VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)
+    ON DUPLICATE KEY UPDATE
+       erp_key = IF(erp_key = VALUES(erp_key), erp_key, (SELECT 1 UNION ALL SELECT 2)),
+       zoho_id = VALUES(zoho_id), external_id = VALUES(external_id),
+       base_values = VALUES(base_values), erp_changed_at = VALUES(erp_changed_at),
+       crm_modified_at = VALUES(crm_modified_at), updated_at = CURRENT_TIMESTAMP(6) $$
 
 SELECT `order`, `line no`, `qty` FROM `erp`.`order lines` WHERE `order` = ? AND `line no` = ? $$
 

@@ -116,7 +116,11 @@ SELECT v.zoho_id, v.external_id, v.base_values,
        CAST(v.erp_changed_at AS timestamp) AT TIME ZONE 'UTC',
        CAST(v.crm_modified_at AS timestamp) AT TIME ZONE 'UTC', v.mapping, v.erp_key
   FROM (VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)) AS v (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
-                              mapping, erp_key);
+                              mapping, erp_key)
+    ON CONFLICT (mapping, erp_key) DO UPDATE
+   SET zoho_id = EXCLUDED.zoho_id, external_id = EXCLUDED.external_id,
+       base_values = EXCLUDED.base_values, erp_changed_at = EXCLUDED.erp_changed_at,
+       crm_modified_at = EXCLUDED.crm_modified_at, updated_at = clock_timestamp();
 
 SELECT "order", "line no", "qty" FROM "erp"."order lines" WHERE "order" = ? AND "line no" = ?;
 

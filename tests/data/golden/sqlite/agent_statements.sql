@@ -93,7 +93,12 @@ SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_
 
 INSERT INTO "zcrmsync_links" (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
                       mapping, erp_key)
-VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?);
+VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (mapping, erp_key) DO UPDATE
+   SET zoho_id = excluded.zoho_id, external_id = excluded.external_id,
+       base_values = excluded.base_values, erp_changed_at = excluded.erp_changed_at,
+       crm_modified_at = excluded.crm_modified_at,
+       updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now');
 
 SELECT "order", "line no", "qty" FROM "order lines" WHERE "order" = ? AND "line no" = ?;
 

@@ -119,9 +119,19 @@ SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_
  WHERE mapping = ? AND erp_key IN (?, ?, ?)
 GO
 
-INSERT INTO [zcrmsync].[links] (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
-                      mapping, erp_key)
-VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)
+MERGE INTO [zcrmsync].[links] AS t
+USING (VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)) AS v (zoho_id, external_id, base_values, erp_changed_at,
+                             crm_modified_at, mapping, erp_key)
+   ON t.mapping = v.mapping AND t.erp_key = v.erp_key
+ WHEN MATCHED THEN
+      UPDATE SET zoho_id = v.zoho_id, external_id = v.external_id, base_values = v.base_values,
+                 erp_changed_at = v.erp_changed_at, crm_modified_at = v.crm_modified_at,
+                 updated_at = SYSUTCDATETIME()
+ WHEN NOT MATCHED THEN
+      INSERT (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at, mapping,
+              erp_key)
+      VALUES (v.zoho_id, v.external_id, v.base_values, v.erp_changed_at, v.crm_modified_at,
+              v.mapping, v.erp_key);
 GO
 
 SELECT [order], [line no], [qty] FROM [dbo].[order lines] WHERE [order] = ? AND [line no] = ?
