@@ -23,8 +23,6 @@ than here: CRM records that become ERP rows, initial matching (and an
 ambiguous match held), `conflicts resolve`, the push's 412 reconcile and
 latest_wins with the ERP change's own time and Zoho's clock skew, soft
 deletes, lookups, `plan`, and a crash between upsert and commit.
-Cases that fail today because of engine bugs (/work/helpers/e2e-bugs.md) run
-with ZCRMSYNC_E2E_KNOWN_BUGS=1.
 """
 import datetime as dt
 import os
@@ -48,7 +46,6 @@ BERLIN = ZoneInfo("Europe/Berlin")
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Cases that fail today because of engine bugs (listed in the lead's bug
 # list) run only when this is set, so CI stays green on what works.
-KNOWN_BUGS = os.environ.get("ZCRMSYNC_E2E_KNOWN_BUGS") == "1"
 # 16 significant digits, exact through the engine. SQLite stores a decimal
 # column as REAL and sqliteodbc reads it back with 15 digits, so there the
 # test uses 15 (a SQLite ERP that needs more keeps decimals as TEXT).
