@@ -292,8 +292,21 @@ Result<HttpResponse> ZohoClient::ExecuteOne(Call call) {
   return std::move(calls.front().outcome);
 }
 
-Result<std::vector<RecordResult>> ZohoClient::Write(
-    WriteKind kind, std::string_view module, const std::vector<Record>& records,
+struct PreparedWrite::State {
+  bool insert = false;  // else an update or upsert
+  size_t records = 0;
+  size_t batch = 100;
+  std::vector<ZohoClient::Call> calls;
+};
+
+PreparedWrite::PreparedWrite(std::unique_ptr<State> state) : state_(std::move(state)) {}
+PreparedWrite::PreparedWrite(PreparedWrite&&) noexcept = default;
+PreparedWrite& PreparedWrite::operator=(PreparedWrite&&) noexcept = default;
+PreparedWrite::~PreparedWrite() = default;
+size_t PreparedWrite::size() const { return state_ ? state_->records : 0; }
+
+Result<PreparedWrite> ZohoClient::Prepare(
+    WriteKind kind, std::string_view module, std::vector<Record> records,
     const std::vector<std::string>& duplicate_check_fields,
     std::optional<Clock::TimePoint> if_unmodified_since, const WriteOptions& write) {
   ZCRMSYNC_RETURN_IF_ERROR(CheckModule(module));
@@ -306,12 +319,15 @@ Result<std::vector<RecordResult>> ZohoClient::Write(
       }
     }
   }
-  const size_t batch = static_cast<size_t>(options_.batch_size);
-  std::vector<Call> calls;
+  auto state = std::make_unique<PreparedWrite::State>();
+  state->insert = kind == WriteKind::kInsert;
+  state->records = records.size();
+  state->batch = static_cast<size_t>(options_.batch_size);
+  const size_t batch = state->batch;
   for (size_t start = 0; start < records.size(); start += batch) {
     const size_t end = std::min(records.size(), start + batch);
-    JsonValue::Array data(records.begin() + static_cast<std::ptrdiff_t>(start),
-                          records.begin() + static_cast<std::ptrdiff_t>(end));
+    JsonValue::Array data(std::make_move_iterator(records.begin() + static_cast<std::ptrdiff_t>(start)),
+                          std::make_move_iterator(records.begin() + static_cast<std::ptrdiff_t>(end)));
     JsonValue::Object body;
     body.emplace("data", JsonValue(std::move(data)));
     if (write.trigger) {
@@ -345,14 +361,24 @@ Result<std::vector<RecordResult>> ZohoClient::Write(
       }
     }
     c.body = ToJson(JsonValue(std::move(body)));
-    calls.push_back(std::move(c));
+    state->calls.push_back(std::move(c));
   }
-  Execute(calls);
-  std::vector<RecordResult> out(records.size());
-  for (size_t b = 0; b < calls.size(); ++b) {
+  return PreparedWrite(std::move(state));
+}
+
+void ZohoClient::Send(PreparedWrite& write) {
+  if (write.state_) Execute(write.state_->calls);
+}
+
+std::vector<RecordResult> ZohoClient::Finish(PreparedWrite write) {
+  if (!write.state_) return {};
+  const PreparedWrite::State& state = *write.state_;
+  const size_t batch = state.batch;
+  std::vector<RecordResult> out(state.records);
+  for (size_t b = 0; b < state.calls.size(); ++b) {
     const size_t start = b * batch;
-    const size_t count = std::min(records.size(), start + batch) - start;
-    const Result<HttpResponse>& outcome = calls[b].outcome;
+    const size_t count = std::min(state.records, start + batch) - start;
+    const Result<HttpResponse>& outcome = state.calls[b].outcome;
     Result<JsonValue::Array> items = outcome.has_value()
                                          ? ReplyItems(*outcome, count)
                                          : Result<JsonValue::Array>(Error(outcome.error()));
@@ -370,11 +396,35 @@ Result<std::vector<RecordResult>> ZohoClient::Write(
       }
       r.action = item.GetString("action");
       if (r.action.empty() && r.status.ok()) {
-        r.action = kind == WriteKind::kInsert ? "insert" : "update";
+        r.action = state.insert ? "insert" : "update";
       }
     }
   }
   return out;
+}
+
+Result<std::vector<RecordResult>> ZohoClient::Write(
+    WriteKind kind, std::string_view module, std::vector<Record> records,
+    const std::vector<std::string>& duplicate_check_fields,
+    std::optional<Clock::TimePoint> if_unmodified_since, const WriteOptions& write) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(PreparedWrite prepared,
+                            Prepare(kind, module, std::move(records), duplicate_check_fields,
+                                    if_unmodified_since, write));
+  Send(prepared);
+  return Finish(std::move(prepared));
+}
+
+Result<PreparedWrite> ZohoClient::PrepareUpdate(std::string_view module, std::vector<Record> records,
+                                                std::optional<Clock::TimePoint> if_unmodified_since,
+                                                const WriteOptions& write) {
+  return Prepare(WriteKind::kUpdate, module, std::move(records), {}, if_unmodified_since, write);
+}
+
+Result<PreparedWrite> ZohoClient::PrepareUpsert(
+    std::string_view module, std::vector<Record> records,
+    const std::vector<std::string>& duplicate_check_fields, const WriteOptions& write) {
+  return Prepare(WriteKind::kUpsert, module, std::move(records), duplicate_check_fields,
+                 std::nullopt, write);
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Insert(std::string_view module,

@@ -86,6 +86,24 @@ struct WriteOptions {
   std::optional<std::vector<std::string>> trigger;
 };
 
+// A write split in three, so the work around its calls can run on other
+// threads than the calls themselves: ZohoClient::PrepareUpsert/PrepareUpdate
+// build the request bodies, Send makes the calls, Finish reads the replies.
+// Upsert() and Update() are the three in a row. Move-only.
+class PreparedWrite {
+ public:
+  PreparedWrite(PreparedWrite&&) noexcept;
+  PreparedWrite& operator=(PreparedWrite&&) noexcept;
+  ~PreparedWrite();
+  size_t size() const;  // the records it carries
+
+ private:
+  friend class ZohoClient;
+  struct State;
+  explicit PreparedWrite(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
 class ZohoClient {
  public:
   // `auth`, `transport` and `clock` must outlive the client.
@@ -113,6 +131,19 @@ class ZohoClient {
                                            const std::vector<Record>& records,
                                            const std::vector<std::string>& duplicate_check_fields,
                                            const WriteOptions& write = {});
+  // The same writes in three steps (see PreparedWrite). Prepare fails as the
+  // writes above do for bad arguments; Send is thread-safe and never fails
+  // (a call's error goes to its records); Finish gives what Update/Upsert
+  // would have.
+  Result<PreparedWrite> PrepareUpdate(std::string_view module, std::vector<Record> records,
+                                      std::optional<Clock::TimePoint> if_unmodified_since,
+                                      const WriteOptions& write = {});
+  Result<PreparedWrite> PrepareUpsert(std::string_view module, std::vector<Record> records,
+                                      const std::vector<std::string>& duplicate_check_fields,
+                                      const WriteOptions& write = {});
+  void Send(PreparedWrite& write);
+  std::vector<RecordResult> Finish(PreparedWrite write);
+
   // Deletes by id. An id Zoho does not know (INVALID_DATA: already deleted or
   // never existed) gives NOT_FOUND for that id, which callers may treat as
   // done.
@@ -153,10 +184,15 @@ class ZohoClient {
 
  private:
   struct Call;
+  friend struct PreparedWrite::State;  // holds the calls
   enum class WriteKind { kInsert, kUpdate, kUpsert };
 
+  Result<PreparedWrite> Prepare(WriteKind kind, std::string_view module, std::vector<Record> records,
+                                const std::vector<std::string>& duplicate_check_fields,
+                                std::optional<Clock::TimePoint> if_unmodified_since,
+                                const WriteOptions& write);
   Result<std::vector<RecordResult>> Write(WriteKind kind, std::string_view module,
-                                          const std::vector<Record>& records,
+                                          std::vector<Record> records,
                                           const std::vector<std::string>& duplicate_check_fields,
                                           std::optional<Clock::TimePoint> if_unmodified_since,
                                           const WriteOptions& write);

@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "core/log.h"
 #include "crm/testing/fake_transport.h"
 #include "tests/support/fake_clock.h"
@@ -120,6 +122,35 @@ TEST_F(ZohoClientTest, Batches101RecordsIntoTwoCallsWithResultsInInputOrder) {
   EXPECT_TRUE(has_auth);
   EXPECT_EQ(client.stats().calls, 2);
   EXPECT_EQ(client.stats().credits, 10 + 1);
+}
+
+TEST_F(ZohoClientTest, APreparedWriteIsBuiltSentAndReadInThreeSteps) {
+  SetApi([](const HttpRequest& r) -> Result<HttpResponse> {
+    size_t n = CountRecords(r.body);
+    return JsonReply(201, SuccessItems(n, n == 100 ? 1 : 1000));
+  });
+  ZohoClient& client = Client();
+  // Prepared on one thread, sent on another, read on the first: no call
+  // goes out before Send, and the results are those of Upsert.
+  auto prepared = client.PrepareUpsert("Leads", Records(101), {"ERP_Id"});
+  ASSERT_THAT(prepared, IsOk());
+  EXPECT_EQ(prepared->size(), 101u);
+  EXPECT_TRUE(ApiRequests().empty());
+  std::thread sender([&] { client.Send(*prepared); });
+  sender.join();
+  EXPECT_EQ(ApiRequests().size(), 2u);
+  std::vector<RecordResult> results = client.Finish(std::move(*prepared));
+  ASSERT_EQ(results.size(), 101u);
+  EXPECT_EQ(results[0].id, "1");
+  EXPECT_EQ(results[100].id, "1000");
+  for (const RecordResult& r : results) EXPECT_THAT(r.status, IsOk());
+  EXPECT_NE(ApiRequests()[0].body.find("duplicate_check_fields"), std::string::npos);
+  // Bad arguments fail the preparation, before any call.
+  EXPECT_THAT(client.PrepareUpdate("Leads", Records(1), std::nullopt),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(client.PrepareUpsert("Leads/../x", Records(1), {"ERP_Id"}),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(ApiRequests().size(), 2u);
 }
 
 TEST_F(ZohoClientTest, RetriesOn429Then500ThenSucceeds) {

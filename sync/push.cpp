@@ -54,6 +54,8 @@ struct PushMappingWork {
   std::vector<Pending> pendings;  // never resized once Outgoing points into it
   std::set<std::string> lookup_targets;  // mappings its lookups resolve through
   std::vector<Outgoing> upserts, updates, deletes;
+  // Their calls' bodies, built by Prepare (off the sender's path).
+  std::optional<crm::PreparedWrite> upsert_write, update_write;
   // What Send brought back (input order), and the calls it cost.
   std::vector<crm::RecordResult> upsert_results, update_results, delete_results;
   crm::ClientStats sent_calls;
@@ -564,20 +566,15 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
     ZCRMSYNC_RETURN_IF_ERROR(store.SaveMany(ahead_links));
     ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
   }
-  return true;
-}
-
-Status Pusher::Send(PushMappingWork& work) {
-  const mappings::Mapping* m = work.m;
-  const crm::ClientStats before = crm_.stats();
+  // The calls' bodies are built here, so the sender only sends. The records
+  // are moved: nothing reads them once they are built.
   if (!work.upserts.empty()) {
     std::vector<crm::Record> records;
     records.reserve(work.upserts.size());
-    // Moved: nothing reads a record once it is sent.
     for (auto& o : work.upserts) records.push_back(std::move(o.record));
-    ZCRMSYNC_ASSIGN_OR_RETURN(work.upsert_results, crm_.Upsert(m->module, records,
-                                                               {m->external_id_field},
-                                                               WriteOptionsFor(*m)));
+    ZCRMSYNC_ASSIGN_OR_RETURN(work.upsert_write,
+                              crm_.PrepareUpsert(m->module, std::move(records),
+                                                 {m->external_id_field}, WriteOptionsFor(*m)));
   }
   if (!work.updates.empty()) {
     // One If-Unmodified-Since per call: the oldest CRM time we saw. A record
@@ -592,9 +589,17 @@ Status Pusher::Send(PushMappingWork& work) {
         if (!since || t < *since) since = t;
       }
     }
-    ZCRMSYNC_ASSIGN_OR_RETURN(work.update_results,
-                              crm_.Update(m->module, records, since, WriteOptionsFor(*m)));
+    ZCRMSYNC_ASSIGN_OR_RETURN(work.update_write, crm_.PrepareUpdate(m->module, std::move(records),
+                                                                    since, WriteOptionsFor(*m)));
   }
+  return true;
+}
+
+Status Pusher::Send(PushMappingWork& work) {
+  const mappings::Mapping* m = work.m;
+  const crm::ClientStats before = crm_.stats();
+  if (work.upsert_write) crm_.Send(*work.upsert_write);
+  if (work.update_write) crm_.Send(*work.update_write);
   if (!work.deletes.empty()) {
     std::vector<std::string> ids;
     for (const auto& o : work.deletes) ids.push_back(*o.link->zoho_id);
@@ -625,6 +630,15 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
     links_to_save.push_back(std::move(link));
     ++(created ? mc.created : mc.updated);
   };
+  // The replies are read here, off the sender's path.
+  if (work.upsert_write) {
+    work.upsert_results = crm_.Finish(std::move(*work.upsert_write));
+    work.upsert_write.reset();
+  }
+  if (work.update_write) {
+    work.update_results = crm_.Finish(std::move(*work.update_write));
+    work.update_write.reset();
+  }
   std::vector<Outgoing*> stale;  // 412: the CRM record changed since we last saw it
   auto handle = [&](std::vector<Outgoing>& outs, const std::vector<crm::RecordResult>& results,
                     bool upsert) -> Status {

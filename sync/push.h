@@ -88,14 +88,16 @@ class Pusher {
   // there are none.
   Result<std::unique_ptr<PushPass>> Read(change_capture::ChangeReader& reader,
                                          const std::string& cursor, size_t limit);
-  // Reads the rows and links of one mapping's keys, converts them and sorts
-  // them into upserts, updates and deletes. `ahead`: another pass's calls
-  // are in flight, so no Zoho call is made; false means one was needed (the
-  // pass is prepared again in its turn).
+  // Reads the rows and links of one mapping's keys, converts them, sorts
+  // them into upserts, updates and deletes, writes the creates' links ahead
+  // and builds the calls' bodies. `ahead`: another pass's calls are in
+  // flight, so no Zoho call is made; false means one was needed (the pass is
+  // prepared again in its turn).
   Result<bool> Prepare(PushPass& pass, PushMappingWork& work, bool ahead);
   // The Zoho calls of one mapping; no database access (runs on the sender).
   Status Send(PushMappingWork& work);
-  // The calls' results: links, parked records, the 412 reconcile. The
+  // The calls' results (their replies are read here): links, parked
+  // records, the 412 reconcile. The
   // mapping's links are committed, so a later mapping can look them up.
   Status Land(PushPass& pass, PushMappingWork& work);
   // The rest of the pass and the cursor, in one transaction.
