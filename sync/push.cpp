@@ -54,6 +54,9 @@ struct PushMappingWork {
   std::vector<Pending> pendings;  // never resized once Outgoing points into it
   std::set<std::string> lookup_targets;  // mappings its lookups resolve through
   std::vector<Outgoing> upserts, updates, deletes;
+  // Creates an earlier attempt got into Zoho without landing: reconciled
+  // in Land, as a 412 would be (no call of their own).
+  std::vector<Outgoing> unlanded;
   // Their calls' bodies, built by Prepare (off the sender's path).
   std::optional<crm::PreparedWrite> upsert_write, update_write;
   // What Send brought back (input order), and the calls it cost.
@@ -119,9 +122,11 @@ bool LooksUpWithin(const PushPass& pass) {
   return false;
 }
 
-// Some update was refused with 412 (the CRM record changed meanwhile).
+// Some update was refused with 412 (the CRM record changed meanwhile), or
+// some create never landed: Land reconciles them, calling Zoho.
 bool HasStale(const PushPass& pass) {
   for (const auto& w : pass.work) {
+    if (!w->unlanded.empty()) return true;
     for (const auto& r : w->update_results) {
       if (r.status.code() == StatusCode::kAborted) return true;
     }
@@ -250,6 +255,7 @@ Result<PushStats> Pusher::Drain() {
         // One mapping at a time, each linked before the next is read.
         for (auto& w : ready->work) {
           ZCRMSYNC_RETURN_IF_ERROR(StatusOf(Prepare(*ready, *w, /*ahead=*/false)));
+          ZCRMSYNC_RETURN_IF_ERROR(Seal(*ready, *w));
           ZCRMSYNC_RETURN_IF_ERROR(Send(*w));
           ZCRMSYNC_RETURN_IF_ERROR(Land(*ready, *w));
         }
@@ -260,6 +266,7 @@ Result<PushStats> Pusher::Drain() {
       for (auto& w : ready->work) {
         ZCRMSYNC_RETURN_IF_ERROR(StatusOf(Prepare(*ready, *w, /*ahead=*/false)));
       }
+      for (auto& w : ready->work) ZCRMSYNC_RETURN_IF_ERROR(Seal(*ready, *w));
     }
     // This pass's calls go out on a second thread; meanwhile this thread
     // lands the pass before it, purges, and reads and prepares the next.
@@ -322,6 +329,9 @@ Result<std::unique_ptr<PushPass>> Pusher::ReadAhead(change_capture::ChangeReader
     ZCRMSYNC_ASSIGN_OR_RETURN(bool prepared, Prepare(*pass, *w, /*ahead=*/true));
     if (!prepared) return std::unique_ptr<PushPass>();
   }
+  // Only once every mapping could be prepared ahead: a pass read again
+  // later must not find its own links written ahead.
+  for (auto& w : pass->work) ZCRMSYNC_RETURN_IF_ERROR(Seal(*pass, *w));
   return pass;
 }
 
@@ -542,8 +552,24 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
       work.updates.push_back(std::move(out));
     }
   }
+  // A create whose link an earlier attempt wrote ahead and never landed (a
+  // crash, a failed call): Zoho may hold the record already, and a CRM edit
+  // made since (within the same second, so If-Unmodified-Since would not
+  // tell). Found by its external id, it is not sent but reconciled in Land
+  // as a 412 is: both sides merged against the base written ahead. (After a
+  // crash the pull adopts most of them first.)
+  if (std::any_of(work.upserts.begin(), work.upserts.end(), [](const Outgoing& o) { return o.link.has_value(); })) {
+    if (ahead) return false;  // asks Zoho
+    ZCRMSYNC_RETURN_IF_ERROR(SettleUnlandedCreates(*m, work));
+  }
   // Ahead, no call was made here, and the sender's are counted by Send.
   if (!ahead) AddCalls(mc, calls_before, crm_.stats());
+  return true;
+}
+
+Status Pusher::Seal(PushPass& pass, PushMappingWork& work) {
+  LinkStore& store = *pass.store;
+  const mappings::Mapping* m = work.m;
   // The write-ahead base: each create's link is committed before the call,
   // with no Zoho id yet and the values about to be sent. If a crash comes
   // between Zoho taking the record and the pass landing, the pull finds the
@@ -592,7 +618,49 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
     ZCRMSYNC_ASSIGN_OR_RETURN(work.update_write, crm_.PrepareUpdate(m->module, std::move(records),
                                                                     since, WriteOptionsFor(*m)));
   }
-  return true;
+  return Status();
+}
+
+Status Pusher::SettleUnlandedCreates(const mappings::Mapping& m, PushMappingWork& work) {
+  std::map<std::string, Outgoing*> unlanded;  // by external id
+  for (Outgoing& o : work.upserts) {
+    if (o.link) unlanded.emplace(ExternalId(o.pending->key), &o);
+  }
+  // COQL takes 50 values in an `in`.
+  std::map<std::string, std::pair<std::string, std::optional<Timestamp>>> found;  // ext -> id, created
+  auto it = unlanded.begin();
+  while (it != unlanded.end()) {
+    std::string values;
+    for (int n = 0; n < 50 && it != unlanded.end(); ++n, ++it) {
+      auto literal = CoqlLiteral(crm::JsonValue(it->first));
+      if (literal) values += (values.empty() ? "" : ", ") + *literal;
+    }
+    if (values.empty()) continue;
+    ZCRMSYNC_ASSIGN_OR_RETURN(
+        auto rows, crm_.Coql("select id, Created_Time, " + m.external_id_field + " from " + m.module +
+                             " where " + m.external_id_field + " in (" + values + ") limit 200"));
+    for (const auto& row : rows.rows) {
+      auto id = row.find("id");
+      if (id == row.end() || !id->second.is_string()) continue;
+      found[ExternalIdOf(row, m.external_id_field)] = {id->second.as_string(),
+                                                      RecordTime(row, "Created_Time")};
+    }
+  }
+  std::vector<Outgoing> upserts;
+  for (Outgoing& o : work.upserts) {
+    auto f = o.link ? found.find(ExternalId(o.pending->key)) : found.end();
+    if (f == found.end()) {
+      upserts.push_back(std::move(o));
+      continue;
+    }
+    Log().Info("a create that never landed is in Zoho already: merged with it",
+               {{"mapping", m.name}, {"key", o.pending->key_json}, {"zoho_id", f->second.first}});
+    o.link->zoho_id = f->second.first;
+    o.link->crm_modified_at = f->second.second;
+    work.unlanded.push_back(std::move(o));
+  }
+  work.upserts = std::move(upserts);
+  return Status();
 }
 
 Status Pusher::Send(PushMappingWork& work) {
@@ -659,6 +727,7 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
   };
   ZCRMSYNC_RETURN_IF_ERROR(handle(work.upserts, work.upsert_results, /*upsert=*/true));
   ZCRMSYNC_RETURN_IF_ERROR(handle(work.updates, work.update_results, /*upsert=*/false));
+  for (Outgoing& o : work.unlanded) stale.push_back(&o);
   if (!stale.empty()) {
     // (Never while another pass's calls are in flight: Drain sees to it.)
     const crm::ClientStats calls_before = crm_.stats();

@@ -88,12 +88,14 @@ class Pusher {
   // there are none.
   Result<std::unique_ptr<PushPass>> Read(change_capture::ChangeReader& reader,
                                          const std::string& cursor, size_t limit);
-  // Reads the rows and links of one mapping's keys, converts them, sorts
-  // them into upserts, updates and deletes, writes the creates' links ahead
-  // and builds the calls' bodies. `ahead`: another pass's calls are in
-  // flight, so no Zoho call is made; false means one was needed (the pass is
-  // prepared again in its turn).
+  // Reads the rows and links of one mapping's keys, converts them and sorts
+  // them into upserts, updates and deletes; writes nothing. `ahead`:
+  // another pass's calls are in flight, so no Zoho call is made; false
+  // means one was needed (the pass is prepared again in its turn).
   Result<bool> Prepare(PushPass& pass, PushMappingWork& work, bool ahead);
+  // Commits the creates' links ahead of their calls (the write-ahead base)
+  // and builds the calls' bodies.
+  Status Seal(PushPass& pass, PushMappingWork& work);
   // The Zoho calls of one mapping; no database access (runs on the sender).
   Status Send(PushMappingWork& work);
   // The calls' results (their replies are read here): links, parked
@@ -106,6 +108,10 @@ class Pusher {
   // or it cannot be prepared ahead safely.
   Result<std::unique_ptr<PushPass>> ReadAhead(change_capture::ChangeReader& reader,
                                               const PushPass& in_flight, size_t limit);
+  // The creates of `work` whose links were written ahead by an attempt that
+  // never landed and whose records Zoho holds: moved to `work.unlanded`, for
+  // Land to reconcile.
+  Status SettleUnlandedCreates(const mappings::Mapping& m, PushMappingWork& work);
   // Initial matching of an unlinked row: the CRM records whose match_fields
   // equal the row's values (in `record`, already converted).
   struct CrmMatch {

@@ -170,6 +170,7 @@ class PushTest : public OdbcFixture {
   std::unique_ptr<sync::Pusher> pusher_;
   std::unique_ptr<sync::Puller> puller_;
 
+  std::string CrashAfterZohoTookCreates();
   std::string ZohoId(const std::string& erp_id) {
     auto rows = Crm(erp_id);
     EXPECT_EQ(rows.size(), 1u) << erp_id;
@@ -659,8 +660,11 @@ class UpsertAnswerLost : public crm::HttpTransport {
   crm::HttpTransport& inner_;
 };
 
-TEST_P(PushTest, ACrmEditInTheCrashWindowOfACreateIsKept) {
-  // Zoho takes the creates of 7, 8 and 9, and the push never lands them.
+// As if the agent died after Zoho took the creates of 7, 8 and 9 and before
+// the push landed them; then, within the same second, a CRM edit of 7's
+// name, an ERP edit of 9's site (another field), and 8's row deleted.
+// Returns 7's Zoho id.
+std::string PushTest::CrashAfterZohoTookCreates() {
   Exec("INSERT INTO push_customers (id, name, site) VALUES (7, 'Seven', 'seven.example'), "
        "(8, 'Eight', 'eight.example'), (9, 'Nine', 'nine.example')");
   UpsertAnswerLost lossy(*transport_);
@@ -668,27 +672,36 @@ TEST_P(PushTest, ACrmEditInTheCrashWindowOfACreateIsKept) {
   once.retry.max_attempts = 1;
   crm::ZohoClient crashing(once, *auth_, lossy, SystemClock());
   auto fields = client_->Fields("Accounts");
-  ASSERT_TRUE(fields.has_value()) << fields.error();
+  EXPECT_TRUE(fields.has_value()) << fields.error();
+  if (!fields) return "";
   sync::Pusher doomed(conn(), *config_, kit_, crashing,
                       std::map<std::string, std::vector<crm::FieldInfo>>{{"Accounts", *fields}});
   auto failed = doomed.Drain();
-  ASSERT_FALSE(failed.has_value());
+  EXPECT_FALSE(failed.has_value());
+  if (failed) return "";
   EXPECT_EQ(failed.error().code(), StatusCode::kUnavailable) << failed.error();
-  for (const char* id : {"7", "8", "9"}) ASSERT_EQ(Crm(id).size(), 1u) << id;
+  for (const char* id : {"7", "8", "9"}) EXPECT_EQ(Crm(id).size(), 1u) << id;
   // The push wrote each create's link before the call: no Zoho id yet.
   sync::LinkStore store(conn(), kit_);
   auto ahead = store.Load("customers", "[\"7\"]");
-  ASSERT_TRUE(ahead.has_value() && ahead->has_value()) << "no link written ahead";
-  EXPECT_EQ((*ahead)->zoho_id, std::nullopt);
+  EXPECT_TRUE(ahead.has_value() && ahead->has_value()) << "no link written ahead";
+  if (ahead.has_value() && ahead->has_value()) {
+    EXPECT_EQ((*ahead)->zoho_id, std::nullopt);
+  }
 
-  // Within the same second: a CRM edit of 7's name, an ERP edit of 9's site
-  // (another field), and 8's row deleted.
   const std::string id7 = ZohoId("7");
   auto edited = client_->Update("Accounts", {crm::Record{{"id", crm::JsonValue(id7)},
                                                          {"Account_Name", crm::JsonValue("Seven (CRM)")}}});
-  ASSERT_TRUE(edited.has_value() && edited->at(0).status.ok());
+  EXPECT_TRUE(edited.has_value() && edited->at(0).status.ok());
   Exec("UPDATE push_customers SET site = 'nine.erp.example' WHERE id = 9");
   Exec("DELETE FROM push_customers WHERE id = 8");
+  return id7;
+}
+
+TEST_P(PushTest, ACrmEditInTheCrashWindowOfACreateIsKept) {
+  const std::string id7 = CrashAfterZohoTookCreates();
+  ASSERT_FALSE(id7.empty());
+  sync::LinkStore store(conn(), kit_);
 
   // The pull adopts the links written ahead and merges against their base:
   // the CRM edit is a change, not a conflict a tie would give to the ERP.
@@ -708,6 +721,38 @@ TEST_P(PushTest, ACrmEditInTheCrashWindowOfACreateIsKept) {
   EXPECT_EQ(Str(Crm("7")[0], "Account_Name"), "Seven (CRM)");
   ASSERT_EQ(Crm("9").size(), 1u);
   EXPECT_EQ(Str(Crm("9")[0], "Website"), "nine.erp.example");
+  auto link = store.Load("customers", "[\"7\"]");
+  ASSERT_TRUE(link.has_value() && link->has_value());
+  EXPECT_EQ((*link)->zoho_id, id7);
+  // Converged: nothing more to write on either side.
+  auto p = puller_->RunOnce();
+  ASSERT_TRUE(p.has_value()) << p.error();
+  EXPECT_EQ(p->erp_updated + p->crm_updated + p->deferred + p->conflicts, 0);
+  auto q = pusher_->Drain();
+  ASSERT_TRUE(q.has_value()) << q.error();
+  EXPECT_EQ(q->created + q->updated + q->deleted, 0);
+}
+
+TEST_P(PushTest, APushAloneAfterTheCrashWindowKeepsTheCrmEdit) {
+  const std::string id7 = CrashAfterZohoTookCreates();
+  ASSERT_FALSE(id7.empty());
+  // No pull first (`zcrmsync push`): the push finds 7 and 9 in Zoho by their
+  // external ids and merges each with its record against the base written
+  // ahead: 7's CRM edit goes to the ERP, 9's ERP edit to Zoho; nothing is
+  // overwritten (an update with If-Unmodified-Since would not see an edit
+  // made within the second of the creation).
+  auto pushed = pusher_->Drain();
+  ASSERT_TRUE(pushed.has_value()) << pushed.error();
+  EXPECT_EQ(pushed->created, 0);
+  EXPECT_EQ(pushed->deleted, 1);
+  EXPECT_EQ(pushed->reconciled, 2);
+  EXPECT_TRUE(Crm("8").empty());
+  ASSERT_EQ(Crm("7").size(), 1u);
+  EXPECT_EQ(Str(Crm("7")[0], "Account_Name"), "Seven (CRM)");
+  EXPECT_EQ(ErpName(7), "Seven (CRM)");
+  ASSERT_EQ(Crm("9").size(), 1u);
+  EXPECT_EQ(Str(Crm("9")[0], "Website"), "nine.erp.example");
+  sync::LinkStore store(conn(), kit_);
   auto link = store.Load("customers", "[\"7\"]");
   ASSERT_TRUE(link.has_value() && link->has_value());
   EXPECT_EQ((*link)->zoho_id, id7);
