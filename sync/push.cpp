@@ -622,9 +622,9 @@ Status Pusher::Seal(PushPass& pass, PushMappingWork& work) {
 }
 
 Status Pusher::SettleUnlandedCreates(const mappings::Mapping& m, PushMappingWork& work) {
-  std::map<std::string, Outgoing*> unlanded;  // by external id
-  for (Outgoing& o : work.upserts) {
-    if (o.link) unlanded.emplace(ExternalId(o.pending->key), &o);
+  std::set<std::string> unlanded;  // their external ids
+  for (const Outgoing& o : work.upserts) {
+    if (o.link) unlanded.insert(ExternalId(o.pending->key));
   }
   // COQL takes 50 values in an `in`.
   std::map<std::string, std::pair<std::string, std::optional<Timestamp>>> found;  // ext -> id, created
@@ -632,7 +632,7 @@ Status Pusher::SettleUnlandedCreates(const mappings::Mapping& m, PushMappingWork
   while (it != unlanded.end()) {
     std::string values;
     for (int n = 0; n < 50 && it != unlanded.end(); ++n, ++it) {
-      auto literal = CoqlLiteral(crm::JsonValue(it->first));
+      auto literal = CoqlLiteral(crm::JsonValue(*it));
       if (literal) values += (values.empty() ? "" : ", ") + *literal;
     }
     if (values.empty()) continue;

@@ -48,7 +48,8 @@ struct PushCounts {
   int64_t waiting = 0;    // changes held behind a parked record
   int64_t matched = 0;    // rows linked to an existing CRM record on match_fields
   int64_t held = 0;       // ambiguous matches and manual conflicts held for a person
-  int64_t reconciled = 0; // 412s (the CRM record changed meanwhile) merged field by field
+  int64_t reconciled = 0; // merged field by field with the CRM record: 412s (it changed
+                          // meanwhile), and creates found in Zoho that never landed
   int64_t zoho_calls = 0;  // API calls made for this mapping, and their credits
   int64_t zoho_credits = 0;
 
