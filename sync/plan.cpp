@@ -136,6 +136,7 @@ Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
         if (!link || !link->zoho_id) {
           const bool match = !link && !m->match_fields.empty();
           a.action = match ? "create or link" : "create";
+          if (link) a.detail = "an earlier attempt did not land; merged with the record if Zoho has it";
           if (match) a.detail = "linked instead when one CRM record has the match_fields values";
         } else if (changed.empty()) {
           a.action = "unchanged";
