@@ -22,6 +22,9 @@ namespace zcrmsync::sync {
 namespace {
 
 constexpr char kCursorState[] = "push/cursor";
+// COQL calls in flight at once: Zoho counts COQL among its "complex" APIs,
+// with a lower concurrency than plain writes.
+constexpr size_t kCoqlConcurrency = 5;
 
 const log::Logger& Log() {
   static const log::Logger* logger = new log::Logger("push");
@@ -241,8 +244,20 @@ Result<PushStats> Pusher::Drain() {
   // A pass goes through: prepared (`ready`), sent on the sender thread,
   // then landed (`landing`) while the pass after it is in flight.
   std::unique_ptr<PushPass> ready, landing;
+  // A pass prepared ahead but never sent takes back the links it wrote
+  // ahead: else the next run would have to ask Zoho about each of them.
+  auto unseal = [&](std::unique_ptr<PushPass>& pass) {
+    if (!pass) return;
+    Status s = Unseal(*pass);
+    if (!s.ok()) Log().Warn("could not take back the links written ahead of an unsent pass",
+                            {{"error", s.message()}});
+    pass.reset();
+  };
   for (;;) {
-    if (options_.should_stop && options_.should_stop()) break;
+    if (options_.should_stop && options_.should_stop()) {
+      unseal(ready);  // (the pass before it lands below)
+      break;
+    }
     if (!ready) {
       if (landing) {
         ZCRMSYNC_RETURN_IF_ERROR(land(*landing));
@@ -297,7 +312,10 @@ Result<PushStats> Pusher::Drain() {
                               {"read_ahead", next && *next != nullptr}});
     landing.reset();
     ZCRMSYNC_RETURN_IF_ERROR(landed);
-    ZCRMSYNC_RETURN_IF_ERROR(sent);
+    if (!sent.ok()) {
+      if (next) unseal(*next);
+      return Error(std::move(sent));
+    }
     if (!next) return Error(std::move(next.error()));
     landing = std::move(ready);
     ready = std::move(*next);
@@ -621,25 +639,41 @@ Status Pusher::Seal(PushPass& pass, PushMappingWork& work) {
   return Status();
 }
 
+Status Pusher::Unseal(PushPass& pass) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+  for (const auto& w : pass.work) {
+    for (const Outgoing& o : w->upserts) {
+      ZCRMSYNC_RETURN_IF_ERROR(pass.store->Delete(w->m->name, o.pending->key_json));
+    }
+  }
+  return tx.Commit();
+}
+
 Status Pusher::SettleUnlandedCreates(const mappings::Mapping& m, PushMappingWork& work) {
   std::set<std::string> unlanded;  // their external ids
   for (const Outgoing& o : work.upserts) {
     if (o.link) unlanded.insert(ExternalId(o.pending->key));
   }
-  // COQL takes 50 values in an `in`.
-  std::map<std::string, std::pair<std::string, std::optional<Timestamp>>> found;  // ext -> id, created
-  auto it = unlanded.begin();
-  while (it != unlanded.end()) {
+  // COQL takes 50 values in an `in`; the queries go out a few at a time
+  // (after a crash there can be a whole pass or two of them).
+  std::vector<std::string> queries;
+  for (auto it = unlanded.begin(); it != unlanded.end();) {
     std::string values;
     for (int n = 0; n < 50 && it != unlanded.end(); ++n, ++it) {
       auto literal = CoqlLiteral(crm::JsonValue(*it));
       if (literal) values += (values.empty() ? "" : ", ") + *literal;
     }
     if (values.empty()) continue;
-    ZCRMSYNC_ASSIGN_OR_RETURN(
-        auto rows, crm_.Coql("select id, Created_Time, " + m.external_id_field + " from " + m.module +
-                             " where " + m.external_id_field + " in (" + values + ") limit 200"));
-    for (const auto& row : rows.rows) {
+    queries.push_back("select id, Created_Time, " + m.external_id_field + " from " + m.module +
+                      " where " + m.external_id_field + " in (" + values + ") limit 200");
+  }
+  std::vector<Result<crm::CoqlResult>> answers(queries.size(), Error(InternalError("not asked")));
+  ForEachConcurrently(queries.size(), kCoqlConcurrency,
+                      [&](size_t i) { answers[i] = crm_.Coql(queries[i]); });
+  std::map<std::string, std::pair<std::string, std::optional<Timestamp>>> found;  // ext -> id, created
+  for (auto& answer : answers) {
+    if (!answer) return std::move(answer.error());
+    for (const auto& row : answer->rows) {
       auto id = row.find("id");
       if (id == row.end() || !id->second.is_string()) continue;
       found[ExternalIdOf(row, m.external_id_field)] = {id->second.as_string(),

@@ -97,6 +97,8 @@ class Pusher {
   // Commits the creates' links ahead of their calls (the write-ahead base)
   // and builds the calls' bodies.
   Status Seal(PushPass& pass, PushMappingWork& work);
+  // Takes back the links a sealed pass wrote ahead, when it is not sent.
+  Status Unseal(PushPass& pass);
   // The Zoho calls of one mapping; no database access (runs on the sender).
   Status Send(PushMappingWork& work);
   // The calls' results (their replies are read here): links, parked

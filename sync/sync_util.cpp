@@ -1,5 +1,7 @@
 #include "sync/sync_util.h"
 
+#include <atomic>
+
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -285,5 +287,21 @@ void RunConcurrently(const std::function<void()>& beside, const std::function<vo
   }
   here();
 }  // the thread joins here
+
+void ForEachConcurrently(size_t count, size_t width, const std::function<void(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < count; i = next++) fn(i);
+  };
+  std::vector<std::jthread> threads;
+  for (size_t t = 1; t < std::min(width, count); ++t) {
+    try {
+      threads.emplace_back(worker);
+    } catch (const std::system_error&) {
+      break;  // fewer threads: the others take more turns
+    }
+  }
+  worker();
+}  // the threads join here
 
 }  // namespace zcrmsync::sync

@@ -129,5 +129,9 @@ crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m);
 // returns when both are done. When no thread can be started, runs `beside`
 // first, then `here`: slower, never wrong. Neither may throw.
 void RunConcurrently(const std::function<void()>& beside, const std::function<void()>& here);
+// Runs fn(0) .. fn(count - 1) on up to `width` threads (the calling thread
+// among them) and returns when all are done. Each index runs once; fn must
+// be safe to run concurrently for different indexes.
+void ForEachConcurrently(size_t count, size_t width, const std::function<void(size_t)>& fn);
 
 }  // namespace zcrmsync::sync

@@ -171,6 +171,12 @@ class PushTest : public OdbcFixture {
   std::unique_ptr<sync::Puller> puller_;
 
   std::string CrashAfterZohoTookCreates();
+  std::map<std::string, std::vector<crm::FieldInfo>> Fields() {
+    auto fields = client_->Fields("Accounts");
+    EXPECT_TRUE(fields.has_value());
+    if (!fields) return {};
+    return {{"Accounts", *fields}};
+  }
   std::string ZohoId(const std::string& erp_id) {
     auto rows = Crm(erp_id);
     EXPECT_EQ(rows.size(), 1u) << erp_id;
@@ -763,6 +769,31 @@ TEST_P(PushTest, APushAloneAfterTheCrashWindowKeepsTheCrmEdit) {
   auto q = pusher_->Drain();
   ASSERT_TRUE(q.has_value()) << q.error();
   EXPECT_EQ(q->created + q->updated + q->deleted, 0);
+}
+
+TEST_P(PushTest, AStopTakesBackTheLinksOfAPassPreparedButNotSent) {
+  Exec("INSERT INTO push_customers (id, name) VALUES (1, 'One')");
+  Exec("INSERT INTO push_customers (id, name) VALUES (2, 'Two')");
+  sync::PushOptions options;
+  options.batch = 1;
+  int asked = 0;
+  // Asked before each pass: the second is prepared ahead (its link written
+  // ahead) while the first is in flight, then the stop comes.
+  options.should_stop = [&] { return ++asked > 1; };
+  sync::Pusher stopping(conn(), *config_, kit_, *client_, Fields(), options);
+  auto first = stopping.Drain();
+  ASSERT_TRUE(first.has_value()) << first.error();
+  EXPECT_EQ(first->created, 1);
+  EXPECT_TRUE(Crm("2").empty());
+  sync::LinkStore store(conn(), kit_);
+  EXPECT_THAT(store.Load("customers", "[\"2\"]"), IsOkAndHolds(std::optional<sync::Link>()));
+  // The next run creates 2 with one call: no lookup of a create that never
+  // went out.
+  auto rest = pusher_->Drain();
+  ASSERT_TRUE(rest.has_value()) << rest.error();
+  EXPECT_EQ(rest->created, 1);
+  EXPECT_EQ(rest->zoho_calls, 1);
+  EXPECT_EQ(Crm("2").size(), 1u);
 }
 
 TEST_P(PushTest, SoftDeletesGoBothWays) {
