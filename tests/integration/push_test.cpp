@@ -171,6 +171,7 @@ class PushTest : public OdbcFixture {
   std::unique_ptr<sync::Puller> puller_;
 
   std::string CrashAfterZohoTookCreates();
+  void ExpectCrashWindowSettled(const std::string& id7);
   std::map<std::string, std::vector<crm::FieldInfo>> Fields() {
     auto fields = client_->Fields("Accounts");
     EXPECT_TRUE(fields.has_value());
@@ -704,11 +705,31 @@ std::string PushTest::CrashAfterZohoTookCreates() {
   return id7;
 }
 
+// After CrashAfterZohoTookCreates and a sync: 8 is gone from Zoho, 7 holds
+// the CRM edit on both sides and is linked to `id7`, 9 has the ERP edit,
+// and nothing more is written on either side.
+void PushTest::ExpectCrashWindowSettled(const std::string& id7) {
+  EXPECT_TRUE(Crm("8").empty());
+  ASSERT_EQ(Crm("7").size(), 1u);
+  EXPECT_EQ(Str(Crm("7")[0], "Account_Name"), "Seven (CRM)");
+  EXPECT_EQ(ErpName(7), "Seven (CRM)");
+  ASSERT_EQ(Crm("9").size(), 1u);
+  EXPECT_EQ(Str(Crm("9")[0], "Website"), "nine.erp.example");
+  sync::LinkStore store(conn(), kit_);
+  auto link = store.Load("customers", "[\"7\"]");
+  ASSERT_TRUE(link.has_value() && link->has_value());
+  EXPECT_EQ((*link)->zoho_id, id7);
+  auto p = puller_->RunOnce();
+  ASSERT_TRUE(p.has_value()) << p.error();
+  EXPECT_EQ(p->erp_updated + p->crm_updated + p->deferred + p->conflicts, 0);
+  auto q = pusher_->Drain();
+  ASSERT_TRUE(q.has_value()) << q.error();
+  EXPECT_EQ(q->created + q->updated + q->deleted, 0);
+}
+
 TEST_P(PushTest, ACrmEditInTheCrashWindowOfACreateIsKept) {
   const std::string id7 = CrashAfterZohoTookCreates();
   ASSERT_FALSE(id7.empty());
-  sync::LinkStore store(conn(), kit_);
-
   // The pull adopts the links written ahead and merges against their base:
   // the CRM edit is a change, not a conflict a tie would give to the ERP.
   auto pulled = puller_->RunOnce();
@@ -722,21 +743,7 @@ TEST_P(PushTest, ACrmEditInTheCrashWindowOfACreateIsKept) {
   ASSERT_TRUE(pushed.has_value()) << pushed.error();
   EXPECT_EQ(pushed->created, 0);
   EXPECT_EQ(pushed->deleted, 1);
-  EXPECT_TRUE(Crm("8").empty());
-  ASSERT_EQ(Crm("7").size(), 1u);
-  EXPECT_EQ(Str(Crm("7")[0], "Account_Name"), "Seven (CRM)");
-  ASSERT_EQ(Crm("9").size(), 1u);
-  EXPECT_EQ(Str(Crm("9")[0], "Website"), "nine.erp.example");
-  auto link = store.Load("customers", "[\"7\"]");
-  ASSERT_TRUE(link.has_value() && link->has_value());
-  EXPECT_EQ((*link)->zoho_id, id7);
-  // Converged: nothing more to write on either side.
-  auto p = puller_->RunOnce();
-  ASSERT_TRUE(p.has_value()) << p.error();
-  EXPECT_EQ(p->erp_updated + p->crm_updated + p->deferred + p->conflicts, 0);
-  auto q = pusher_->Drain();
-  ASSERT_TRUE(q.has_value()) << q.error();
-  EXPECT_EQ(q->created + q->updated + q->deleted, 0);
+  ExpectCrashWindowSettled(id7);
 }
 
 TEST_P(PushTest, APushAloneAfterTheCrashWindowKeepsTheCrmEdit) {
@@ -752,23 +759,7 @@ TEST_P(PushTest, APushAloneAfterTheCrashWindowKeepsTheCrmEdit) {
   EXPECT_EQ(pushed->created, 0);
   EXPECT_EQ(pushed->deleted, 1);
   EXPECT_EQ(pushed->reconciled, 2);
-  EXPECT_TRUE(Crm("8").empty());
-  ASSERT_EQ(Crm("7").size(), 1u);
-  EXPECT_EQ(Str(Crm("7")[0], "Account_Name"), "Seven (CRM)");
-  EXPECT_EQ(ErpName(7), "Seven (CRM)");
-  ASSERT_EQ(Crm("9").size(), 1u);
-  EXPECT_EQ(Str(Crm("9")[0], "Website"), "nine.erp.example");
-  sync::LinkStore store(conn(), kit_);
-  auto link = store.Load("customers", "[\"7\"]");
-  ASSERT_TRUE(link.has_value() && link->has_value());
-  EXPECT_EQ((*link)->zoho_id, id7);
-  // Converged: nothing more to write on either side.
-  auto p = puller_->RunOnce();
-  ASSERT_TRUE(p.has_value()) << p.error();
-  EXPECT_EQ(p->erp_updated + p->crm_updated + p->deferred + p->conflicts, 0);
-  auto q = pusher_->Drain();
-  ASSERT_TRUE(q.has_value()) << q.error();
-  EXPECT_EQ(q->created + q->updated + q->deleted, 0);
+  ExpectCrashWindowSettled(id7);
 }
 
 TEST_P(PushTest, AStopTakesBackTheLinksOfAPassPreparedButNotSent) {
