@@ -1,12 +1,11 @@
 #include "agent/engine.h"
 
 #include <algorithm>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "agent/command_support.h"
 #include "agent/commands.h"
+#include "sync/sync_util.h"
 
 namespace zcrmsync::agent {
 
@@ -40,17 +39,8 @@ std::optional<Engine> OpenEngine(const Context& ctx, const char* command, std::o
   }
   std::vector<Result<std::vector<crm::FieldInfo>>> got(
       modules.size(), Error(InternalError("field metadata not fetched")));
-  {
-    std::vector<std::jthread> threads;
-    for (size_t i = 0; i < modules.size(); ++i) {
-      auto fetch = [&e, &got, &modules, i] { got[i] = e.zoho.client->Fields(modules[i]); };
-      try {
-        threads.emplace_back(fetch);
-      } catch (const std::system_error&) {
-        fetch();  // no thread to spare: in turn
-      }
-    }
-  }  // the threads join here
+  sync::ForEachConcurrently(modules.size(), modules.size(),
+                            [&](size_t i) { got[i] = e.zoho.client->Fields(modules[i]); });
   for (size_t i = 0; i < modules.size(); ++i) {
     if (!got[i]) return fail("Zoho module " + modules[i] + ": ", got[i].error());
     e.fields[modules[i]] = std::move(*got[i]);
