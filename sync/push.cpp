@@ -493,17 +493,12 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
         if (ahead) return false;  // needs a Zoho call of its own
         // Never linked, or a crash lost the link after the record reached
         // Zoho: look for it by external id so the delete is not lost.
-        ZCRMSYNC_ASSIGN_OR_RETURN(
-            auto found, crm_.Coql("select id from " + m->module + " where " + m->external_id_field +
-                                  " = " + *CoqlLiteral(crm::JsonValue(ExternalId(p.key))) +
-                                  " limit 2"));
-        for (const auto& rec : found.rows) {
-          auto id = rec.find("id");
-          if (id == rec.end() || !id->second.is_string()) continue;
+        ZCRMSYNC_ASSIGN_OR_RETURN(auto found, FindByExternalIds(*m, {ExternalId(p.key)}));
+        for (const auto& [external, record] : found) {
           Link orphan;
           orphan.mapping = m->name;
           orphan.erp_key = p.key_json;
-          orphan.zoho_id = id->second.as_string();
+          orphan.zoho_id = record.id;
           work.deletes.push_back({&p, orphan, {}, {}});
         }
         // A link written ahead of a create that never landed goes too.
@@ -649,37 +644,48 @@ Status Pusher::Unseal(PushPass& pass) {
   return tx.Commit();
 }
 
+Result<std::multimap<std::string, Pusher::CrmRecordRef>> Pusher::FindByExternalIds(
+    const mappings::Mapping& m, const std::set<std::string>& external_ids) {
+  // COQL takes 50 values in an `in`; at most two records per value are
+  // asked for (one is expected). The queries go out a few at a time (after
+  // a crash there can be a whole pass or two of them).
+  std::vector<std::string> queries;
+  for (auto it = external_ids.begin(); it != external_ids.end();) {
+    std::string values;
+    size_t count = 0;
+    for (; count < 50 && it != external_ids.end(); ++it) {
+      auto literal = CoqlLiteral(crm::JsonValue(*it));
+      if (!literal) continue;
+      values += (values.empty() ? "" : ", ") + *literal;
+      ++count;
+    }
+    if (values.empty()) continue;
+    queries.push_back("select id, Created_Time, " + m.external_id_field + " from " + m.module +
+                      " where " + m.external_id_field + " in (" + values + ") limit " +
+                      std::to_string(2 * count));
+  }
+  std::vector<Result<crm::CoqlResult>> answers(queries.size(), Error(InternalError("not asked")));
+  ForEachConcurrently(queries.size(), kCoqlConcurrency,
+                      [&](size_t i) { answers[i] = crm_.Coql(queries[i]); });
+  std::multimap<std::string, CrmRecordRef> found;
+  for (auto& answer : answers) {
+    if (!answer) return Error(std::move(answer.error()));
+    for (const auto& row : answer->rows) {
+      auto id = row.find("id");
+      if (id == row.end() || !id->second.is_string()) continue;
+      found.emplace(ExternalIdOf(row, m.external_id_field),
+                    CrmRecordRef{id->second.as_string(), RecordTime(row, "Created_Time")});
+    }
+  }
+  return found;
+}
+
 Status Pusher::SettleUnlandedCreates(const mappings::Mapping& m, PushMappingWork& work) {
   std::set<std::string> unlanded;  // their external ids
   for (const Outgoing& o : work.upserts) {
     if (o.link) unlanded.insert(ExternalId(o.pending->key));
   }
-  // COQL takes 50 values in an `in`; the queries go out a few at a time
-  // (after a crash there can be a whole pass or two of them).
-  std::vector<std::string> queries;
-  for (auto it = unlanded.begin(); it != unlanded.end();) {
-    std::string values;
-    for (int n = 0; n < 50 && it != unlanded.end(); ++n, ++it) {
-      auto literal = CoqlLiteral(crm::JsonValue(*it));
-      if (literal) values += (values.empty() ? "" : ", ") + *literal;
-    }
-    if (values.empty()) continue;
-    queries.push_back("select id, Created_Time, " + m.external_id_field + " from " + m.module +
-                      " where " + m.external_id_field + " in (" + values + ") limit 200");
-  }
-  std::vector<Result<crm::CoqlResult>> answers(queries.size(), Error(InternalError("not asked")));
-  ForEachConcurrently(queries.size(), kCoqlConcurrency,
-                      [&](size_t i) { answers[i] = crm_.Coql(queries[i]); });
-  std::map<std::string, std::pair<std::string, std::optional<Timestamp>>> found;  // ext -> id, created
-  for (auto& answer : answers) {
-    if (!answer) return std::move(answer.error());
-    for (const auto& row : answer->rows) {
-      auto id = row.find("id");
-      if (id == row.end() || !id->second.is_string()) continue;
-      found[ExternalIdOf(row, m.external_id_field)] = {id->second.as_string(),
-                                                      RecordTime(row, "Created_Time")};
-    }
-  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto found, FindByExternalIds(m, unlanded));
   std::vector<Outgoing> upserts;
   for (Outgoing& o : work.upserts) {
     auto f = o.link ? found.find(ExternalId(o.pending->key)) : found.end();
@@ -688,9 +694,9 @@ Status Pusher::SettleUnlandedCreates(const mappings::Mapping& m, PushMappingWork
       continue;
     }
     Log().Info("a create that never landed is in Zoho already: merged with it",
-               {{"mapping", m.name}, {"key", o.pending->key_json}, {"zoho_id", f->second.first}});
-    o.link->zoho_id = f->second.first;
-    o.link->crm_modified_at = f->second.second;
+               {{"mapping", m.name}, {"key", o.pending->key_json}, {"zoho_id", f->second.id}});
+    o.link->zoho_id = f->second.id;
+    o.link->crm_modified_at = f->second.created;
     work.unlanded.push_back(std::move(o));
   }
   work.upserts = std::move(upserts);

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "change_capture/sql_kit.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "core/value.h"
 #include "crm/zoho_client.h"
 #include "mappings/config.h"
 #include "odbc/connection.h"
@@ -111,6 +113,14 @@ class Pusher {
   // or it cannot be prepared ahead safely.
   Result<std::unique_ptr<PushPass>> ReadAhead(change_capture::ChangeReader& reader,
                                               const PushPass& in_flight, size_t limit);
+  // The CRM records carrying these external ids (keyed by them), for a
+  // delete or a create whose link was lost or never landed.
+  struct CrmRecordRef {
+    std::string id;
+    std::optional<Timestamp> created;
+  };
+  Result<std::multimap<std::string, CrmRecordRef>> FindByExternalIds(
+      const mappings::Mapping& m, const std::set<std::string>& external_ids);
   // The creates of `work` whose links were written ahead by an attempt that
   // never landed and whose records Zoho holds: moved to `work.unlanded`, for
   // Land to reconcile.
