@@ -62,7 +62,7 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
   for (const char* name : {"read_changes.sql", "purge_changes.sql", "oldest_open_transaction.sql",
                            "save_state.sql", "load_state.sql", "describe_table.sql",
                            "list_capture_objects.sql", "unique_keys.sql", "load_link.sql",
-                           "find_link_by_zoho_id.sql", "update_link.sql", "insert_link.sql",
+                           "find_link_by_zoho_id.sql",
                            "delete_link.sql", "park_error.sql", "list_errors.sql",
                            "resolve_error.sql", "count_changes.sql", "hold_conflict.sql",
                            "list_conflicts.sql", "resolve_conflict.sql", "db_clock.sql",

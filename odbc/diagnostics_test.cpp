@@ -57,6 +57,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{F::kSQLite, "HY000", 2067, "UNIQUE constraint failed (extended)", S::kInvalidArgument},
         Case{F::kSqlServer, "23000", 2627, "Violation of PRIMARY KEY", S::kInvalidArgument},
         Case{F::kPostgreSQL, "22001", 1, "value too long", S::kInvalidArgument},
+        Case{F::kMySQL, "21000", 1242, "Subquery returns more than 1 row", S::kInvalidArgument},
         // Syntax error or missing object: permanent.
         Case{F::kPostgreSQL, "42601", 1, "syntax error", S::kFailedPrecondition},
         Case{F::kPostgreSQL, "42P01", 1, "relation does not exist", S::kFailedPrecondition},

@@ -44,7 +44,7 @@ Result<std::optional<Link>> ReadLink(odbc::Statement& stmt, const std::string& m
   return out;
 }
 
-// A link's parameters, in the order of insert_link(s).sql and update_link.sql.
+// A link's parameters, in the order of save_links.sql.
 constexpr size_t kLinkParams = 7;
 void AppendLinkParams(const Link& link, std::vector<Value>& out) {
   out.push_back(OptText(link.zoho_id));
@@ -64,6 +64,7 @@ constexpr size_t kBatch = 200;
 
 struct LinkStore::Statements {
   std::map<std::string, odbc::Statement, std::less<>> prepared;
+  std::optional<odbc::Statement> save_one;  // save_links.sql for one link
 };
 
 LinkStore::LinkStore(odbc::Connection& connection, change_capture::KitOptions kit)
@@ -132,19 +133,15 @@ Result<std::optional<Link>> LinkStore::FindByZohoId(const std::string& mapping,
 }
 
 Status LinkStore::Save(const Link& link) {
-  // UPDATE, then INSERT when no row was there: an upsert would, on MySQL,
-  // quietly update the row holding the same Zoho id instead of failing.
-  const std::string context = "save link " + link.mapping + " " + link.erp_key;
+  // save_links.sql for one link, kept prepared: the pull saves link by link.
+  if (!statements_->save_one) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(statements_->save_one, PrepareBatch("save_links.sql", 1, kLinkParams));
+  }
   std::vector<Value> values;
   AppendLinkParams(link, values);
-  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * update, Get("update_link.sql"));
-  ZCRMSYNC_RETURN_IF_ERROR(update->BindAll(values));
-  auto updated = update->Execute();
-  if (!updated) return updated.error().WithContext(context);
-  if (*updated > 0) return Status();
-  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * insert, Get("insert_link.sql"));
-  ZCRMSYNC_RETURN_IF_ERROR(insert->BindAll(values));
-  return StatusOf(insert->Execute()).WithContext(context);
+  ZCRMSYNC_RETURN_IF_ERROR(statements_->save_one->BindAll(std::move(values)));
+  return StatusOf(statements_->save_one->Execute())
+      .WithContext("save link " + link.mapping + " " + link.erp_key);
 }
 
 Status LinkStore::SaveMany(const std::vector<Link>& links) {

@@ -1,7 +1,7 @@
 -- zcrmsync: creates or replaces the links of many ERP rows in one statement
--- (the push writes a batch's links at once; update_link.sql and
--- insert_link.sql do one). Only the (mapping, erp_key) key is replaced: a
--- Zoho id already linked to another key fails the whole statement.
+-- (the push writes a batch's links at once; one link goes through it too).
+-- Only the (mapping, erp_key) key is replaced: a Zoho id already linked to
+-- another key fails the whole statement.
 -- Tokens: ${links} (a quoted identifier), ${rows} (one (?, ?, ?, ?, ?, ?, ?)
 --   per link, no key twice). Parameters per link: zoho_id, external_id,
 --   base_values, erp_changed_at, crm_modified_at (UTC), mapping, erp_key.

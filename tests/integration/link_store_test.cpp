@@ -123,6 +123,7 @@ TEST_P(LinkStoreTest, SavesAndLoadsManyLinksAcrossStatementChunks) {
   twin.base_values = "{}";
   auto clash = store.SaveMany({twin});
   ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.code(), StatusCode::kInvalidArgument) << clash;
   EXPECT_NE(clash.message().find("customers"), std::string::npos) << clash;
   expect_loaded(links);
   EXPECT_THAT(store.Load("customers", twin.erp_key), IsOkAndHolds(std::optional<sync::Link>()));

@@ -42,15 +42,6 @@ SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_
   FROM `zcrmsync`.`links`
  WHERE mapping = ? AND zoho_id = ? $$
 
-UPDATE `zcrmsync`.`links`
-   SET zoho_id = ?, external_id = ?, base_values = ?, erp_changed_at = ?, crm_modified_at = ?,
-       updated_at = GREATEST(CURRENT_TIMESTAMP(6), updated_at + INTERVAL 1 MICROSECOND)
- WHERE mapping = ? AND erp_key = ? $$
-
-INSERT INTO `zcrmsync`.`links` (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
-                      mapping, erp_key)
-VALUES (?, ?, ?, ?, ?, ?, ?) $$
-
 DELETE FROM `zcrmsync`.`links` WHERE mapping = ? AND erp_key = ? $$
 
 INSERT INTO `zcrmsync`.`errors` (mapping, erp_key, zoho_id, direction, status_code, field, message)

@@ -56,17 +56,6 @@ SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at AT TIME ZONE '
   FROM "zcrmsync"."links"
  WHERE mapping = ? AND zoho_id = ?;
 
-UPDATE "zcrmsync"."links"
-   SET zoho_id = ?, external_id = ?, base_values = ?,
-       erp_changed_at = CAST(? AS timestamp) AT TIME ZONE 'UTC',
-       crm_modified_at = CAST(? AS timestamp) AT TIME ZONE 'UTC', updated_at = clock_timestamp()
- WHERE mapping = ? AND erp_key = ?;
-
-INSERT INTO "zcrmsync"."links" (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
-                      mapping, erp_key)
-VALUES (?, ?, ?, CAST(? AS timestamp) AT TIME ZONE 'UTC', CAST(? AS timestamp) AT TIME ZONE 'UTC',
-        ?, ?);
-
 DELETE FROM "zcrmsync"."links" WHERE mapping = ? AND erp_key = ?;
 
 INSERT INTO "zcrmsync"."errors" (mapping, erp_key, zoho_id, direction, status_code, field, message)

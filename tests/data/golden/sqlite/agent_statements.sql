@@ -44,15 +44,6 @@ SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_
   FROM "zcrmsync_links"
  WHERE mapping = ? AND zoho_id = ?;
 
-UPDATE "zcrmsync_links"
-   SET zoho_id = ?, external_id = ?, base_values = ?, erp_changed_at = ?, crm_modified_at = ?,
-       updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now')
- WHERE mapping = ? AND erp_key = ?;
-
-INSERT INTO "zcrmsync_links" (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
-                      mapping, erp_key)
-VALUES (?, ?, ?, ?, ?, ?, ?);
-
 DELETE FROM "zcrmsync_links" WHERE mapping = ? AND erp_key = ?;
 
 INSERT INTO "zcrmsync_errors" (mapping, erp_key, zoho_id, direction, status_code, field, message)

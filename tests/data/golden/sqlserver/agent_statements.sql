@@ -59,17 +59,6 @@ SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_
  WHERE mapping = ? AND zoho_id = ?
 GO
 
-UPDATE [zcrmsync].[links]
-   SET zoho_id = ?, external_id = ?, base_values = ?, erp_changed_at = ?, crm_modified_at = ?,
-       updated_at = SYSUTCDATETIME()
- WHERE mapping = ? AND erp_key = ?
-GO
-
-INSERT INTO [zcrmsync].[links] (zoho_id, external_id, base_values, erp_changed_at, crm_modified_at,
-                      mapping, erp_key)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-GO
-
 DELETE FROM [zcrmsync].[links] WHERE mapping = ? AND erp_key = ?
 GO
 
