@@ -1,11 +1,7 @@
 #include "agent/engine.h"
 
-#include <algorithm>
-#include <vector>
-
 #include "agent/command_support.h"
 #include "agent/commands.h"
-#include "sync/sync_util.h"
 
 namespace zcrmsync::agent {
 
@@ -30,20 +26,11 @@ std::optional<Engine> OpenEngine(const Context& ctx, const char* command, std::o
   auto zoho = MakeZohoSession(e.config);
   if (!zoho) return fail("zoho: ", zoho.error());
   e.zoho = std::move(*zoho);
-  // Each module's field metadata is a round trip to Zoho: all at once.
-  std::vector<std::string> modules;
   for (const auto& m : e.config.mappings) {
-    if (std::find(modules.begin(), modules.end(), m.module) == modules.end()) {
-      modules.push_back(m.module);
-    }
-  }
-  std::vector<Result<std::vector<crm::FieldInfo>>> got(
-      modules.size(), Error(InternalError("field metadata not fetched")));
-  sync::ForEachConcurrently(modules.size(), modules.size(),
-                            [&](size_t i) { got[i] = e.zoho.client->Fields(modules[i]); });
-  for (size_t i = 0; i < modules.size(); ++i) {
-    if (!got[i]) return fail("Zoho module " + modules[i] + ": ", got[i].error());
-    e.fields[modules[i]] = std::move(*got[i]);
+    if (e.fields.contains(m.module)) continue;
+    auto f = e.zoho.client->Fields(m.module);
+    if (!f) return fail("Zoho module " + m.module + ": ", f.error());
+    e.fields[m.module] = std::move(*f);
   }
   code = kExitOk;
   return e;
