@@ -15,6 +15,7 @@
 #include "change_capture/change_reader.h"
 #include "crm/json.h"
 #include "sync/link_store.h"
+#include "sync/plan.h"
 #include "tests/integration/sync_fixture.h"
 #include "tests/support/fake_clock.h"
 #include "tests/support/status_matchers.h"
@@ -175,6 +176,18 @@ TEST_P(PushShapesTest, AKeyChangeMovesTheRecordToTheNewKey) {
   Exec("UPDATE push_customers SET id = 10, name = 'Ten' WHERE id = 1");
   Exec("UPDATE push_customers SET id = 20 WHERE id = 2");
   Exec("INSERT INTO push_customers (id, name) VALUES (2, 'A new two')");
+  // plan foretells the move, and no delete of the old key.
+  sync::Planner planner(conn(), *config_, kit_, *client_, Fields(), "UTC");
+  auto plans = planner.Plan();
+  ASSERT_TRUE(plans.has_value()) << plans.error();
+  std::map<std::string, std::string> planned;  // key -> action
+  for (const auto& a : plans->at("customers").actions) {
+    if (a.direction == "erp_to_crm") planned[a.erp_key] = a.action;
+  }
+  EXPECT_EQ(planned["[\"10\"]"], "move");
+  EXPECT_EQ(planned["[\"20\"]"], "move");
+  EXPECT_FALSE(planned.contains("[\"1\"]")) << planned["[\"1\"]"];
+  EXPECT_EQ(planned["[\"2\"]"], "create");
   PushAll();
   auto ten = Crm("10");
   ASSERT_EQ(ten.size(), 1u);
