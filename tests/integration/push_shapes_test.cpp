@@ -406,6 +406,46 @@ TEST_P(PushShapesTest, ErpEditsWaitingBehindAParkedCrmValueAreSentOnRetry) {
   EXPECT_EQ(Str(Crm("1")[0], "Website"), "waits.example") << "the waiting ERP edit was lost";
 }
 
+// Changes of a mapping removed from the config are kept, not purged: sent
+// once the mapping is back (issue #12, defect 16b: they were purged unsent).
+TEST_P(PushShapesTest, ChangesOfAMappingRemovedFromTheConfigAreKeptUntilItIsBack) {
+  auto both = InstallContacts(/*contacts_first=*/false);
+  ASSERT_TRUE(both.has_value());
+  Exec("INSERT INTO push_customers (id, name) VALUES (1, 'One')");
+  Exec("INSERT INTO push_contacts (id, last_name, customer_id) VALUES (10, 'Ten', 1), (11, 'Eleven', 1)");
+  Exec("INSERT INTO push_customers (id, name) VALUES (2, 'Two')");
+  // The agent runs with a config that lost the contacts mapping.
+  PushAll();
+  EXPECT_EQ(ZohoId("2").empty(), false);
+  auto tables = change_capture::AgentTableNames(kit_);
+  ASSERT_TRUE(tables.has_value());
+  auto count = [&] {
+    auto stmt = conn().Prepare("SELECT COUNT(*) FROM " + (*tables)[1] + " WHERE mapping = 'contacts'");
+    EXPECT_TRUE(stmt.has_value() && stmt->Execute().has_value());
+    EXPECT_THAT(stmt->Fetch(), IsOkAndHolds(true));
+    auto n = stmt->GetInt64(1);
+    return n.has_value() ? n->value_or(-1) : -1;
+  };
+  EXPECT_GE(count(), 1) << "the changes of a mapping not in the config were purged";
+  auto kept = change_capture::LoadState(conn(), kit_, "push/kept/contacts");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->value_or(""), "2");
+  // The mapping is back: its kept changes go out.
+  sync::Pusher pusher(conn(), *both, kit_, *client_, ContactsMetadata());
+  auto pushed = pusher.Drain();
+  ASSERT_TRUE(pushed.has_value()) << pushed.error();
+  EXPECT_EQ(pushed->by_mapping["contacts"].created, 2);
+  auto ten = client_->Coql("select id from Contacts where ERP_Id in ('10', '11')");
+  ASSERT_TRUE(ten.has_value()) << ten.error();
+  EXPECT_EQ(ten->rows.size(), 2u);
+  // Purged once sent (SQLite keeps its newest change row: ids are rowids).
+  EXPECT_EQ(count(), is(kSqlite) ? 1 : 0);
+  auto gone = change_capture::LoadState(conn(), kit_, "push/kept/contacts");
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_FALSE(gone->has_value());
+  UninstallContacts(*both);
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, PushShapesTest,
                          ::testing::Values(kPostgres, kMariaDb, kSqlite), DatabaseName);
 INSTANTIATE_TEST_SUITE_P(Databases, PushTimesTest,
