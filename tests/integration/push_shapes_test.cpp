@@ -14,6 +14,7 @@
 #include "change_capture/catalog.h"
 #include "change_capture/change_reader.h"
 #include "crm/json.h"
+#include "sync/initial_load.h"
 #include "sync/link_store.h"
 #include "sync/plan.h"
 #include "tests/integration/sync_fixture.h"
@@ -444,6 +445,34 @@ TEST_P(PushShapesTest, ChangesOfAMappingRemovedFromTheConfigAreKeptUntilItIsBack
   ASSERT_TRUE(gone.has_value());
   EXPECT_FALSE(gone->has_value());
   UninstallContacts(*both);
+}
+
+// A big table's initial load asks the service's hook before each chunk: the
+// watchdog is fed and the lease renewed there, and a stop ends the load
+// between chunks, resumed later (issue #12, defect 16h: neither happened, so
+// systemd killed an agent loading a large table, or a standby took over).
+TEST_P(PushShapesTest, TheInitialLoadAsksTheServiceBetweenChunks) {
+  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
+  std::string values;
+  for (int i = 1; i <= 25; ++i) values += (i > 1 ? ", " : "") + std::string("(") + std::to_string(i) + ", 'r')";
+  Exec("INSERT INTO push_customers (id, name) VALUES " + values);
+  ASSERT_THAT(change_capture::Install(conn(), kit_, tables_), IsOk());
+  int asked = 0;
+  sync::InitialLoader stopping(conn(), *config_, kit_, /*chunk=*/10, [&] { return ++asked == 2; });
+  auto first = stopping.QueueAll();
+  ASSERT_TRUE(first.has_value()) << first.error();
+  EXPECT_EQ(asked, 2);
+  EXPECT_EQ(first->queued, 10) << "did not stop between chunks";
+  EXPECT_FALSE(first->done["customers"]);
+  asked = 0;
+  sync::InitialLoader rest(conn(), *config_, kit_, /*chunk=*/10, [&] { return ++asked < 0; });
+  auto second = rest.QueueAll();
+  ASSERT_TRUE(second.has_value()) << second.error();
+  EXPECT_EQ(second->queued, 15);
+  EXPECT_TRUE(second->done["customers"]);
+  EXPECT_EQ(asked, 3) << "the hook is asked before each chunk (two and the empty last one)";
+  PushAll();
+  EXPECT_EQ(Name(Crm("25")[0]), "r");
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, PushShapesTest,
