@@ -31,6 +31,10 @@ constexpr char kKeptPrefix[] = "push/kept/";
 // After kMaxDeferrals tries it stays parked for a person (errors retry).
 constexpr std::chrono::minutes kFirstDeferral{5};
 constexpr int kMaxDeferrals = 6;
+// A row whose lookup target is not in Zoho yet (its change comes later, as
+// in an initial load of a child table before its parent) waits for it this
+// long after its change, then is parked.
+constexpr std::chrono::hours kLookupWait{1};
 // COQL calls in flight at once: Zoho counts COQL among its "complex" APIs,
 // with a lower concurrency than plain writes.
 constexpr size_t kCoqlConcurrency = 5;
@@ -155,6 +159,8 @@ struct PushPass {
   std::vector<std::pair<std::pair<std::string, std::string>, Deferral>> to_defer;
   std::set<std::pair<std::string, std::string>> landed_keys;  // their deferral ends
   std::map<std::string, int64_t> kept;  // keys of mappings not in the config, per mapping
+  // Per looked-up mapping: its row by key (WaitsForLookup).
+  std::map<std::string, std::unique_ptr<odbc::Statement>> lookup_selects;
 };
 
 namespace {
@@ -722,7 +728,13 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
       FieldSpec spec = SpecFor(config_, *m, pf, v.type(), options_.erp_time_zone, store);
       auto json = ToZoho(v, spec);
       if (!json) {
-        Park(pass, m->name, p, link, json.error(), pf.mapping->field);
+        ZCRMSYNC_ASSIGN_OR_RETURN(bool waits, WaitsForLookup(pass, p, json.error()));
+        if (waits) {
+          pass.requeue.push_back({m->name, p.key_json, p.changed_at});
+          ++mc.waiting;
+        } else {
+          Park(pass, m->name, p, link, json.error(), pf.mapping->field);
+        }
         failed = true;
         break;
       }
@@ -808,6 +820,31 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
   // Ahead, no call was made here, and the sender's are counted by Send.
   if (!ahead) AddCalls(mc, calls_before, crm_.stats());
   return true;
+}
+
+Result<bool> Pusher::WaitsForLookup(PushPass& pass, const Pending& p, const Status& why) {
+  const auto target_name = why.GetPayload(kLookupPendingMapping);
+  const auto target_key = why.GetPayload(kLookupPendingKey);
+  if (!target_name || !target_key) return false;
+  const mappings::Mapping* target = mappings::FindMapping(config_, *target_name);
+  if (target == nullptr || !mappings::FlowsErpToCrm(target->direction)) return false;
+  // A row whose create is parked, or a change too old, waits no longer: a
+  // person looks at it (errors list names the row looked up).
+  if (pass.held_back.parked_keys.contains({*target_name, *target_key})) return false;
+  if (std::chrono::system_clock::now() - ToTimePoint(p.changed_at) > kLookupWait) return false;
+  auto keys = change_capture::ParseKeys("[" + *target_key + "]");
+  if (!keys || keys->size() != 1) return false;
+  auto& select = pass.lookup_selects[*target_name];
+  if (!select) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(
+                                                   kit_, RowTable(*target), target->key_columns));
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, db_.Prepare(sql));
+    select = std::make_unique<odbc::Statement>(std::move(stmt));
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(*select, keys->front(), target->table));
+  // The row looked up exists and is on its way to Zoho (its change, or the
+  // initial load, is behind this one): this one waits for the next run.
+  return row.has_value();
 }
 
 Status Pusher::Seal(PushPass& pass, PushMappingWork& work) {

@@ -106,6 +106,11 @@ class Pusher {
   // backoff has passed; after a few tries it stays parked for a person.
   Status Defer(PushPass& pass, const mappings::Mapping& m, const PushPending& p,
                const std::optional<Link>& link, const Status& why);
+  // A row whose lookup target (the row another mapping looks up) is not in
+  // Zoho yet waits for it, queued for the next run, when that row exists
+  // and is on its way (not parked, the change not older than an hour);
+  // false: it is parked.
+  Result<bool> WaitsForLookup(PushPass& pass, const PushPending& p, const Status& why);
   // Queues the records whose deferral has run out for the next push.
   Status ReleaseDeferred();
   // Changes of mappings not in the config were kept behind the cursor: a

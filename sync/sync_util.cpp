@@ -210,8 +210,12 @@ FieldSpec SpecFor(const mappings::Config& config, const mappings::Mapping& m,
     const std::string key_json = change_capture::KeyToJson({std::string(erp_key)});
     ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store->Load(target_name, key_json));
     if (!link || !link->zoho_id) {
-      return Error(FailedPreconditionError("row " + key_json + " of mapping " + target_name +
-                                           " is not in Zoho yet"));
+      Status s = FailedPreconditionError("row " + key_json + " of mapping " + target_name +
+                                         " is not in Zoho yet");
+      // The push may wait for it instead of parking (see kLookupPending).
+      s.SetPayload(std::string(kLookupPendingMapping), target_name);
+      s.SetPayload(std::string(kLookupPendingKey), key_json);
+      return Error(std::move(s));
     }
     return *link->zoho_id;
   };

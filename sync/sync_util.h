@@ -95,6 +95,10 @@ const mappings::Mapping* LookupTarget(const mappings::Config& config, const std:
 // resolves through the links of the mapping whose module it points at: the
 // referenced row's ERP key <-> its Zoho id (FAILED_PRECONDITION naming the
 // row or record when it is not synced yet). `links` must outlive the spec.
+// A lookup to a row not in Zoho yet fails with these payloads: the target
+// mapping and the row's key (compact JSON).
+inline constexpr std::string_view kLookupPendingMapping = "lookup_pending_mapping";
+inline constexpr std::string_view kLookupPendingKey = "lookup_pending_key";
 class LinkStore;
 FieldSpec SpecFor(const mappings::Config& config, const mappings::Mapping& m,
                   const ResolvedField& f, ValueType erp_type, const std::string& erp_time_zone,
