@@ -172,22 +172,23 @@ TEST_P(CaptureIntegrationTest, CapturesMappedChangesOnlyAndUninstallsCleanly) {
   // A key change: one K with both keys, so the record moves with the row.
   Exec("UPDATE " + t + " SET id = 10 WHERE id = 1");
   EXPECT_EQ(ReadChanges(), (std::vector<Change>{{"[\"1\"]->[\"10\"]", "K"}}));
-  // Several in one statement: a K each where triggers fire per row; one
-  // statement-level trigger (PostgreSQL) cannot pair them: D + I.
+  // Several in one statement: a K each.
   Exec("INSERT INTO " + t + " (id, name) VALUES (30, 'a'), (31, 'b')");
   EXPECT_EQ(ReadChanges().size(), 2u);
   Exec("UPDATE " + t + " SET id = id + 10 WHERE id IN (30, 31)");
   auto several = ReadChanges();
   std::sort(several.begin(), several.end(),
             [](const Change& a, const Change& b) { return a.op + a.key < b.op + b.key; });
-  if (is(kPostgres)) {
-    EXPECT_EQ(several, (std::vector<Change>{{"[\"30\"]", "D"}, {"[\"31\"]", "D"},
-                                            {"[\"40\"]", "I"}, {"[\"41\"]", "I"}}));
-  } else {
-    EXPECT_EQ(several, (std::vector<Change>{{"[\"30\"]->[\"40\"]", "K"},
-                                            {"[\"31\"]->[\"41\"]", "K"}}));
-  }
-  Exec("DELETE FROM " + t + " WHERE id IN (40, 41)");
+  EXPECT_EQ(several, (std::vector<Change>{{"[\"30\"]->[\"40\"]", "K"},
+                                          {"[\"31\"]->[\"41\"]", "K"}}));
+  // A key change and a mapped change of another row in one statement.
+  Exec("UPDATE " + t + " SET id = CASE WHEN id = 40 THEN 50 ELSE id END, name = 'n2' "
+       "WHERE id IN (40, 41)");
+  auto mixed = ReadChanges();
+  std::sort(mixed.begin(), mixed.end(),
+            [](const Change& a, const Change& b) { return a.op + a.key < b.op + b.key; });
+  EXPECT_EQ(mixed, (std::vector<Change>{{"[\"40\"]->[\"50\"]", "K"}, {"[\"41\"]", "U"}}));
+  Exec("DELETE FROM " + t + " WHERE id IN (50, 41)");
   EXPECT_EQ(ReadChanges().size(), 2u);
 
   Exec("DELETE FROM " + t + " WHERE id = 2");

@@ -120,7 +120,11 @@ BEGIN
   IF coalesce(current_setting('zcrmsync.origin', true), '') = 'agent' THEN
     RETURN NULL;
   END IF;
-  IF TG_OP = 'INSERT' THEN
+  IF TG_LEVEL = 'ROW' THEN
+    -- The key of this row changed (the trigger's WHEN says so).
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      VALUES ('customers', json_build_array(OLD."id"::text, NEW."id"::text)::text, 'K');
+  ELSIF TG_OP = 'INSERT' THEN
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
       SELECT 'customers', json_agg(n."id"::text)::text, 'I' FROM zcrmsync_new n
       HAVING count(*) > 0;
@@ -129,26 +133,13 @@ BEGIN
       SELECT 'customers', json_agg(o."id"::text)::text, 'D' FROM zcrmsync_old o
       HAVING count(*) > 0;
   ELSE
-    -- One full join sorts every row into U (same key, a mapped column
-    -- changed), D (old key gone) or I (new key): a key change is D + I,
-    -- except when the statement changed the key of one row only: then one
-    -- K row holds [old key, new key], and the agent moves the row's CRM
-    -- record to the new key instead of deleting it and creating another.
-    -- (Several key changes in one statement cannot be paired: D + I.)
+    -- Rows whose key stayed and a mapped column changed (rows whose key
+    -- changed are the row-level trigger's K).
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
-      WITH c AS (SELECT CASE WHEN o."id" IS NULL THEN 'I' WHEN n."id" IS NULL THEN 'D' ELSE 'U' END AS op,
-                        CASE WHEN n."id" IS NULL THEN o."id"::text ELSE n."id"::text END AS k
-                   FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON o."id" = n."id"
-                  WHERE o."id" IS NULL OR n."id" IS NULL OR (o."email" IS DISTINCT FROM n."email" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")),
-           g AS (SELECT c.op, json_agg(c.k) AS keys, count(*) AS n FROM c GROUP BY c.op),
-           moved AS (SELECT json_build_array(d.keys -> 0, i.keys -> 0) AS keys
-                       FROM g AS d JOIN g AS i ON d.op = 'D' AND i.op = 'I'
-                      WHERE d.n = 1 AND i.n = 1)
-      SELECT 'customers', g.keys::text, g.op FROM g
-       WHERE g.op = 'U' OR NOT EXISTS (SELECT 1 FROM moved)
-      UNION ALL
-      SELECT 'customers', moved.keys::text, 'K' FROM moved
-       ORDER BY 3;
+      SELECT 'customers', json_agg(n."id"::text)::text, 'U'
+        FROM zcrmsync_old o JOIN zcrmsync_new n ON o."id" = n."id"
+       WHERE (o."email" IS DISTINCT FROM n."email" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")
+      HAVING count(*) > 0;
   END IF;
   RETURN NULL;
 END
@@ -172,6 +163,13 @@ CREATE TRIGGER "zcrmsync_customers_update" AFTER UPDATE ON "erp"."Customer List"
 
 COMMENT ON TRIGGER "zcrmsync_customers_update" ON "erp"."Customer List" IS 'zcrmsync: captures updates of mapped columns for the sync agent';
 
+DROP TRIGGER IF EXISTS "zcrmsync_customers_update_key" ON "erp"."Customer List";
+
+CREATE TRIGGER "zcrmsync_customers_update_key" AFTER UPDATE OF "id" ON "erp"."Customer List"
+  FOR EACH ROW WHEN (OLD."id" IS DISTINCT FROM NEW."id") EXECUTE FUNCTION "zcrmsync"."capture_customers"();
+
+COMMENT ON TRIGGER "zcrmsync_customers_update_key" ON "erp"."Customer List" IS 'zcrmsync: captures key changes for the sync agent, one row at a time';
+
 DROP TRIGGER IF EXISTS "zcrmsync_customers_delete" ON "erp"."Customer List";
 
 CREATE TRIGGER "zcrmsync_customers_delete" AFTER DELETE ON "erp"."Customer List"
@@ -191,7 +189,11 @@ BEGIN
   IF coalesce(current_setting('zcrmsync.origin', true), '') = 'agent' THEN
     RETURN NULL;
   END IF;
-  IF TG_OP = 'INSERT' THEN
+  IF TG_LEVEL = 'ROW' THEN
+    -- The key of this row changed (the trigger's WHEN says so).
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      VALUES ('order_lines', json_build_array(json_build_array(OLD."order"::text, OLD."line no"::text), json_build_array(NEW."order"::text, NEW."line no"::text))::text, 'K');
+  ELSIF TG_OP = 'INSERT' THEN
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
       SELECT 'order_lines', json_agg(json_build_array(n."order"::text, n."line no"::text))::text, 'I' FROM zcrmsync_new n
       HAVING count(*) > 0;
@@ -200,26 +202,13 @@ BEGIN
       SELECT 'order_lines', json_agg(json_build_array(o."order"::text, o."line no"::text))::text, 'D' FROM zcrmsync_old o
       HAVING count(*) > 0;
   ELSE
-    -- One full join sorts every row into U (same key, a mapped column
-    -- changed), D (old key gone) or I (new key): a key change is D + I,
-    -- except when the statement changed the key of one row only: then one
-    -- K row holds [old key, new key], and the agent moves the row's CRM
-    -- record to the new key instead of deleting it and creating another.
-    -- (Several key changes in one statement cannot be paired: D + I.)
+    -- Rows whose key stayed and a mapped column changed (rows whose key
+    -- changed are the row-level trigger's K).
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
-      WITH c AS (SELECT CASE WHEN o."order" IS NULL THEN 'I' WHEN n."order" IS NULL THEN 'D' ELSE 'U' END AS op,
-                        CASE WHEN n."order" IS NULL THEN json_build_array(o."order"::text, o."line no"::text) ELSE json_build_array(n."order"::text, n."line no"::text) END AS k
-                   FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON o."order" = n."order" AND o."line no" = n."line no"
-                  WHERE o."order" IS NULL OR n."order" IS NULL OR (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user" IS DISTINCT FROM n."user")),
-           g AS (SELECT c.op, json_agg(c.k) AS keys, count(*) AS n FROM c GROUP BY c.op),
-           moved AS (SELECT json_build_array(d.keys -> 0, i.keys -> 0) AS keys
-                       FROM g AS d JOIN g AS i ON d.op = 'D' AND i.op = 'I'
-                      WHERE d.n = 1 AND i.n = 1)
-      SELECT 'order_lines', g.keys::text, g.op FROM g
-       WHERE g.op = 'U' OR NOT EXISTS (SELECT 1 FROM moved)
-      UNION ALL
-      SELECT 'order_lines', moved.keys::text, 'K' FROM moved
-       ORDER BY 3;
+      SELECT 'order_lines', json_agg(json_build_array(n."order"::text, n."line no"::text))::text, 'U'
+        FROM zcrmsync_old o JOIN zcrmsync_new n ON o."order" = n."order" AND o."line no" = n."line no"
+       WHERE (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user" IS DISTINCT FROM n."user")
+      HAVING count(*) > 0;
   END IF;
   RETURN NULL;
 END
@@ -242,6 +231,13 @@ CREATE TRIGGER "zcrmsync_order_lines_update" AFTER UPDATE ON "erp"."order lines"
   FOR EACH STATEMENT EXECUTE FUNCTION "zcrmsync"."capture_order_lines"();
 
 COMMENT ON TRIGGER "zcrmsync_order_lines_update" ON "erp"."order lines" IS 'zcrmsync: captures updates of mapped columns for the sync agent';
+
+DROP TRIGGER IF EXISTS "zcrmsync_order_lines_update_key" ON "erp"."order lines";
+
+CREATE TRIGGER "zcrmsync_order_lines_update_key" AFTER UPDATE OF "order", "line no" ON "erp"."order lines"
+  FOR EACH ROW WHEN (OLD."order" IS DISTINCT FROM NEW."order" OR OLD."line no" IS DISTINCT FROM NEW."line no") EXECUTE FUNCTION "zcrmsync"."capture_order_lines"();
+
+COMMENT ON TRIGGER "zcrmsync_order_lines_update_key" ON "erp"."order lines" IS 'zcrmsync: captures key changes for the sync agent, one row at a time';
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_delete" ON "erp"."order lines";
 
