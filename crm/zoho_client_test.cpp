@@ -455,11 +455,40 @@ TEST_F(ZohoClientTest, SecretsNeverInLogsOrErrors) {
   EXPECT_THAT(logs.str(), HasSubstr("access token refreshed"));
 }
 
-TEST_F(ZohoClientTest, PlainHttpToRemoteApiDomainIsRefused) {
+// Issue #12 (15): the token reply's api_domain never redirects the calls.
+// Without an explicit api_base_url, a reply naming another host than the
+// data centre's is refused before any API call is made.
+TEST_F(ZohoClientTest, ApiDomainOfAnotherHostIsNeverCalled) {
+  transport_.set_handler([](const HttpRequest& r) -> Result<HttpResponse> {
+    if (r.url.find("/oauth/v2/token") != std::string::npos) {
+      return JsonReply(
+          200, R"({"access_token":"t","api_domain":"http://evil.example","expires_in":3600})");
+    }
+    return JsonReply(200, SuccessItems(CountRecords(r.body)));
+  });
+  auto results = Client().Upsert("Leads", Records(1), {"ERP_Id"});
+  ASSERT_THAT(results, IsOk());
+  EXPECT_THAT((*results)[0].status, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT((*results)[0].status.message(), HasSubstr("evil.example"));
+  EXPECT_THAT((*results)[0].status.message(), HasSubstr("www.zohoapis.com"));
+  for (const HttpRequest& r : transport_.requests()) {
+    EXPECT_THAT(r.url, Not(HasSubstr("evil.example")));
+  }
+  EXPECT_TRUE(ApiRequests().empty());
+}
+
+TEST_F(ZohoClientTest, PlainHttpToARemoteApiBaseUrlIsRefused) {
   transport_.set_handler([](const HttpRequest&) -> Result<HttpResponse> {
     return JsonReply(200, R"({"access_token":"t","api_domain":"http://evil.example","expires_in":3600})");
   });
-  auto results = Client().Upsert("Leads", Records(1), {"ERP_Id"});
+  AuthOptions a;
+  a.client_id = "id";
+  a.client_secret = kSecret;
+  a.refresh_token = kRefresh;
+  a.api_base_url = "http://evil.example";
+  ZohoAuth auth(a, transport_, clock_);
+  ZohoClient client(ClientOptions{}, auth, transport_, clock_);
+  auto results = client.Upsert("Leads", Records(1), {"ERP_Id"});
   ASSERT_THAT(results, IsOk());
   EXPECT_THAT((*results)[0].status, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT((*results)[0].status.message(), HasSubstr("TLS is required"));
