@@ -187,7 +187,9 @@ void ZohoClient::Execute(std::vector<Call>& calls) {
     // The token is taken when each request starts, so a long batch never runs
     // on an expired one; `used` remembers which token each request carried.
     std::vector<std::string> used(pending.size());
-    auto prepare = [this, &used](size_t k, HttpRequest& r) -> Status {
+    std::vector<Clock::TimePoint> started(pending.size());
+    auto prepare = [this, &used, &started](size_t k, HttpRequest& r) -> Status {
+      started[k] = clock_.Now();
       Result<ZohoAuth::Token> token = auth_.GetToken();
       if (!token.has_value()) {
         Status s = Redact(token.error());
@@ -206,7 +208,7 @@ void ZohoClient::Execute(std::vector<Call>& calls) {
         transport_.SendAll(std::move(requests), slots, prepare);
     ReleaseSlots(slots);
     calls_ += static_cast<int64_t>(pending.size());
-    NoteServerClock(results);
+    NoteServerClock(results, started, clock_.Now());
 
     std::vector<size_t> again;
     Clock::Duration wait{0};
@@ -264,25 +266,41 @@ void ZohoClient::Execute(std::vector<Call>& calls) {
   }
 }
 
-void ZohoClient::NoteServerClock(const std::vector<Result<HttpResponse>>& results) {
-  const Clock::TimePoint now = clock_.Now();
-  for (const auto& r : results) {
+void ZohoClient::NoteServerClock(const std::vector<Result<HttpResponse>>& results,
+                                 const std::vector<Clock::TimePoint>& started,
+                                 Clock::TimePoint round_end) {
+  // The server stamped Date somewhere in [sent, received]; the narrowest
+  // window of the round gives the sample with the least uncertainty.
+  std::optional<ClockSample> best;
+  for (size_t k = 0; k < results.size(); ++k) {
+    const auto& r = results[k];
     if (!r.has_value()) continue;
     auto header = r->Header("Date");
     if (!header) continue;
     auto date = ParseHttpDate(*header);
     if (!date) continue;
+    const Clock::TimePoint sent = r->sent_at.value_or(k < started.size() ? started[k] : round_end);
+    const Clock::TimePoint received = std::max(sent, r->received_at.value_or(round_end));
+    const Clock::Duration window = received - sent;
+    if (best && best->window <= window) continue;
+    const Clock::TimePoint middle = sent + window / 2;
     const auto offset = std::chrono::duration_cast<Clock::Duration>(
-        *date + std::chrono::milliseconds(500) - now.time_since_epoch() -
+        *date + std::chrono::milliseconds(500) - middle.time_since_epoch() -
         std::chrono::system_clock::time_point());
-    clock_offset_us_ = offset.count();
-    has_clock_offset_ = true;
+    best = ClockSample{offset, window, received};
+  }
+  if (!best) return;
+  std::lock_guard<std::mutex> lock(clock_mu_);
+  if (!clock_sample_ || best->window <= clock_sample_->window ||
+      best->taken_at - clock_sample_->taken_at > std::chrono::minutes(10)) {
+    clock_sample_ = *best;
   }
 }
 
 std::optional<Clock::Duration> ZohoClient::ClockOffset() const {
-  if (!has_clock_offset_) return std::nullopt;
-  return Clock::Duration(clock_offset_us_.load());
+  std::lock_guard<std::mutex> lock(clock_mu_);
+  if (!clock_sample_) return std::nullopt;
+  return clock_sample_->offset;
 }
 
 Result<HttpResponse> ZohoClient::ExecuteOne(Call call) {

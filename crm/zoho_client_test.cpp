@@ -1,6 +1,8 @@
 #include "crm/zoho_client.h"
 
 #include <atomic>
+#include <chrono>
+#include <ctime>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -189,6 +191,61 @@ TEST_F(ZohoClientTest, ClockOffsetComesFromTheDateHeader) {
   ASSERT_THAT(client.Insert("Leads", Records(1)), IsOk());
   ASSERT_TRUE(client.ClockOffset().has_value());
   EXPECT_EQ(*client.ClockOffset(), std::chrono::milliseconds(3500));
+}
+
+// "Thu, 01 Jan 2026 00:00:03 GMT" for a time.
+std::string HttpDate(Clock::TimePoint t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(
+      std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+// Issue #12 (16f): the offset is measured per response, against the window
+// in which the server answered, and the round's narrowest window wins; not
+// against the time the whole round ended.
+TEST_F(ZohoClientTest, ClockOffsetUsesTheResponseWithTheShortestRoundTrip) {
+  transport_.set_clock(&clock_);
+  const auto zoho_ahead = std::chrono::seconds(30);
+  std::atomic<int> call{0};
+  // Three calls of one round, one after the other: 2 s, 0.2 s and 5 s.
+  const std::vector<std::chrono::milliseconds> latency = {std::chrono::milliseconds(2000),
+                                                          std::chrono::milliseconds(200),
+                                                          std::chrono::milliseconds(5000)};
+  SetApi([&](const HttpRequest&) -> Result<HttpResponse> {
+    const auto half = latency[static_cast<size_t>(call++) % latency.size()] / 2;
+    clock_.Advance(half);
+    HttpResponse reply = JsonReply(200, R"({"data":[]})");
+    reply.headers.emplace_back("Date", HttpDate(clock_.Now() + zoho_ahead));
+    clock_.Advance(half);
+    return reply;
+  });
+  ClientOptions options;
+  options.max_concurrency = 1;
+  ZohoClient& client = Client(options);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 250; ++i) ids.push_back(std::to_string(1000 + i));
+  ASSERT_THAT(client.GetByIds("Leads", ids, {"Last_Name"}), IsOk());
+  ASSERT_EQ(call.load(), 3);
+  ASSERT_TRUE(client.ClockOffset().has_value());
+  // The 0.2 s call: sent at +2.0 s, Zoho's Date 00:00:32 (its clock read
+  // 32.1 s), received at +2.2 s: 32.5 - 2.1 = 30.4 s. The round ended at
+  // +7.2 s, which would have given 34.5 - 7.2 = 27.3 s from the last reply.
+  EXPECT_EQ(*client.ClockOffset(), std::chrono::milliseconds(30400));
+  // A later, slower call does not replace the better sample ...
+  call = 2;  // 5 s
+  ASSERT_THAT(client.GetByIds("Leads", {"1"}, {"Last_Name"}), IsOk());
+  EXPECT_EQ(*client.ClockOffset(), std::chrono::milliseconds(30400));
+  // ... unless the kept one is over 10 minutes old.
+  clock_.Advance(std::chrono::minutes(11));
+  call = 2;
+  ASSERT_THAT(client.GetByIds("Leads", {"1"}, {"Last_Name"}), IsOk());
+  const auto offset = *client.ClockOffset();
+  EXPECT_NE(offset, std::chrono::milliseconds(30400));
+  EXPECT_LE(std::chrono::abs(offset - zoho_ahead), std::chrono::milliseconds(500 + 2500));
 }
 
 TEST_F(ZohoClientTest, TriggerArrayIsSentOnlyWhenSet) {
