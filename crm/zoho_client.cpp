@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <set>
 
 #include "core/log.h"
 #include "core/secrets.h"
@@ -33,17 +34,23 @@ Status CheckModule(std::string_view module) {
   return Status::Ok();
 }
 
+// Counts each name once: JoinEncoded sends each once (a mapped field may be
+// Modified_Time or Created_Time, which the pull also asks for).
 Status CheckFields(const std::vector<std::string>& fields) {
-  if (fields.empty() || fields.size() > kMaxFields) {
+  const size_t distinct = std::set<std::string>(fields.begin(), fields.end()).size();
+  if (distinct == 0 || distinct > kMaxFields) {
     return InvalidArgumentError("between 1 and 50 field api names are required, got " +
-                                std::to_string(fields.size()));
+                                std::to_string(distinct));
   }
   return Status::Ok();
 }
 
+// "a,b,c", each item URL-encoded and sent once, in first-seen order.
 std::string JoinEncoded(const std::vector<std::string>& items) {
   std::string out;
+  std::set<std::string_view> seen;
   for (const std::string& item : items) {
+    if (!seen.insert(item).second) continue;
     if (!out.empty()) out += ',';
     out += UrlEncode(item);
   }

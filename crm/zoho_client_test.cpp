@@ -248,6 +248,28 @@ TEST_F(ZohoClientTest, ClockOffsetUsesTheResponseWithTheShortestRoundTrip) {
   EXPECT_LE(std::chrono::abs(offset - zoho_ahead), std::chrono::milliseconds(500 + 2500));
 }
 
+// Issue #12 (13): each field name is asked for once, and the 50-field limit
+// counts distinct names (a mapping may map Modified_Time or Created_Time,
+// which the pull asks for anyway), as the config loader counts them.
+TEST_F(ZohoClientTest, FieldListsAskForEachFieldOnce) {
+  SetApi([](const HttpRequest&) -> Result<HttpResponse> {
+    return JsonReply(200, R"({"data":[]})");
+  });
+  ZohoClient& client = Client();
+  std::vector<std::string> fields = {"Modified_Time", "Created_Time", "ERP_Id"};
+  for (int i = 0; i < 47; ++i) fields.push_back("F" + std::to_string(i));
+  fields.push_back("Created_Time");  // mapped too: 51 names, 50 distinct
+  ASSERT_THAT(client.GetByIds("Leads", {"1"}, fields), IsOk());
+  ASSERT_THAT(client.ListModifiedSince("Leads", fields, std::nullopt), IsOk());
+  for (const HttpRequest& r : ApiRequests()) {
+    EXPECT_THAT(r.url, HasSubstr("?fields=Modified_Time,Created_Time,ERP_Id,F0,"));
+    EXPECT_THAT(r.url, HasSubstr(",F46&"));
+    EXPECT_THAT(r.url, Not(HasSubstr("F46,Created_Time")));
+  }
+  fields.push_back("F47");  // 51 distinct
+  EXPECT_THAT(client.GetByIds("Leads", {"1"}, fields), StatusIs(StatusCode::kInvalidArgument));
+}
+
 TEST_F(ZohoClientTest, TriggerArrayIsSentOnlyWhenSet) {
   SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
     return JsonReply(200, SuccessItems(CountRecords(r.body)));

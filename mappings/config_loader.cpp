@@ -35,6 +35,9 @@ using rapidjson::SchemaValidator;
 using rapidjson::SizeType;
 using rapidjson::Value;
 
+// Zoho's limit on the fields of one list (or get-by-ids, or COQL) call.
+constexpr size_t kMaxZohoFields = 50;
+
 constexpr unsigned kParseFlags = rapidjson::kParseCommentsFlag |
                                  rapidjson::kParseTrailingCommasFlag |
                                  rapidjson::kParseValidateEncodingFlag;
@@ -948,6 +951,23 @@ void CheckMapping(Mapping& m, const Config& c, const Path& path, Problems& probl
     problems.Add(
         Child(Child(path, "deletes"), "soft_delete_column"),
         Quote(m.deletes.soft_delete_column) + " is a key column; use a separate flag column");
+  }
+
+  // Zoho lists at most 50 fields a call. The pull (and the push's 412
+  // reconcile) asks for Modified_Time, Created_Time, the external id field
+  // and every mapped field, each once.
+  std::set<std::string> asked = {"Modified_Time", "Created_Time", m.external_id_field};
+  for (const FieldMapping& f : m.fields) asked.insert(f.field);
+  if (asked.size() > kMaxZohoFields) {
+    problems.Add(fields_path,
+                 "the agent would ask Zoho for " + std::to_string(asked.size()) +
+                     " fields of module " + Quote(m.module) +
+                     " (Modified_Time, Created_Time, the external_id_field and the " +
+                     std::to_string(m.fields.size()) +
+                     " mapped fields), but Zoho returns at most " + std::to_string(kMaxZohoFields) +
+                     " fields per list call, so every sync cycle would fail; map at most " +
+                     std::to_string(kMaxZohoFields - (asked.size() - fields.size())) +
+                     " fields in one mapping");
   }
 }
 

@@ -373,6 +373,35 @@ TEST(ParseConfigErrorTest, DuplicateMappingNameAndTable) {
                                "mappings[0]"));
 }
 
+// Issue #12 (13): Zoho lists at most 50 fields a call; the pull asks for
+// Modified_Time, Created_Time, the external id field and every mapped field.
+std::string MappingWithFields(size_t n, std::string_view first_field = "") {
+  std::string fields;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string field =
+        i == 0 && !first_field.empty() ? std::string(first_field) : "F" + std::to_string(i);
+    fields += std::string(i > 0 ? ", " : "") + R"({"column": "c)" + std::to_string(i) +
+              R"(", "field": ")" + field + R"("})";
+  }
+  return R"({"name": "wide", "table": "wide", "module": "Leads", "key_columns": ["id"],
+             "external_id_field": "ERP_Id", "fields": [)" +
+         fields + "]}";
+}
+
+TEST(ParseConfigErrorTest, MoreFieldsThanZohoListsInOneCall) {
+  EXPECT_THAT(Parse(WithMapping(MappingWithFields(47))), IsOk());
+  const std::string error = ErrorOf(Parse(WithMapping(MappingWithFields(48))));
+  EXPECT_THAT(error, HasSubstr("agent.json: mappings[0].fields: the agent would ask Zoho for 51 "
+                               "fields of module \"Leads\" (Modified_Time, Created_Time, the "
+                               "external_id_field and the 48 mapped fields), but Zoho returns "
+                               "at most 50 fields per list call, so every sync cycle would "
+                               "fail; map at most 47 fields in one mapping"));
+  // A mapped Created_Time is asked for once: 48 fields then make 50.
+  EXPECT_THAT(Parse(WithMapping(MappingWithFields(48, "Created_Time"))), IsOk());
+  EXPECT_THAT(ErrorOf(Parse(WithMapping(MappingWithFields(49, "Created_Time")))),
+              HasSubstr("map at most 48 fields"));
+}
+
 TEST(ParseConfigErrorTest, DuplicateColumnFieldAndKey) {
   const std::string error = ErrorOf(Parse(WithMapping(
       R"({"name": "m", "table": "t", "module": "Leads", "key_columns": ["id", "id"],
