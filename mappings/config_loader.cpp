@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/secrets.h"
+#include "core/text.h"
 
 namespace zcrmsync::mappings {
 namespace internal {
@@ -971,6 +972,47 @@ void CheckMapping(Mapping& m, const Config& c, const Path& path, Problems& probl
   }
 }
 
+// Two mappings on one Zoho module see each other's records. Only ERP -> CRM
+// mappings never read the module (no pull), and upsert and delete only
+// through their own external id field and links; match_fields would link a
+// row to a record the other mapping made.
+void CheckSharedModules(const Config& c, Problems& problems) {
+  const Path mappings_path{{"mappings", std::nullopt}};
+  for (size_t j = 0; j < c.mappings.size(); ++j) {
+    const Mapping& b = c.mappings[j];
+    for (size_t i = 0; i < j; ++i) {
+      const Mapping& a = c.mappings[i];
+      if (AsciiLower(a.module) != AsciiLower(b.module)) continue;
+      const std::string both = "mappings " + Quote(a.name) + " (" +
+                               FormatPath(Child(mappings_path, i)) + ") and " + Quote(b.name) +
+                               " both map Zoho module " + Quote(b.module);
+      const Mapping* pulls = FlowsCrmToErp(a.direction)   ? &a
+                             : FlowsCrmToErp(b.direction) ? &b
+                                                          : nullptr;
+      std::string why;
+      if (pulls != nullptr) {
+        const Mapping& other = pulls == &a ? b : a;
+        why = "mapping " + Quote(pulls->name) + " has direction " +
+              Quote(DirectionName(pulls->direction)) + ", so its pull would take " +
+              Quote(other.name) + "'s records for its own (creating, changing and deleting " +
+              "its rows from them)";
+      } else if (AsciiLower(a.external_id_field) == AsciiLower(b.external_id_field)) {
+        why = "both write their ERP keys to external_id_field " + Quote(b.external_id_field) +
+              ", so equal keys in the two tables would upsert the same record";
+      } else if (!a.match_fields.empty() || !b.match_fields.empty()) {
+        why = "mapping " + Quote(a.match_fields.empty() ? b.name : a.name) +
+              " has match_fields, which could link its rows to records the other mapping created";
+      } else {
+        continue;
+      }
+      problems.Add(Child(Child(mappings_path, j), "module"),
+                   both + ": " + why +
+                       ". Several mappings may feed one module only when each is erp_to_crm, "
+                       "with its own external_id_field and no match_fields");
+    }
+  }
+}
+
 void CheckConfig(Config& c, Problems& problems) {
   if (c.agent.http_listen) {
     // The schema checked the form; the port's range is checked here.
@@ -999,6 +1041,7 @@ void CheckConfig(Config& c, Problems& problems) {
     }
     CheckMapping(m, c, path, problems);
   }
+  CheckSharedModules(c, problems);
 }
 
 std::vector<std::string> SecretsOf(const Value& root) {
