@@ -171,11 +171,34 @@ int RunSql(const CommandArgs& args, const Context& ctx, std::ostream& out, std::
     return kExitFailure;
   }
   auto tables = change_capture::CaptureTablesFor(*config);
+  // The install script depends on the columns' catalogue types (a column
+  // compared exactly, SQL Server's key text), so it is rendered from the
+  // database as `install` renders it. Without the database, the plain forms
+  // are shown, with a warning.
+  std::string unread;
+  if (action == "install") {
+    auto conn = odbc::Connection::Open({.connection_string = config->database.connection_string});
+    Status described = conn ? Status() : conn.error();
+    for (auto& t : tables) {
+      if (!described.ok()) break;
+      described = change_capture::DescribeCaptureColumns(*conn, options->dialect, t);
+    }
+    if (!described.ok()) unread = described.message();
+  }
   auto script = action == "install" ? change_capture::RenderInstall(*options, tables)
                                     : change_capture::RenderUninstall(*options, tables);
   if (!script) {
     err << "zcrmsync sql: " << script.error().message() << "\n";
     return kExitFailure;
+  }
+  if (!unread.empty()) {
+    const std::string warning =
+        "the database could not be read, so this script does not know the columns' types: "
+        "case-insensitive columns (PostgreSQL citext or a nondeterministic collation, SQL "
+        "Server character columns) are compared loosely; `zcrmsync install` renders it from "
+        "the database";
+    err << "zcrmsync sql: warning: " << warning << " (" << unread << ")\n";
+    out << "-- WARNING: " << warning << ".\n";
   }
   out << script->ToText();
   return kExitOk;

@@ -1,5 +1,6 @@
 #include "change_capture/catalog.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 
@@ -119,8 +120,23 @@ Result<std::vector<TableColumn>> DescribeTable(odbc::Connection& connection, Dia
   ZCRMSYNC_ASSIGN_OR_RETURN(std::vector<Value> params, TableParams(dialect, schema, table));
   ZCRMSYNC_ASSIGN_OR_RETURN(auto rows, Query(connection, dialect, "describe_table.sql", std::move(params)));
   std::vector<TableColumn> out;
-  for (const auto& r : rows) out.push_back({Text(r[0]), Text(r[1]), Text(r[2]) != "NO"});
+  for (const auto& r : rows) {
+    out.push_back(
+        {Text(r[0]), Text(r[1]), Text(r[2]) != "NO", r.size() > 3 && Text(r[3]) == "YES"});
+  }
   return out;
+}
+
+Status DescribeCaptureColumns(odbc::Connection& connection, Dialect dialect, CaptureTable& table) {
+  auto columns = DescribeTable(connection, dialect, table.schema, table.table);
+  if (!columns) return columns.error().WithContext("describe table " + table.table);
+  for (const TableColumn& c : *columns) {
+    if (c.loose && std::find(table.mapped_columns.begin(), table.mapped_columns.end(), c.name) !=
+                       table.mapped_columns.end()) {
+      table.loose_columns.insert(c.name);
+    }
+  }
+  return Status();
 }
 
 Result<std::vector<std::vector<std::string>>> UniqueKeys(odbc::Connection& connection,

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,12 @@ struct CaptureTable {
   std::string table;
   std::vector<std::string> key_columns;      // the primary or a unique key
   std::vector<std::string> mapped_columns;   // other captured columns
+  // What the catalogue says of them (DescribeCaptureColumns, catalog.h),
+  // where the database was at hand; without it the plain forms render. The
+  // capture compares a loose column (TableColumn::loose) exactly: as text in
+  // the "C" collation on PostgreSQL, as bytes and length on SQL Server.
+  // Other columns keep the plain, cheapest comparison.
+  std::set<std::string> loose_columns;
 };
 
 struct KitOptions {

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "tests/support/status_matchers.h"
@@ -19,10 +20,19 @@ std::vector<CaptureTable> SampleTables(Dialect d) {
   const bool schemas = d != Dialect::kSQLite;
   std::optional<std::string> schema =
       schemas ? std::optional<std::string>(d == Dialect::kSqlServer ? "dbo" : "erp") : std::nullopt;
-  return {
+  std::vector<CaptureTable> tables = {
       {"customers", schema, "Customer List", {"id"}, {"name", "email", "order", "id"}},
-      {"order_lines", schema, "order lines", {"order", "line no"}, {"qty", "Unit \"Price\"", "user"}},
+      {"order_lines",
+       schema,
+       "order lines",
+       {"order", "line no"},
+       {"qty", "Unit \"Price\"", "user"}},
   };
+  // What DescribeCaptureColumns finds (issue #12, 7): loose columns compare
+  // exactly (PostgreSQL, SQL Server). MySQL and SQLite need not know.
+  tables[0].loose_columns = {"email"};
+  tables[1].loose_columns = {"user"};
+  return tables;
 }
 
 std::string ReadFile(const std::string& path) {
@@ -114,6 +124,39 @@ INSTANTIATE_TEST_SUITE_P(Dialects, GoldenTest,
                          ::testing::Values(Dialect::kPostgreSQL, Dialect::kMySQL, Dialect::kSQLite,
                                            Dialect::kSqlServer),
                          [](const auto& p) { return std::string(DialectName(p.param)); });
+
+// Issue #12 (7): a case-only or trailing-space edit must count as a change.
+// Only loose columns get the exact comparison on PostgreSQL and SQL Server
+// (the common path stays as cheap); SQLite compares every column BINARY.
+TEST(SqlKitTest, LooseColumnsCompareExactly) {
+  using ::testing::HasSubstr;
+  using ::testing::Not;
+  CaptureTable t{"m", std::string("s"), "t", {"id"}, {"plain", "ci"}};
+  t.loose_columns = {"ci"};
+  auto pg = RenderCaptureTable({Dialect::kPostgreSQL, "zcrmsync"}, t);
+  ASSERT_TRUE(pg.has_value()) << pg.error();
+  EXPECT_THAT(pg->ToText(), HasSubstr("(o.\"ci\"::text COLLATE \"C\" IS DISTINCT FROM "
+                                      "n.\"ci\"::text COLLATE \"C\" OR o.\"plain\" IS "
+                                      "DISTINCT FROM n.\"plain\")"));
+  auto ms = RenderCaptureTable({Dialect::kSqlServer, "zcrmsync"}, t);
+  ASSERT_TRUE(ms.has_value()) << ms.error();
+  EXPECT_THAT(ms->ToText(),
+              HasSubstr("EXISTS (SELECT CAST(d.[ci] AS varbinary(max)), DATALENGTH(d.[ci]), "
+                        "d.[plain] EXCEPT SELECT CAST(i.[ci] AS varbinary(max)), "
+                        "DATALENGTH(i.[ci]), i.[plain])"));
+  t.schema.reset();
+  auto sqlite = RenderCaptureTable({Dialect::kSQLite, "zcrmsync"}, t);
+  ASSERT_TRUE(sqlite.has_value()) << sqlite.error();
+  EXPECT_THAT(sqlite->ToText(), HasSubstr("NOT (OLD.\"ci\" IS NEW.\"ci\" COLLATE BINARY AND "
+                                          "OLD.\"plain\" IS NEW.\"plain\" COLLATE BINARY)"));
+  // Without loose columns the PostgreSQL and SQL Server forms are as before.
+  t.schema = "s";
+  t.loose_columns.clear();
+  EXPECT_THAT(RenderCaptureTable({Dialect::kPostgreSQL, "zcrmsync"}, t)->ToText(),
+              Not(HasSubstr("COLLATE")));
+  EXPECT_THAT(RenderCaptureTable({Dialect::kSqlServer, "zcrmsync"}, t)->ToText(),
+              Not(HasSubstr("varbinary")));
+}
 
 TEST(SqlKitTest, NoSqlTextIsLeftUnrendered) {
   for (Dialect d : {Dialect::kPostgreSQL, Dialect::kMySQL, Dialect::kSQLite, Dialect::kSqlServer}) {

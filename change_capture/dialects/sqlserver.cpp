@@ -54,9 +54,25 @@ class SqlServerKit final : public DialectKit {
     if (table.mapped_columns.empty()) {
       t["mapped_changed"] = "1 = 0";
     } else {
-      // EXCEPT compares NULLs as equal, unlike <>.
-      ZCRMSYNC_ASSIGN_OR_RETURN(std::string d, JoinColumns(kD, table.mapped_columns, "d.$c", ", "));
-      ZCRMSYNC_ASSIGN_OR_RETURN(std::string i, JoinColumns(kD, table.mapped_columns, "i.$c", ", "));
+      // EXCEPT compares NULLs as equal, unlike <>. It compares character
+      // columns under their collation (mostly *_CI_AS) and ignores trailing
+      // spaces, so those compare as bytes plus their length: varbinary
+      // ignores trailing 0x00 bytes only, and a binary collation would still
+      // pad spaces (and, for varchar, could turn characters outside its code
+      // page into '?'). Reviewed and grammar-checked only, never executed.
+      auto list = [&](const std::string& alias) {
+        return JoinEach(
+            kD, table.mapped_columns,
+            [&](const std::string& q, const std::string& column) {
+              const std::string c = alias + "." + q;
+              return table.loose_columns.contains(column)
+                         ? "CAST(" + c + " AS varbinary(max)), DATALENGTH(" + c + ")"
+                         : c;
+            },
+            ", ");
+      };
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string d, list("d"));
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string i, list("i"));
       t["mapped_changed"] = "EXISTS (SELECT " + d + " EXCEPT SELECT " + i + ")";
     }
     return t;

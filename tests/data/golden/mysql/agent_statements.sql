@@ -21,7 +21,7 @@ ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at) $
 
 SELECT value FROM `zcrmsync`.`state` WHERE name = ? $$
 
-SELECT column_name, column_type, is_nullable
+SELECT column_name, column_type, is_nullable, 'NO'
   FROM information_schema.columns
  WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?
  ORDER BY ordinal_position $$

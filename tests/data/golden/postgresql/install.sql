@@ -117,7 +117,7 @@ BEGIN
         FROM (SELECT CASE WHEN o."id" IS NULL THEN 'I' WHEN n."id" IS NULL THEN 'D' ELSE 'U' END AS op,
                      CASE WHEN n."id" IS NULL THEN o."id"::text ELSE n."id"::text END AS k
                 FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON o."id" = n."id"
-               WHERE o."id" IS NULL OR n."id" IS NULL OR (o."email" IS DISTINCT FROM n."email" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")) c
+               WHERE o."id" IS NULL OR n."id" IS NULL OR (o."email"::text COLLATE "C" IS DISTINCT FROM n."email"::text COLLATE "C" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")) c
        GROUP BY c.op
        ORDER BY c.op;
   END IF;
@@ -178,7 +178,7 @@ BEGIN
         FROM (SELECT CASE WHEN o."order" IS NULL THEN 'I' WHEN n."order" IS NULL THEN 'D' ELSE 'U' END AS op,
                      CASE WHEN n."order" IS NULL THEN json_build_array(o."order"::text, o."line no"::text) ELSE json_build_array(n."order"::text, n."line no"::text) END AS k
                 FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON o."order" = n."order" AND o."line no" = n."line no"
-               WHERE o."order" IS NULL OR n."order" IS NULL OR (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user" IS DISTINCT FROM n."user")) c
+               WHERE o."order" IS NULL OR n."order" IS NULL OR (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user"::text COLLATE "C" IS DISTINCT FROM n."user"::text COLLATE "C")) c
        GROUP BY c.op
        ORDER BY c.op;
   END IF;

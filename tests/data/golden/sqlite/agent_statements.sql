@@ -24,7 +24,7 @@ ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.u
 
 SELECT value FROM "zcrmsync_state" WHERE name = ?;
 
-SELECT name, type, CASE WHEN "notnull" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END
+SELECT name, type, CASE WHEN "notnull" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END, 'NO'
   FROM pragma_table_info(?)
  ORDER BY cid;
 

@@ -30,7 +30,9 @@ GO
 SELECT value FROM [zcrmsync].[state] WHERE name = ?
 GO
 
-SELECT c.name, TYPE_NAME(c.user_type_id), CASE WHEN c.is_nullable = 1 THEN 'YES' ELSE 'NO' END
+SELECT c.name, TYPE_NAME(c.user_type_id), CASE WHEN c.is_nullable = 1 THEN 'YES' ELSE 'NO' END,
+       CASE WHEN TYPE_NAME(c.system_type_id) IN (N'char', N'varchar', N'nchar', N'nvarchar',
+                                                 N'text', N'ntext') THEN 'YES' ELSE 'NO' END
   FROM sys.columns AS c
  WHERE c.object_id = OBJECT_ID(?)
  ORDER BY c.column_id

@@ -104,7 +104,7 @@ BEGIN
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
     SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']' + N']', N'U'
       FROM inserted AS i INNER JOIN deleted AS d ON d.[id] = i.[id]
-     WHERE EXISTS (SELECT d.[email], d.[name], d.[order] EXCEPT SELECT i.[email], i.[name], i.[order]);
+     WHERE EXISTS (SELECT CAST(d.[email] AS varbinary(max)), DATALENGTH(d.[email]), d.[name], d.[order] EXCEPT SELECT CAST(i.[email] AS varbinary(max)), DATALENGTH(i.[email]), i.[name], i.[order]);
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
     SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id]), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
      WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[id] = i.[id]);
@@ -124,7 +124,7 @@ BEGIN
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
     SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']' + N']', N'U'
       FROM inserted AS i INNER JOIN deleted AS d ON d.[order] = i.[order] AND d.[line no] = i.[line no]
-     WHERE EXISTS (SELECT d.[Unit "Price"], d.[qty], d.[user] EXCEPT SELECT i.[Unit "Price"], i.[qty], i.[user]);
+     WHERE EXISTS (SELECT d.[Unit "Price"], d.[qty], CAST(d.[user] AS varbinary(max)), DATALENGTH(d.[user]) EXCEPT SELECT i.[Unit "Price"], i.[qty], CAST(i.[user] AS varbinary(max)), DATALENGTH(i.[user]));
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
     SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no]), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
      WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
