@@ -195,8 +195,8 @@ int RunSql(const CommandArgs& args, const Context& ctx, std::ostream& out, std::
     const std::string warning =
         "the database could not be read, so this script does not know the columns' types: "
         "case-insensitive columns (PostgreSQL citext or a nondeterministic collation, SQL "
-        "Server character columns) are compared loosely; `zcrmsync install` renders it from "
-        "the database";
+        "Server character columns) are compared loosely and SQL Server date, money and float "
+        "keys lose precision; `zcrmsync install` renders it from the database";
     err << "zcrmsync sql: warning: " << warning << " (" << unread << ")\n";
     out << "-- WARNING: " << warning << ".\n";
   }

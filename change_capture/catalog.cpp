@@ -127,16 +127,37 @@ Result<std::vector<TableColumn>> DescribeTable(odbc::Connection& connection, Dia
   return out;
 }
 
-Status DescribeCaptureColumns(odbc::Connection& connection, Dialect dialect, CaptureTable& table) {
-  auto columns = DescribeTable(connection, dialect, table.schema, table.table);
-  if (!columns) return columns.error().WithContext("describe table " + table.table);
-  for (const TableColumn& c : *columns) {
-    if (c.loose && std::find(table.mapped_columns.begin(), table.mapped_columns.end(), c.name) !=
-                       table.mapped_columns.end()) {
-      table.loose_columns.insert(c.name);
-    }
+namespace {
+
+Status DescribeColumns(odbc::Connection& connection, Dialect dialect, CaptureTable& table,
+                       bool keys_only) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto columns,
+                            DescribeTable(connection, dialect, table.schema, table.table));
+  auto wanted = [&](const std::string& name) {
+    auto in = [&](const std::vector<std::string>& v) {
+      return std::find(v.begin(), v.end(), name) != v.end();
+    };
+    return in(table.key_columns) || (!keys_only && in(table.mapped_columns));
+  };
+  for (const TableColumn& c : columns) {
+    if (!wanted(c.name)) continue;
+    table.column_types[c.name] = c.type;
+    if (c.loose && !keys_only) table.loose_columns.insert(c.name);
   }
   return Status();
+}
+
+}  // namespace
+
+Status DescribeCaptureColumns(odbc::Connection& connection, Dialect dialect, CaptureTable& table) {
+  return DescribeColumns(connection, dialect, table, /*keys_only=*/false)
+      .WithContext("describe table " + table.table);
+}
+
+Status DescribeKeyColumns(odbc::Connection& connection, Dialect dialect, CaptureTable& table) {
+  if (dialect != Dialect::kSqlServer) return Status();
+  return DescribeColumns(connection, dialect, table, /*keys_only=*/true)
+      .WithContext("describe table " + table.table);
 }
 
 Result<std::vector<std::vector<std::string>>> UniqueKeys(odbc::Connection& connection,

@@ -32,9 +32,14 @@ Result<std::vector<TableColumn>> DescribeTable(odbc::Connection& connection, Dia
                                                const std::optional<std::string>& schema,
                                                const std::string& table);
 
-// Fills table.loose_columns from the catalogue (see CaptureTable). A table
-// that does not exist is left as is: CheckTables reports it.
+// Fills table.column_types and table.loose_columns for its key and mapped
+// columns from the catalogue (see CaptureTable). A table that does not exist
+// is left as is: CheckTables reports it.
 Status DescribeCaptureColumns(odbc::Connection& connection, Dialect dialect, CaptureTable& table);
+
+// The same for the key columns' types only, where the dialect renders key
+// text by type (SQL Server); a no-op, without a query, elsewhere.
+Status DescribeKeyColumns(odbc::Connection& connection, Dialect dialect, CaptureTable& table);
 
 // Every primary or unique key of the table, as column sets.
 Result<std::vector<std::vector<std::string>>> UniqueKeys(odbc::Connection& connection,

@@ -4,6 +4,7 @@
 // apply, and every identifier from the config is quoted by the dialect.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -26,8 +27,10 @@ struct CaptureTable {
   // What the catalogue says of them (DescribeCaptureColumns, catalog.h),
   // where the database was at hand; without it the plain forms render. The
   // capture compares a loose column (TableColumn::loose) exactly: as text in
-  // the "C" collation on PostgreSQL, as bytes and length on SQL Server.
-  // Other columns keep the plain, cheapest comparison.
+  // the "C" collation on PostgreSQL, as bytes and length on SQL Server. SQL
+  // Server turns datetime, money and float keys into text with exact styles
+  // by type. Other columns keep the plain, cheapest comparison.
+  std::map<std::string, std::string> column_types;  // column -> catalogue type
   std::set<std::string> loose_columns;
 };
 
@@ -95,7 +98,9 @@ Result<Script> RenderInsertRow(const KitOptions& options, const CaptureTable& ta
                                     const std::vector<std::string>& columns);
 
 // The keys (as text) of at most two rows whose `match_columns` equal the
-// parameters, in that order (match_rows.sql).
+// parameters, in that order (match_rows.sql). SQL Server renders key text by
+// the key columns' table.column_types (DescribeKeyColumns), as the capture
+// trigger does; the same holds for RenderInsertRow.
 Result<std::string> RenderMatchRows(const KitOptions& options, const CaptureTable& table,
                                     const std::vector<std::string>& match_columns);
 
@@ -103,7 +108,8 @@ Result<std::string> RenderMatchRows(const KitOptions& options, const CaptureTabl
 // (select_keys_after.sql). `params` receives the parameters to bind, in
 // order, for `after` and `limit`; keys are bound as text. `key_types` (the
 // catalogue's type of each key column) makes PostgreSQL compare in the
-// column's type, not as text.
+// column's type, not as text, and SQL Server render the key text by type
+// (as the capture trigger does; else table.column_types).
 Result<std::string> RenderSelectKeysAfter(const KitOptions& options, const CaptureTable& table,
                                           const std::optional<std::vector<std::string>>& after,
                                           int64_t limit, std::vector<Value>& params,

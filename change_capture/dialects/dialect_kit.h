@@ -60,4 +60,9 @@ Result<std::string> JoinEach(
     const std::function<std::string(const std::string& quoted, const std::string& column)>& piece,
     const std::string& sep);
 
+// SQL Server: `expression` (a key column of catalogue type `type`, "" when
+// unknown) as nvarchar text that converts back to the same value:
+// CONVERT(nvarchar(4000), expression[, style]).
+std::string SqlServerKeyText(const std::string& expression, std::string_view type);
+
 }  // namespace zcrmsync::change_capture::internal

@@ -134,16 +134,16 @@ GO
 DELETE FROM [dbo].[order lines] WHERE [order] = ? AND [line no] = ?
 GO
 
-SELECT TOP (2) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE [qty] = ? AND [Unit "Price"] = ?
+SELECT TOP (2) CONVERT(nvarchar(4000), [order], 3) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no], 2) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE [qty] = ? AND [Unit "Price"] = ?
 GO
 
 SELECT [id] FROM [dbo].[Customer List] WHERE [id] IN (?, ?, ?)
 GO
 
-INSERT INTO [dbo].[order lines] ([order], [qty], [Unit "Price"]) OUTPUT CONVERT(nvarchar(4000), inserted.[order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), inserted.[line no]) AS [zcrmsync_key_2] VALUES (?, ?, ?)
+INSERT INTO [dbo].[order lines] ([order], [qty], [Unit "Price"]) OUTPUT CONVERT(nvarchar(4000), inserted.[order], 3) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), inserted.[line no], 2) AS [zcrmsync_key_2] VALUES (?, ?, ?)
 GO
 
-SELECT TOP (?) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE 1 = 1 ORDER BY [order], [line no]
+SELECT TOP (?) CONVERT(nvarchar(4000), [order], 3) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no], 2) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE 1 = 1 ORDER BY [order], [line no]
 GO
 
 SELECT TOP (?) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE (([order] > ?) OR ([order] = ? AND [line no] > ?)) ORDER BY [order], [line no]

@@ -102,14 +102,14 @@ BEGIN
   SET NOCOUNT ON;
   IF CAST(SESSION_CONTEXT(N'zcrmsync_origin') AS nvarchar(32)) = N'agent' RETURN;
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']' + N']', N'U'
+    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id], 126), 'json') + N'"' + N']' + N']', N'U'
       FROM inserted AS i INNER JOIN deleted AS d ON d.[id] = i.[id]
      WHERE EXISTS (SELECT CAST(d.[email] AS varbinary(max)), DATALENGTH(d.[email]), d.[name], d.[order] EXCEPT SELECT CAST(i.[email] AS varbinary(max)), DATALENGTH(i.[email]), i.[name], i.[order]);
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id]), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
+    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id], 126), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
      WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[id] = i.[id]);
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
+    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id], 126), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
      WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[id] = i.[id]);
 END
 GO
@@ -122,14 +122,14 @@ BEGIN
   SET NOCOUNT ON;
   IF CAST(SESSION_CONTEXT(N'zcrmsync_origin') AS nvarchar(32)) = N'agent' RETURN;
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']' + N']', N'U'
+    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no], 2), 'json') + N'"' + N']' + N']', N'U'
       FROM inserted AS i INNER JOIN deleted AS d ON d.[order] = i.[order] AND d.[line no] = i.[line no]
      WHERE EXISTS (SELECT d.[Unit "Price"], d.[qty], CAST(d.[user] AS varbinary(max)), DATALENGTH(d.[user]) EXCEPT SELECT i.[Unit "Price"], i.[qty], CAST(i.[user] AS varbinary(max)), DATALENGTH(i.[user]));
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no]), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
+    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no], 2), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
      WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
+    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no], 2), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
      WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
 END
 GO
