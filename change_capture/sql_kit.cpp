@@ -326,6 +326,16 @@ Result<Script> RenderInsertRow(const KitOptions& options, const CaptureTable& ta
   return Script{d, SplitStatements(rendered)};
 }
 
+Result<std::string> RenderCountRows(const KitOptions& options, const CaptureTable& table) {
+  sql::Tokens t;
+  ZCRMSYNC_ASSIGN_OR_RETURN(t["table"], QuoteIdentifier(options.dialect, table.table));
+  if (table.schema) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string s, QuoteIdentifier(options.dialect, *table.schema));
+    t["table"] = s + "." + t["table"];
+  }
+  return RenderRowStatement(options, "count_rows.sql", t);
+}
+
 Result<std::string> RenderMatchRows(const KitOptions& options, const CaptureTable& table,
                                     const std::vector<std::string>& match_columns) {
   const Dialect d = options.dialect;

@@ -97,6 +97,9 @@ Result<std::string> RenderSelectRows(const KitOptions& options, const CaptureTab
 Result<Script> RenderInsertRow(const KitOptions& options, const CaptureTable& table,
                                     const std::vector<std::string>& columns);
 
+// SELECT COUNT(*) of the table of `table` (count_rows.sql); no parameters.
+Result<std::string> RenderCountRows(const KitOptions& options, const CaptureTable& table);
+
 // The keys (as text) of at most two rows whose `match_columns` equal the
 // parameters, in that order (match_rows.sql). SQL Server renders key text by
 // the key columns' table.column_types (DescribeKeyColumns), as the capture

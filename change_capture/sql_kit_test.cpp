@@ -107,10 +107,11 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
   ASSERT_TRUE(insert.has_value()) << insert.error();
   for (auto& st : insert->statements) runtime.statements.push_back(st);
   std::vector<Value> params;
-  for (auto row : {RenderSelectKeysAfter(options, lines, std::nullopt, 100, params),
-                   RenderSelectKeysAfter(options, lines, std::vector<std::string>{"1", "x"}, 100,
-                                         params, {"integer", "character varying(10)"}),
-                   RenderAgentStatement(options, "enqueue_keys.sql")}) {
+  for (auto row :
+       {RenderSelectKeysAfter(options, lines, std::nullopt, 100, params),
+        RenderSelectKeysAfter(options, lines, std::vector<std::string>{"1", "x"}, 100, params,
+                              {"integer", "character varying(10)"}),
+        RenderAgentStatement(options, "enqueue_keys.sql"), RenderCountRows(options, lines)}) {
     ASSERT_TRUE(row.has_value()) << row.error();
     runtime.statements.push_back(*row);
   }

@@ -689,4 +689,23 @@ Result<std::vector<FieldInfo>> ZohoClient::Fields(std::string_view module) {
   return out;
 }
 
+Result<int64_t> ZohoClient::Count(std::string_view module) {
+  ZCRMSYNC_RETURN_IF_ERROR(CheckModule(module));
+  Call c;
+  c.path = "/crm/v8/" + std::string(module) + "/actions/count";
+  ZCRMSYNC_ASSIGN_OR_RETURN(HttpResponse response, ExecuteOne(std::move(c)));
+  if (response.status == 204 || response.body.empty()) return int64_t{0};
+  ZCRMSYNC_ASSIGN_OR_RETURN(JsonValue json, ParseJson(response.body));
+  // Zoho's schema types it a string; the emulator (and Zoho's SDK) a number.
+  if (const JsonValue* count = json.Find("count"); count != nullptr) {
+    if (count->is_int() && count->as_int() >= 0) return count->as_int();
+    if (count->is_string() && !count->as_string().empty() && count->as_string().size() <= 18 &&
+        std::all_of(count->as_string().begin(), count->as_string().end(),
+                    [](unsigned char ch) { return std::isdigit(ch) != 0; })) {
+      return static_cast<int64_t>(std::stoll(count->as_string()));
+    }
+  }
+  return Error(InternalError("count of " + std::string(module) + ": no count in Zoho's reply"));
+}
+
 }  // namespace zcrmsync::crm

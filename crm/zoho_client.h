@@ -176,6 +176,10 @@ class ZohoClient {
   // Field metadata of a module.
   Result<std::vector<FieldInfo>> Fields(std::string_view module);
 
+  // How many records the module holds (GET /{module}/actions/count, 1
+  // credit). Errors: the call's classified error; INTERNAL without a count.
+  Result<int64_t> Count(std::string_view module);
+
   ClientStats stats() const;
 
   // Zoho's clock minus ours, from a response's Date header (whole seconds,

@@ -248,6 +248,26 @@ TEST_F(ZohoClientTest, ClockOffsetUsesTheResponseWithTheShortestRoundTrip) {
   EXPECT_LE(std::chrono::abs(offset - zoho_ahead), std::chrono::milliseconds(500 + 2500));
 }
 
+TEST_F(ZohoClientTest, CountReadsTheModulesRecordCount) {
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    if (r.url.find("/Accounts/actions/count") != std::string::npos) {
+      return JsonReply(200, R"({"count":950})");
+    }
+    if (r.url.find("/Leads/actions/count") != std::string::npos) {
+      return JsonReply(200, R"({"count":"1200"})");
+    }
+    HttpResponse empty;
+    empty.status = 204;
+    return empty;
+  });
+  ZohoClient& client = Client();
+  EXPECT_THAT(client.Count("Accounts"), ::zcrmsync::testing::IsOkAndHolds(950));
+  EXPECT_THAT(client.Count("Leads"), ::zcrmsync::testing::IsOkAndHolds(1200));
+  EXPECT_THAT(client.Count("Deals"), ::zcrmsync::testing::IsOkAndHolds(0));
+  EXPECT_THAT(client.Count("bad module"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(ApiRequests()[0].url, "https://www.zohoapis.com/crm/v8/Accounts/actions/count");
+}
+
 // Issue #12 (13): each field name is asked for once, and the 50-field limit
 // counts distinct names (a mapping may map Modified_Time or Created_Time,
 // which the pull asks for anyway), as the config loader counts them.

@@ -108,4 +108,6 @@ SELECT CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zc
 
 INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at) VALUES (?, ?, 'U', UTC_TIMESTAMP(6)) $$
 
+SELECT COUNT(*) FROM `erp`.`order lines` $$
+
 DELIMITER ;

@@ -135,3 +135,5 @@ SELECT "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2" FR
 
 INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op) VALUES (?, ?, 'U');
 
+SELECT COUNT(*) FROM "erp"."order lines";
+

@@ -111,3 +111,5 @@ SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zc
 
 INSERT INTO "zcrmsync_changes" (mapping, keys_json, op) VALUES (?, ?, 'U');
 
+SELECT COUNT(*) FROM "order lines";
+

@@ -152,3 +152,6 @@ GO
 INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op) VALUES (?, ?, N'U')
 GO
 
+SELECT COUNT_BIG(*) FROM [dbo].[order lines]
+GO
+
