@@ -14,10 +14,19 @@ SELECT TOP (?) change_id, mapping, keys_json, op, changed_at,
  ORDER BY row_ver
 GO
 
-DELETE TOP (?) FROM [zcrmsync].[changes] WHERE row_ver <= ?
+SELECT MIN(transaction_begin_time), SYSDATETIME() FROM sys.dm_tran_active_transactions
 GO
 
-SELECT MIN(transaction_begin_time), SYSDATETIME() FROM sys.dm_tran_active_transactions
+SELECT 1, 1
+GO
+
+INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op, changed_at)
+SELECT mapping, keys_json, op, changed_at FROM [zcrmsync].[changes]
+ WHERE row_ver <= ? AND mapping = ?
+ ORDER BY row_ver
+GO
+
+DELETE FROM [zcrmsync].[changes] WHERE row_ver <= ? AND mapping = ?
 GO
 
 MERGE INTO [zcrmsync].[state] AS s
@@ -105,6 +114,9 @@ GO
 DELETE FROM [zcrmsync].[state] WHERE name = ?
 GO
 
+DELETE TOP (?) FROM [zcrmsync].[changes] WHERE row_ver <= ? AND mapping IN (?, ?)
+GO
+
 SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
   FROM [zcrmsync].[links]
  WHERE mapping = ? AND erp_key IN (?, ?, ?)
@@ -149,7 +161,8 @@ GO
 SELECT TOP (?) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE (([order] > ?) OR ([order] = ? AND [line no] > ?)) ORDER BY [order], [line no]
 GO
 
-INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op) VALUES (?, ?, N'U')
+INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op, changed_at)
+VALUES (?, ?, N'U', COALESCE(?, SYSUTCDATETIME()))
 GO
 
 SELECT COUNT_BIG(*) FROM [dbo].[order lines]
