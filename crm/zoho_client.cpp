@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 #include <map>
+#include <set>
 
 #include "core/log.h"
 #include "core/secrets.h"
@@ -34,17 +35,23 @@ Status CheckModule(std::string_view module) {
   return Status::Ok();
 }
 
+// Counts each name once: JoinEncoded sends each once (a mapped field may be
+// Modified_Time or Created_Time, which the pull also asks for).
 Status CheckFields(const std::vector<std::string>& fields) {
-  if (fields.empty() || fields.size() > kMaxFields) {
+  const size_t distinct = std::set<std::string>(fields.begin(), fields.end()).size();
+  if (distinct == 0 || distinct > kMaxFields) {
     return InvalidArgumentError("between 1 and 50 field api names are required, got " +
-                                std::to_string(fields.size()));
+                                std::to_string(distinct));
   }
   return Status::Ok();
 }
 
+// "a,b,c", each item URL-encoded and sent once, in first-seen order.
 std::string JoinEncoded(const std::vector<std::string>& items) {
   std::string out;
+  std::set<std::string_view> seen;
   for (const std::string& item : items) {
+    if (!seen.insert(item).second) continue;
     if (!out.empty()) out += ',';
     out += UrlEncode(item);
   }
@@ -188,7 +195,9 @@ void ZohoClient::Execute(std::vector<Call>& calls) {
     // The token is taken when each request starts, so a long batch never runs
     // on an expired one; `used` remembers which token each request carried.
     std::vector<std::string> used(pending.size());
-    auto prepare = [this, &used](size_t k, HttpRequest& r) -> Status {
+    std::vector<Clock::TimePoint> started(pending.size());
+    auto prepare = [this, &used, &started](size_t k, HttpRequest& r) -> Status {
+      started[k] = clock_.Now();
       Result<ZohoAuth::Token> token = auth_.GetToken();
       if (!token.has_value()) {
         Status s = Redact(token.error());
@@ -207,7 +216,7 @@ void ZohoClient::Execute(std::vector<Call>& calls) {
         transport_.SendAll(std::move(requests), slots, prepare);
     ReleaseSlots(slots);
     calls_ += static_cast<int64_t>(pending.size());
-    NoteServerClock(results);
+    NoteServerClock(results, started, clock_.Now());
 
     std::vector<size_t> again;
     Clock::Duration wait{0};
@@ -265,25 +274,41 @@ void ZohoClient::Execute(std::vector<Call>& calls) {
   }
 }
 
-void ZohoClient::NoteServerClock(const std::vector<Result<HttpResponse>>& results) {
-  const Clock::TimePoint now = clock_.Now();
-  for (const auto& r : results) {
+void ZohoClient::NoteServerClock(const std::vector<Result<HttpResponse>>& results,
+                                 const std::vector<Clock::TimePoint>& started,
+                                 Clock::TimePoint round_end) {
+  // The server stamped Date somewhere in [sent, received]; the narrowest
+  // window of the round gives the sample with the least uncertainty.
+  std::optional<ClockSample> best;
+  for (size_t k = 0; k < results.size(); ++k) {
+    const auto& r = results[k];
     if (!r.has_value()) continue;
     auto header = r->Header("Date");
     if (!header) continue;
     auto date = ParseHttpDate(*header);
     if (!date) continue;
+    const Clock::TimePoint sent = r->sent_at.value_or(k < started.size() ? started[k] : round_end);
+    const Clock::TimePoint received = std::max(sent, r->received_at.value_or(round_end));
+    const Clock::Duration window = received - sent;
+    if (best && best->window <= window) continue;
+    const Clock::TimePoint middle = sent + window / 2;
     const auto offset = std::chrono::duration_cast<Clock::Duration>(
-        *date + std::chrono::milliseconds(500) - now.time_since_epoch() -
+        *date + std::chrono::milliseconds(500) - middle.time_since_epoch() -
         std::chrono::system_clock::time_point());
-    clock_offset_us_ = offset.count();
-    has_clock_offset_ = true;
+    best = ClockSample{offset, window, received};
+  }
+  if (!best) return;
+  std::lock_guard<std::mutex> lock(clock_mu_);
+  if (!clock_sample_ || best->window <= clock_sample_->window ||
+      best->taken_at - clock_sample_->taken_at > std::chrono::minutes(10)) {
+    clock_sample_ = *best;
   }
 }
 
 std::optional<Clock::Duration> ZohoClient::ClockOffset() const {
-  if (!has_clock_offset_) return std::nullopt;
-  return Clock::Duration(clock_offset_us_.load());
+  std::lock_guard<std::mutex> lock(clock_mu_);
+  if (!clock_sample_) return std::nullopt;
+  return clock_sample_->offset;
 }
 
 Result<HttpResponse> ZohoClient::ExecuteOne(Call call) {
@@ -708,6 +733,25 @@ Result<std::vector<FieldInfo>> ZohoClient::Fields(std::string_view module) {
     out.push_back(std::move(info));
   }
   return out;
+}
+
+Result<int64_t> ZohoClient::Count(std::string_view module) {
+  ZCRMSYNC_RETURN_IF_ERROR(CheckModule(module));
+  Call c;
+  c.path = "/crm/v8/" + std::string(module) + "/actions/count";
+  ZCRMSYNC_ASSIGN_OR_RETURN(HttpResponse response, ExecuteOne(std::move(c)));
+  if (response.status == 204 || response.body.empty()) return int64_t{0};
+  ZCRMSYNC_ASSIGN_OR_RETURN(JsonValue json, ParseJson(response.body));
+  // Zoho's schema types it a string; the emulator (and Zoho's SDK) a number.
+  if (const JsonValue* count = json.Find("count"); count != nullptr) {
+    if (count->is_int() && count->as_int() >= 0) return count->as_int();
+    if (count->is_string() && !count->as_string().empty() && count->as_string().size() <= 18 &&
+        std::all_of(count->as_string().begin(), count->as_string().end(),
+                    [](unsigned char ch) { return std::isdigit(ch) != 0; })) {
+      return static_cast<int64_t>(std::stoll(count->as_string()));
+    }
+  }
+  return Error(InternalError("count of " + std::string(module) + ": no count in Zoho's reply"));
 }
 
 }  // namespace zcrmsync::crm

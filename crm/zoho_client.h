@@ -192,10 +192,19 @@ class ZohoClient {
   // Field metadata of a module.
   Result<std::vector<FieldInfo>> Fields(std::string_view module);
 
+  // How many records the module holds (GET /{module}/actions/count, 1
+  // credit). Errors: the call's classified error; INTERNAL without a count.
+  Result<int64_t> Count(std::string_view module);
+
   ClientStats stats() const;
 
-  // Zoho's clock minus ours, from the Date header of the latest response
-  // (whole seconds, so centred on the half second); nullopt before any.
+  // Zoho's clock minus ours, from a response's Date header (whole seconds,
+  // so centred on the half second) against the middle of the window in which
+  // the server produced it (HttpResponse::sent_at / received_at, else the
+  // call's start and the end of its round). Of each round of calls the
+  // response with the narrowest window counts (the error is at most half of
+  // it plus half a second); it replaces the kept sample when its window is no
+  // wider, or the kept one is over 10 minutes old. nullopt before any.
   std::optional<Clock::Duration> ClockOffset() const;
 
  private:
@@ -216,7 +225,8 @@ class ZohoClient {
   // Sends every call, retrying per options_.retry; fills each call's outcome.
   void Execute(std::vector<Call>& calls);
   Result<HttpResponse> ExecuteOne(Call call);
-  void NoteServerClock(const std::vector<Result<HttpResponse>>& results);
+  void NoteServerClock(const std::vector<Result<HttpResponse>>& results,
+                       const std::vector<Clock::TimePoint>& started, Clock::TimePoint round_end);
   int AcquireSlots(int wanted);
   void ReleaseSlots(int count);
   Status Redact(Status status);
@@ -231,8 +241,13 @@ class ZohoClient {
   std::atomic<int64_t> calls_{0};
   std::atomic<int64_t> retries_{0};
   std::atomic<int64_t> credits_{0};
-  std::atomic<int64_t> clock_offset_us_{0};
-  std::atomic<bool> has_clock_offset_{false};
+  struct ClockSample {
+    Clock::Duration offset;
+    Clock::Duration window;  // received - sent: the sample's uncertainty
+    Clock::TimePoint taken_at;
+  };
+  mutable std::mutex clock_mu_;
+  std::optional<ClockSample> clock_sample_;  // guarded by clock_mu_
 };
 
 // Zoho's date-time for headers and COQL: "2026-11-30T09:40:01+00:00" (UTC,

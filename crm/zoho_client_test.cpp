@@ -1,6 +1,8 @@
 #include "crm/zoho_client.h"
 
 #include <atomic>
+#include <chrono>
+#include <ctime>
 #include <map>
 #include <sstream>
 
@@ -190,6 +192,103 @@ TEST_F(ZohoClientTest, ClockOffsetComesFromTheDateHeader) {
   ASSERT_THAT(client.Insert("Leads", Records(1)), IsOk());
   ASSERT_TRUE(client.ClockOffset().has_value());
   EXPECT_EQ(*client.ClockOffset(), std::chrono::milliseconds(3500));
+}
+
+// "Thu, 01 Jan 2026 00:00:03 GMT" for a time.
+std::string HttpDate(Clock::TimePoint t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(
+      std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+// Issue #12 (16f): the offset is measured per response, against the window
+// in which the server answered, and the round's narrowest window wins; not
+// against the time the whole round ended.
+TEST_F(ZohoClientTest, ClockOffsetUsesTheResponseWithTheShortestRoundTrip) {
+  transport_.set_clock(&clock_);
+  const auto zoho_ahead = std::chrono::seconds(30);
+  std::atomic<int> call{0};
+  // Three calls of one round, one after the other: 2 s, 0.2 s and 5 s.
+  const std::vector<std::chrono::milliseconds> latency = {std::chrono::milliseconds(2000),
+                                                          std::chrono::milliseconds(200),
+                                                          std::chrono::milliseconds(5000)};
+  SetApi([&](const HttpRequest&) -> Result<HttpResponse> {
+    const auto half = latency[static_cast<size_t>(call++) % latency.size()] / 2;
+    clock_.Advance(half);
+    HttpResponse reply = JsonReply(200, R"({"data":[]})");
+    reply.headers.emplace_back("Date", HttpDate(clock_.Now() + zoho_ahead));
+    clock_.Advance(half);
+    return reply;
+  });
+  ClientOptions options;
+  options.max_concurrency = 1;
+  ZohoClient& client = Client(options);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 250; ++i) ids.push_back(std::to_string(1000 + i));
+  ASSERT_THAT(client.GetByIds("Leads", ids, {"Last_Name"}), IsOk());
+  ASSERT_EQ(call.load(), 3);
+  ASSERT_TRUE(client.ClockOffset().has_value());
+  // The 0.2 s call: sent at +2.0 s, Zoho's Date 00:00:32 (its clock read
+  // 32.1 s), received at +2.2 s: 32.5 - 2.1 = 30.4 s. The round ended at
+  // +7.2 s, which would have given 34.5 - 7.2 = 27.3 s from the last reply.
+  EXPECT_EQ(*client.ClockOffset(), std::chrono::milliseconds(30400));
+  // A later, slower call does not replace the better sample ...
+  call = 2;  // 5 s
+  ASSERT_THAT(client.GetByIds("Leads", {"1"}, {"Last_Name"}), IsOk());
+  EXPECT_EQ(*client.ClockOffset(), std::chrono::milliseconds(30400));
+  // ... unless the kept one is over 10 minutes old.
+  clock_.Advance(std::chrono::minutes(11));
+  call = 2;
+  ASSERT_THAT(client.GetByIds("Leads", {"1"}, {"Last_Name"}), IsOk());
+  const auto offset = *client.ClockOffset();
+  EXPECT_NE(offset, std::chrono::milliseconds(30400));
+  EXPECT_LE(std::chrono::abs(offset - zoho_ahead), std::chrono::milliseconds(500 + 2500));
+}
+
+TEST_F(ZohoClientTest, CountReadsTheModulesRecordCount) {
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    if (r.url.find("/Accounts/actions/count") != std::string::npos) {
+      return JsonReply(200, R"({"count":950})");
+    }
+    if (r.url.find("/Leads/actions/count") != std::string::npos) {
+      return JsonReply(200, R"({"count":"1200"})");
+    }
+    HttpResponse empty;
+    empty.status = 204;
+    return empty;
+  });
+  ZohoClient& client = Client();
+  EXPECT_THAT(client.Count("Accounts"), ::zcrmsync::testing::IsOkAndHolds(950));
+  EXPECT_THAT(client.Count("Leads"), ::zcrmsync::testing::IsOkAndHolds(1200));
+  EXPECT_THAT(client.Count("Deals"), ::zcrmsync::testing::IsOkAndHolds(0));
+  EXPECT_THAT(client.Count("bad module"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(ApiRequests()[0].url, "https://www.zohoapis.com/crm/v8/Accounts/actions/count");
+}
+
+// Issue #12 (13): each field name is asked for once, and the 50-field limit
+// counts distinct names (a mapping may map Modified_Time or Created_Time,
+// which the pull asks for anyway), as the config loader counts them.
+TEST_F(ZohoClientTest, FieldListsAskForEachFieldOnce) {
+  SetApi([](const HttpRequest&) -> Result<HttpResponse> {
+    return JsonReply(200, R"({"data":[]})");
+  });
+  ZohoClient& client = Client();
+  std::vector<std::string> fields = {"Modified_Time", "Created_Time", "ERP_Id"};
+  for (int i = 0; i < 47; ++i) fields.push_back("F" + std::to_string(i));
+  fields.push_back("Created_Time");  // mapped too: 51 names, 50 distinct
+  ASSERT_THAT(client.GetByIds("Leads", {"1"}, fields), IsOk());
+  ASSERT_THAT(client.ListModifiedSince("Leads", fields, std::nullopt), IsOk());
+  for (const HttpRequest& r : ApiRequests()) {
+    EXPECT_THAT(r.url, HasSubstr("?fields=Modified_Time,Created_Time,ERP_Id,F0,"));
+    EXPECT_THAT(r.url, HasSubstr(",F46&"));
+    EXPECT_THAT(r.url, Not(HasSubstr("F46,Created_Time")));
+  }
+  fields.push_back("F47");  // 51 distinct
+  EXPECT_THAT(client.GetByIds("Leads", {"1"}, fields), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(ZohoClientTest, TriggerArrayIsSentOnlyWhenSet) {
@@ -522,11 +621,40 @@ TEST_F(ZohoClientTest, SecretsNeverInLogsOrErrors) {
   EXPECT_THAT(logs.str(), HasSubstr("access token refreshed"));
 }
 
-TEST_F(ZohoClientTest, PlainHttpToRemoteApiDomainIsRefused) {
+// Issue #12 (15): the token reply's api_domain never redirects the calls.
+// Without an explicit api_base_url, a reply naming another host than the
+// data centre's is refused before any API call is made.
+TEST_F(ZohoClientTest, ApiDomainOfAnotherHostIsNeverCalled) {
+  transport_.set_handler([](const HttpRequest& r) -> Result<HttpResponse> {
+    if (r.url.find("/oauth/v2/token") != std::string::npos) {
+      return JsonReply(
+          200, R"({"access_token":"t","api_domain":"http://evil.example","expires_in":3600})");
+    }
+    return JsonReply(200, SuccessItems(CountRecords(r.body)));
+  });
+  auto results = Client().Upsert("Leads", Records(1), {"ERP_Id"});
+  ASSERT_THAT(results, IsOk());
+  EXPECT_THAT((*results)[0].status, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT((*results)[0].status.message(), HasSubstr("evil.example"));
+  EXPECT_THAT((*results)[0].status.message(), HasSubstr("www.zohoapis.com"));
+  for (const HttpRequest& r : transport_.requests()) {
+    EXPECT_THAT(r.url, Not(HasSubstr("evil.example")));
+  }
+  EXPECT_TRUE(ApiRequests().empty());
+}
+
+TEST_F(ZohoClientTest, PlainHttpToARemoteApiBaseUrlIsRefused) {
   transport_.set_handler([](const HttpRequest&) -> Result<HttpResponse> {
     return JsonReply(200, R"({"access_token":"t","api_domain":"http://evil.example","expires_in":3600})");
   });
-  auto results = Client().Upsert("Leads", Records(1), {"ERP_Id"});
+  AuthOptions a;
+  a.client_id = "id";
+  a.client_secret = kSecret;
+  a.refresh_token = kRefresh;
+  a.api_base_url = "http://evil.example";
+  ZohoAuth auth(a, transport_, clock_);
+  ZohoClient client(ClientOptions{}, auth, transport_, clock_);
+  auto results = client.Upsert("Leads", Records(1), {"ERP_Id"});
   ASSERT_THAT(results, IsOk());
   EXPECT_THAT((*results)[0].status, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT((*results)[0].status.message(), HasSubstr("TLS is required"));

@@ -333,7 +333,9 @@ Result<std::optional<Link>> Puller::FirstContact(
     const mappings::Mapping& m, const ResolvedMapping& resolved, const crm::Record& r,
     const std::string& id, std::optional<Timestamp> modified, LinkStore& store, PullCounts& stats,
     std::vector<HeldConflict>& held, std::vector<ParkedRecord>& parks, bool& adopted) {
-  const change_capture::CaptureTable table = RowTable(m);
+  change_capture::CaptureTable table = RowTable(m);
+  // Key text as the capture trigger renders it (SQL Server: by type).
+  ZCRMSYNC_RETURN_IF_ERROR(change_capture::DescribeKeyColumns(db_, kit_.dialect, table));
   // A record that carries an external id is one of ours whose link a crash
   // lost before the push committed. The push wrote its link ahead of the
   // call, with no Zoho id and the values it was about to send: that link is

@@ -57,9 +57,20 @@ class PostgresKit final : public DialectKit {
     if (table.mapped_columns.empty()) {
       t["mapped_changed"] = "false";
     } else {
-      ZCRMSYNC_ASSIGN_OR_RETURN(
-          std::string changed,
-          JoinColumns(kD, table.mapped_columns, "o.$c IS DISTINCT FROM n.$c", " OR "));
+      // citext and nondeterministic collations call 'abc' and 'ABC ' equal
+      // to 'ABC': such columns compare as text in the deterministic "C"
+      // collation (byte-wise). Only those: the cast costs on a bulk update.
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string changed,
+                                JoinEach(
+                                    kD, table.mapped_columns,
+                                    [&](const std::string& q, const std::string& column) {
+                                      return table.loose_columns.contains(column)
+                                                 ? "o." + q +
+                                                       "::text COLLATE \"C\" IS DISTINCT FROM n." +
+                                                       q + "::text COLLATE \"C\""
+                                                 : "o." + q + " IS DISTINCT FROM n." + q;
+                                    },
+                                    " OR "));
       t["mapped_changed"] = "(" + changed + ")";
     }
     return t;

@@ -60,8 +60,14 @@ class SqliteKit final : public DialectKit {
     if (table.mapped_columns.empty()) {
       t["mapped_same"] = "1";
     } else {
-      ZCRMSYNC_ASSIGN_OR_RETURN(t["mapped_same"], JoinColumns(kD, table.mapped_columns,
-                                                              "OLD.$c IS NEW.$c", " AND "));
+      // A column declared COLLATE NOCASE or RTRIM would compare 'abc' and
+      // 'ABC ' equal to 'ABC'. An explicit COLLATE BINARY on one operand
+      // wins over the column's; it costs nothing measurable (100,000-row
+      // UPDATE, same time), and SQLite's catalogue does not show a column's
+      // collation, so every column gets it.
+      ZCRMSYNC_ASSIGN_OR_RETURN(
+          t["mapped_same"],
+          JoinColumns(kD, table.mapped_columns, "OLD.$c IS NEW.$c COLLATE BINARY", " AND "));
     }
     return t;
   }

@@ -12,6 +12,7 @@
 
 #include "change_capture/change_reader.h"
 #include "change_capture/installer.h"
+#include "change_capture/kit_manager.h"
 #include "change_capture/sql_kit.h"
 #include "odbc/statement.h"
 #include "odbc/transaction.h"
@@ -364,6 +365,69 @@ TEST_P(CaptureIntegrationTest, TextAndCompositeKeysRoundTripAndCaseChangesAreCap
   for (const auto* c : {&codes, &lines}) Exec("DROP TABLE IF EXISTS " + sql_of(*c));
 }
 
+// Issue #12 (7): an edit that changes only letter case or trailing spaces is
+// a real change, also in columns whose '=' ignores it: PostgreSQL citext and
+// a nondeterministic collation, SQLite COLLATE NOCASE and RTRIM, MariaDB's
+// default PAD SPACE, case-insensitive collation. Installed the way `zcrmsync
+// install` does it, which reads the columns' types from the catalogue.
+TEST_P(CaptureIntegrationTest, CaseOnlyAndTrailingSpaceEditsAreCaptured) {
+  const std::optional<std::string> schema = table_.schema;
+  const CaptureTable loose{"loose", schema, "Loose Text", {"id"}, {"ci", "rt"}};
+  const std::string t = (schema ? Q(*schema) + "." : "") + Q(loose.table);
+  (void)change_capture::Uninstall(conn(), options_, {loose});
+  Exec("DROP TABLE IF EXISTS " + t);
+  if (is(kPostgres)) {
+    // citext is in Debian's postgresql-15 and trusted: the database owner
+    // may create it. rt: an ICU collation that ignores case.
+    Exec("CREATE EXTENSION IF NOT EXISTS citext");
+    Exec("DROP COLLATION IF EXISTS zcrmsync_it_ci");
+    Exec(
+        "CREATE COLLATION zcrmsync_it_ci (provider = icu, locale = 'und-u-ks-level2', "
+        "deterministic = false)");
+    Exec("CREATE TABLE " + t +
+         " (id integer PRIMARY KEY, ci citext, rt text COLLATE zcrmsync_it_ci)");
+  } else if (is(kSqlite)) {
+    Exec("CREATE TABLE " + t +
+         " (id integer PRIMARY KEY, ci text COLLATE NOCASE, rt text COLLATE RTRIM)");
+  } else {
+    Exec("CREATE TABLE " + t +
+         " (id integer PRIMARY KEY, ci varchar(50), rt varchar(50)) "
+         "DEFAULT CHARSET utf8mb4 COLLATE utf8mb4_general_ci");
+  }
+  ASSERT_THAT(change_capture::Install(conn(), options_, {loose}), IsOk());
+  EXPECT_THAT(change_capture::Verify(conn(), options_, {loose}),
+              IsOkAndHolds(::testing::IsEmpty()));
+  Exec("INSERT INTO " + t + " (id, ci, rt) VALUES (1, 'abc', 'abc')");
+  change_capture::ChangeReader reader(conn(), options_);
+  std::string cursor;
+  auto read = [&] {
+    std::vector<Change> out;
+    auto batch = reader.Next(cursor, 100);
+    EXPECT_TRUE(batch.has_value()) << batch.error();
+    for (const auto& c : batch.value_or(std::vector<change_capture::Change>{})) {
+      out.push_back({c.key_json, std::string(1, c.op)});
+      cursor = c.cursor;
+    }
+    return out;
+  };
+  EXPECT_EQ(read(), (std::vector<Change>{{"[\"1\"]", "I"}}));
+  const std::vector<std::pair<std::string, std::string>> edits = {
+      {"ci", "'ABC'"},   // case only
+      {"ci", "'ABC '"},  // a trailing space
+      {"rt", "'ABC'"},   // case only
+      {"rt", "'ABC '"},  // a trailing space
+  };
+  for (const auto& [column, value] : edits) {
+    Exec("UPDATE " + t + " SET " + column + " = " + value + " WHERE id = 1");
+    EXPECT_EQ(read(), (std::vector<Change>{{"[\"1\"]", "U"}})) << column << " = " << value;
+  }
+  Exec("UPDATE " + t + " SET ci = ci, rt = rt WHERE id = 1");  // the same bytes
+  EXPECT_EQ(read(), std::vector<Change>{});
+  ASSERT_THAT(change_capture::Uninstall(conn(), options_, {loose}), IsOk());
+  Exec("DROP TABLE IF EXISTS " + t);
+  if (is(kPostgres)) Exec("DROP COLLATION IF EXISTS zcrmsync_it_ci");
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, CaptureIntegrationTest,
                          ::testing::Values(kPostgres, kMariaDb, kSqlite), DatabaseName);
 
@@ -549,10 +613,14 @@ TEST_P(CaptureTxidTest, TxidsOfDifferentDigitCountsAreReadInCommitOrder) {
   Install();
   const std::string t = TableSql();
   // The next power of ten above the server's txids (a fresh cluster starts
-  // near 1,000; a busy one crosses 10^7, 10^8, ... in production).
+  // near 1,000; a busy one crosses 10^7, 10^8, ... in production). Burning
+  // up to it costs one transaction per txid: past 100,000 of them (a server
+  // used for a long time) the test writes its changes as it would anyway
+  // and then gives the change rows txids across the power of ten below.
   int64_t boundary = 10;
   while (boundary <= NextTxid() + 20) boundary *= 10;
-  BurnTo(boundary - 6);
+  const bool burn = boundary - NextTxid() <= 100'000;
+  if (burn) BurnTo(boundary - 6);
   // Twelve transactions, each its own statement of one to three rows:
   // txids boundary-6 .. boundary+5 (give or take the test's own reads).
   std::vector<std::string> expected;
@@ -565,7 +633,18 @@ TEST_P(CaptureTxidTest, TxidsOfDifferentDigitCountsAreReadInCommitOrder) {
     }
     Exec("INSERT INTO " + t + " (id, name) VALUES " + values);
   }
-  ASSERT_GT(NextTxid(), boundary) << "the statements did not cross " << boundary;
+  if (burn) {
+    ASSERT_GT(NextTxid(), boundary) << "the statements did not cross " << boundary;
+  } else {
+    boundary /= 10;
+    auto tables = change_capture::AgentTableNames(options_);
+    ASSERT_TRUE(tables.has_value());
+    // Each change row (one per statement, in commit order) gets a txid of
+    // its own around the power of ten, the order kept.
+    Exec("UPDATE " + (*tables)[1] + " AS c SET txid = (" + std::to_string(boundary - 6) +
+         " + r.n - 1)::text::xid8 FROM (SELECT change_id, row_number() OVER (ORDER BY txid, "
+         "change_id) AS n FROM " + (*tables)[1] + ") AS r WHERE c.change_id = r.change_id");
+  }
   // Read in small batches, as a pass boundary would fall anywhere.
   change_capture::ChangeReader reader(conn(), options_);
   std::string cursor;

@@ -28,7 +28,7 @@ ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at) $
 
 SELECT value FROM `zcrmsync`.`state` WHERE name = ? $$
 
-SELECT column_name, column_type, is_nullable
+SELECT column_name, column_type, is_nullable, 'NO'
   FROM information_schema.columns
  WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?
  ORDER BY ordinal_position $$
@@ -118,5 +118,7 @@ SELECT CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zc
 
 INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
 VALUES (?, ?, 'U', COALESCE(?, UTC_TIMESTAMP(6))) $$
+
+SELECT COUNT(*) FROM `erp`.`order lines` $$
 
 DELIMITER ;

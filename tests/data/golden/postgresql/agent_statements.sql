@@ -33,8 +33,14 @@ ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.u
 SELECT value FROM "zcrmsync"."state" WHERE name = ?;
 
 SELECT a.attname, format_type(a.atttypid, a.atttypmod),
-       CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END
+       CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END,
+       CASE WHEN NOT COALESCE(co.collisdeterministic, true)
+              OR 'citext' IN (t.typname, bt.typname, et.typname) THEN 'YES' ELSE 'NO' END
   FROM pg_attribute a
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+  LEFT JOIN pg_type et ON et.oid = t.typelem
+  LEFT JOIN pg_collation co ON co.oid = a.attcollation
  WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attnum;
 
@@ -142,4 +148,6 @@ SELECT "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2" FR
 
 INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op, changed_at)
 VALUES (?, ?, 'U', COALESCE(CAST(? AS timestamp) AT TIME ZONE 'UTC', clock_timestamp()));
+
+SELECT COUNT(*) FROM "erp"."order lines";
 

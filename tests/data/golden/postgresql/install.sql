@@ -138,7 +138,7 @@ BEGIN
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
       SELECT 'customers', json_agg(n."id"::text)::text, 'U'
         FROM zcrmsync_old o JOIN zcrmsync_new n ON o."id" = n."id"
-       WHERE (o."email" IS DISTINCT FROM n."email" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")
+       WHERE (o."email"::text COLLATE "C" IS DISTINCT FROM n."email"::text COLLATE "C" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")
       HAVING count(*) > 0;
   END IF;
   RETURN NULL;
@@ -207,7 +207,7 @@ BEGIN
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
       SELECT 'order_lines', json_agg(json_build_array(n."order"::text, n."line no"::text))::text, 'U'
         FROM zcrmsync_old o JOIN zcrmsync_new n ON o."order" = n."order" AND o."line no" = n."line no"
-       WHERE (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user" IS DISTINCT FROM n."user")
+       WHERE (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user"::text COLLATE "C" IS DISTINCT FROM n."user"::text COLLATE "C")
       HAVING count(*) > 0;
   END IF;
   RETURN NULL;

@@ -28,7 +28,7 @@ ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.u
 
 SELECT value FROM "zcrmsync_state" WHERE name = ?;
 
-SELECT name, type, CASE WHEN "notnull" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END
+SELECT name, type, CASE WHEN "notnull" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END, 'NO'
   FROM pragma_table_info(?)
  ORDER BY cid;
 
@@ -121,4 +121,6 @@ SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zc
 
 INSERT INTO "zcrmsync_changes" (mapping, keys_json, op, changed_at)
 VALUES (?, ?, 'U', COALESCE(julianday(?), julianday('now')));
+
+SELECT COUNT(*) FROM "order lines";
 

@@ -39,7 +39,9 @@ GO
 SELECT value FROM [zcrmsync].[state] WHERE name = ?
 GO
 
-SELECT c.name, TYPE_NAME(c.user_type_id), CASE WHEN c.is_nullable = 1 THEN 'YES' ELSE 'NO' END
+SELECT c.name, TYPE_NAME(c.user_type_id), CASE WHEN c.is_nullable = 1 THEN 'YES' ELSE 'NO' END,
+       CASE WHEN TYPE_NAME(c.system_type_id) IN (N'char', N'varchar', N'nchar', N'nvarchar',
+                                                 N'text', N'ntext') THEN 'YES' ELSE 'NO' END
   FROM sys.columns AS c
  WHERE c.object_id = OBJECT_ID(?)
  ORDER BY c.column_id
@@ -144,16 +146,16 @@ GO
 DELETE FROM [dbo].[order lines] WHERE [order] = ? AND [line no] = ?
 GO
 
-SELECT TOP (2) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE [qty] = ? AND [Unit "Price"] = ?
+SELECT TOP (2) CONVERT(nvarchar(4000), [order], 3) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no], 2) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE [qty] = ? AND [Unit "Price"] = ?
 GO
 
 SELECT [id] FROM [dbo].[Customer List] WHERE [id] IN (?, ?, ?)
 GO
 
-INSERT INTO [dbo].[order lines] ([order], [qty], [Unit "Price"]) OUTPUT CONVERT(nvarchar(4000), inserted.[order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), inserted.[line no]) AS [zcrmsync_key_2] VALUES (?, ?, ?)
+INSERT INTO [dbo].[order lines] ([order], [qty], [Unit "Price"]) OUTPUT CONVERT(nvarchar(4000), inserted.[order], 3) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), inserted.[line no], 2) AS [zcrmsync_key_2] VALUES (?, ?, ?)
 GO
 
-SELECT TOP (?) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE 1 = 1 ORDER BY [order], [line no]
+SELECT TOP (?) CONVERT(nvarchar(4000), [order], 3) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no], 2) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE 1 = 1 ORDER BY [order], [line no]
 GO
 
 SELECT TOP (?) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE (([order] > ?) OR ([order] = ? AND [line no] > ?)) ORDER BY [order], [line no]
@@ -161,5 +163,8 @@ GO
 
 INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op, changed_at)
 VALUES (?, ?, N'U', COALESCE(?, SYSUTCDATETIME()))
+GO
+
+SELECT COUNT_BIG(*) FROM [dbo].[order lines]
 GO
 

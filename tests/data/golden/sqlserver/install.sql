@@ -117,9 +117,9 @@ BEGIN
   SET NOCOUNT ON;
   IF CAST(SESSION_CONTEXT(N'zcrmsync_origin') AS nvarchar(32)) = N'agent' RETURN;
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']' + N']', N'U'
+    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id], 126), 'json') + N'"' + N']' + N']', N'U'
       FROM inserted AS i INNER JOIN deleted AS d ON d.[id] = i.[id]
-     WHERE EXISTS (SELECT d.[email], d.[name], d.[order] EXCEPT SELECT i.[email], i.[name], i.[order]);
+     WHERE EXISTS (SELECT CAST(d.[email] AS varbinary(max)), DATALENGTH(d.[email]), d.[name], d.[order] EXCEPT SELECT CAST(i.[email] AS varbinary(max)), DATALENGTH(i.[email]), i.[name], i.[order]);
   -- The key of one row changed (an UPDATE with one old key gone and one new
   -- key come): one K row [old key, new key], so the agent moves the row's
   -- CRM record; several key changes in one statement cannot be paired.
@@ -130,17 +130,17 @@ BEGIN
            WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[id] = i.[id])) = 1
     INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
       SELECT N'customers', N'[' + gone.k + N',' + came.k + N']', N'K'
-        FROM (SELECT N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id]), 'json') + N'"' + N']' AS k FROM deleted AS d
+        FROM (SELECT N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id], 126), 'json') + N'"' + N']' AS k FROM deleted AS d
                WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[id] = i.[id])) AS gone
-       CROSS JOIN (SELECT N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']' AS k FROM inserted AS i
+       CROSS JOIN (SELECT N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id], 126), 'json') + N'"' + N']' AS k FROM inserted AS i
                WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[id] = i.[id])) AS came;
   ELSE
   BEGIN
     INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-      SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id]), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
+      SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id], 126), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
        WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[id] = i.[id]);
     INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-      SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
+      SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id], 126), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
        WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[id] = i.[id]);
   END
 END
@@ -154,9 +154,9 @@ BEGIN
   SET NOCOUNT ON;
   IF CAST(SESSION_CONTEXT(N'zcrmsync_origin') AS nvarchar(32)) = N'agent' RETURN;
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']' + N']', N'U'
+    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no], 2), 'json') + N'"' + N']' + N']', N'U'
       FROM inserted AS i INNER JOIN deleted AS d ON d.[order] = i.[order] AND d.[line no] = i.[line no]
-     WHERE EXISTS (SELECT d.[Unit "Price"], d.[qty], d.[user] EXCEPT SELECT i.[Unit "Price"], i.[qty], i.[user]);
+     WHERE EXISTS (SELECT d.[Unit "Price"], d.[qty], CAST(d.[user] AS varbinary(max)), DATALENGTH(d.[user]) EXCEPT SELECT i.[Unit "Price"], i.[qty], CAST(i.[user] AS varbinary(max)), DATALENGTH(i.[user]));
   -- The key of one row changed (an UPDATE with one old key gone and one new
   -- key come): one K row [old key, new key], so the agent moves the row's
   -- CRM record; several key changes in one statement cannot be paired.
@@ -167,17 +167,17 @@ BEGIN
            WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[order] = i.[order] AND d.[line no] = i.[line no])) = 1
     INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
       SELECT N'order_lines', N'[' + gone.k + N',' + came.k + N']', N'K'
-        FROM (SELECT N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no]), 'json') + N'"' + N']' AS k FROM deleted AS d
+        FROM (SELECT N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no], 2), 'json') + N'"' + N']' AS k FROM deleted AS d
                WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[order] = i.[order] AND d.[line no] = i.[line no])) AS gone
-       CROSS JOIN (SELECT N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']' AS k FROM inserted AS i
+       CROSS JOIN (SELECT N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no], 2), 'json') + N'"' + N']' AS k FROM inserted AS i
                WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[order] = i.[order] AND d.[line no] = i.[line no])) AS came;
   ELSE
   BEGIN
     INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-      SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no]), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
+      SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no], 2), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
        WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
     INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-      SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
+      SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no], 2), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
        WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
   END
 END
