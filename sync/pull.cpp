@@ -267,8 +267,7 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
     } else if (m.deletes.kind == mappings::DeleteKind::kSoftDelete) {
       auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
       ZCRMSYNC_ASSIGN_OR_RETURN(ValueType type, ColumnType(m, m.deletes.soft_delete_column));
-      auto marker = DeletedMarker(type, Clock::TimePoint(std::chrono::duration_cast<Clock::Duration>(
-                                            std::chrono::system_clock::now().time_since_epoch())));
+      auto marker = DeletedMarker(type, SystemClock().Now(), options_.erp_time_zone);
       if (!marker) {
         park(*link, marker.error(), m.deletes.soft_delete_column);
       } else if (keys && keys->size() == 1) {
