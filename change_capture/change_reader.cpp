@@ -1,8 +1,10 @@
 #include "change_capture/change_reader.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <limits>
+#include <set>
 
 #include "core/log.h"
 #include "core/status_macros.h"
@@ -293,6 +295,23 @@ ChangeReader::ChangeReader(odbc::Connection& connection, KitOptions kit, ReaderO
 
 Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t limit) {
   ZCRMSYNC_ASSIGN_OR_RETURN(RowCursor from, SplitCursor(cursor));
+  // MySQL/MariaDB: whether each known gap in the ids may be stepped over is
+  // decided BEFORE the rows are read. A gap's transaction that commits
+  // between the two is then either seen open by the probe (the gap waits)
+  // or seen committed by the read (the gap is filled); deciding after the
+  // read once skipped such a row and purged it unread (issue #12, defect 5).
+  std::set<int64_t> skippable;
+  int64_t expected = 0;
+  if (kit_.dialect == Dialect::kMySQL) {
+    ZCRMSYNC_RETURN_IF_ERROR(LoadIdStep());
+    ZCRMSYNC_ASSIGN_OR_RETURN(int64_t after, ParseIdCursor(from.base));
+    expected = NextId(after);
+    std::erase_if(gaps_, [&](const auto& gap) { return gap.first < expected; });  // filled or passed
+    for (const auto& [first_missing, seen] : gaps_) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(bool skip, GapCanBeSkipped(first_missing));
+      if (skip) skippable.insert(first_missing);
+    }
+  }
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(kit_, "read_changes.sql"));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
   ZCRMSYNC_RETURN_IF_ERROR(BindCursor(stmt, kit_.dialect, from.base, limit));
@@ -320,6 +339,25 @@ Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t
     c.changed_at = at.value_or(Timestamp{});
     c.cursor = kit_.dialect == Dialect::kPostgreSQL ? *position + ":" + std::to_string(c.change_id)
                                                     : *position;
+    auto malformed = [&](const std::string& what) {
+      return Error(DataLossError("change " + std::to_string(c.change_id) + " of mapping " +
+                                 c.mapping + ": " + what));
+    };
+    if (c.op == 'K') {
+      // A key change of one row: keys_json holds [old key, new key], handed
+      // out as one change of the new key that names the old one.
+      if (!key) return malformed("a key change without keys_json");
+      auto both = ParseKeys(*key);
+      if (!both) return malformed(both.error().message());
+      if (both->size() != 2) return malformed("a key change needs two keys, found " + std::to_string(both->size()));
+      c.old_key = std::move((*both)[0]);
+      c.old_key_json = KeyToJson(c.old_key);
+      c.key = std::move((*both)[1]);
+      c.key_json = KeyToJson(c.key);
+      out.push_back(std::move(c));
+      before = out.back().cursor;
+      continue;
+    }
     // At most `limit` keys: a row with more is handed out in parts, each
     // key's cursor naming the row and how many of its keys are done.
     const size_t first = from.row && *from.row == c.change_id ? from.done : 0;
@@ -327,10 +365,7 @@ Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t
     if (key) {
       // The row-level triggers store a one-column key as plain text instead.
       auto range = KeysParser(*key).ParseRange(first, limit - out.size());
-      if (!range) {
-        return Error(DataLossError("change " + std::to_string(c.change_id) + " of mapping " +
-                                   c.mapping + ": " + range.error().message()));
-      }
+      if (!range) return malformed(range.error().message());
       keys = std::move(*range);
     } else if (first == 0) {
       keys.keys.push_back({std::move(*key_text)});
@@ -347,51 +382,83 @@ Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t
     before = c.cursor;
   }
   ZCRMSYNC_RETURN_IF_ERROR(stmt.CloseCursor());
+  if (options_.on_rows_read) options_.on_rows_read();
   if (kit_.dialect != Dialect::kMySQL) return out;
 
   // MySQL/MariaDB: hand out only the unbroken run of change ids after the
-  // cursor.
-  ZCRMSYNC_ASSIGN_OR_RETURN(int64_t expected, ParseIdCursor(from.base));
-  ++expected;
-  std::erase_if(gaps_, [&](const auto& gap) { return gap.first < expected; });  // filled or passed
+  // cursor, stepping over the gaps judged skippable before the read.
   size_t keep = 0;
   for (; keep < out.size(); ++keep) {
     const int64_t id = out[keep].change_id;
     if (keep > 0 && out[keep - 1].change_id == id) continue;  // more keys of one change row
     if (id != expected) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(bool skip, GapCanBeSkipped(expected));
-      if (!skip) break;
+      if (!skippable.contains(expected)) {
+        if (!gaps_.contains(expected)) NoteGap(expected);
+        break;
+      }
       log::Logger("change_capture")
           .Warn("skipping a gap in change ids: its transactions are gone (rolled back)",
                 {{"first_missing", expected}, {"last_missing", id - 1}});
       gaps_.erase(expected);
     }
-    expected = id + 1;
+    expected = NextId(id);
   }
   out.resize(keep);
   return out;
 }
 
+Status ChangeReader::LoadIdStep() {
+  if (id_step_) return Status();
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(kit_, "change_id_step.sql"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
+  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt.Execute()).WithContext("read the change id step"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt.Fetch());
+  if (!row) return InternalError("no row from change_id_step.sql");
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto increment, stmt.GetInt64(1));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto offset, stmt.GetInt64(2));
+  IdStep step;
+  step.increment = std::max<int64_t>(1, increment.value_or(1));
+  step.offset = std::clamp<int64_t>(offset.value_or(1), 1, step.increment);
+  if (step.increment > 1) {
+    log::Logger("change_capture")
+        .Info("change ids step by auto_increment_increment",
+              {{"increment", step.increment}, {"offset", step.offset}});
+  }
+  id_step_ = step;
+  return Status();
+}
+
+int64_t ChangeReader::NextId(int64_t after) const {
+  const IdStep step = id_step_.value_or(IdStep{});
+  // The smallest id above `after` that AUTO_INCREMENT can hand out: offset +
+  // k * increment (MySQL's rule).
+  if (after < step.offset) return step.offset;
+  return step.offset + ((after - step.offset) / step.increment + 1) * step.increment;
+}
+
+void ChangeReader::NoteGap(int64_t first_missing) {
+  GapSeen seen{clock_.SteadyNow(), std::nullopt};
+  if (auto p = ProbeOpenTransactions(); p.has_value()) seen.db_time = p->second;
+  gaps_.emplace(first_missing, seen);
+}
+
+Result<std::pair<std::optional<Timestamp>, std::optional<Timestamp>>>
+ChangeReader::ProbeOpenTransactions() {
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(kit_, "oldest_open_transaction.sql"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
+  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt.Execute()));
+  ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt.Fetch());
+  if (!row) return Error(InternalError("no row from oldest_open_transaction.sql"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto oldest, stmt.GetTimestamp(1));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto now, stmt.GetTimestamp(2));
+  return std::pair{oldest, now};
+}
+
 Result<bool> ChangeReader::GapCanBeSkipped(int64_t first_missing) {
   auto it = gaps_.find(first_missing);
-  auto probe = [&]() -> Result<std::pair<std::optional<Timestamp>, std::optional<Timestamp>>> {
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(kit_, "oldest_open_transaction.sql"));
-    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
-    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt.Execute()));
-    ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt.Fetch());
-    if (!row) return Error(InternalError("no row from oldest_open_transaction.sql"));
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto oldest, stmt.GetTimestamp(1));
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto now, stmt.GetTimestamp(2));
-    return std::pair{oldest, now};
-  };
-  if (it == gaps_.end()) {
-    GapSeen seen{clock_.SteadyNow(), std::nullopt};
-    if (auto p = probe(); p.has_value()) seen.db_time = p->second;
-    gaps_.emplace(first_missing, seen);
-    return false;
-  }
+  if (it == gaps_.end()) return false;
   if (it->second.db_time) {
-    auto p = probe();
+    auto p = ProbeOpenTransactions();
     if (p.has_value()) {
       // trx_started has whole seconds: a transaction that started in the same
       // second as the gap was seen may own it.

@@ -11,10 +11,12 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "change_capture/sql_kit.h"
@@ -33,7 +35,10 @@ struct Change {
   std::string mapping;
   std::string key_json;  // the key as a compact JSON array of text, e.g. ["42","A"]
   std::vector<std::string> key;  // the same, decoded: one string per key column
-  char op = 'U';         // 'I', 'U' or 'D'
+  char op = 'U';         // 'I', 'U', 'D', or 'K': the key of one row changed
+  // For 'K': the key before the change (key is the key after it).
+  std::vector<std::string> old_key;
+  std::string old_key_json;
   Timestamp changed_at;  // UTC
   std::string cursor;    // the cursor that lies just after this change
 };
@@ -42,6 +47,9 @@ struct ReaderOptions {
   // MySQL only: how long a gap in the change ids may hold the reader back
   // when open transactions cannot be listed (no PROCESS privilege).
   std::chrono::milliseconds gap_timeout{std::chrono::seconds(60)};
+  // Tests only: called after the change rows are read, before Next() hands
+  // them out (a test commits a transaction there).
+  std::function<void()> on_rows_read;
 };
 
 class ChangeReader {
@@ -67,7 +75,15 @@ class ChangeReader {
   Result<int64_t> Purge(const std::string& cursor, size_t limit);
 
  private:
+  // MySQL: the gap before `first_missing` may be stepped over (its
+  // transactions are gone); false for a gap not noted yet.
   Result<bool> GapCanBeSkipped(int64_t first_missing);
+  void NoteGap(int64_t first_missing);
+  // The oldest open transaction's start and the server's time now.
+  Result<std::pair<std::optional<Timestamp>, std::optional<Timestamp>>> ProbeOpenTransactions();
+  // MySQL: change ids are offset + k * increment (auto_increment_*).
+  Status LoadIdStep();
+  int64_t NextId(int64_t after) const;
 
   odbc::Connection& connection_;
   KitOptions kit_;
@@ -78,6 +94,11 @@ class ChangeReader {
     std::optional<Timestamp> db_time;  // the server's clock when first seen
   };
   std::map<int64_t, GapSeen> gaps_;  // first missing id -> when first seen
+  struct IdStep {
+    int64_t increment = 1;
+    int64_t offset = 1;
+  };
+  std::optional<IdStep> id_step_;
 };
 
 // Decodes keys_json, a JSON array of keys, each an array of strings or, for

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "core/log.h"
@@ -331,8 +332,8 @@ Result<HttpResponse> ZohoClient::ExecuteOne(Call call) {
 struct PreparedWrite::State {
   bool insert = false;  // else an update or upsert
   size_t records = 0;
-  size_t batch = 100;
   std::vector<ZohoClient::Call> calls;
+  std::vector<std::vector<size_t>> members;  // per call: the input indexes it carries
 };
 
 PreparedWrite::PreparedWrite(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -344,7 +345,8 @@ size_t PreparedWrite::size() const { return state_ ? state_->records : 0; }
 Result<PreparedWrite> ZohoClient::Prepare(
     WriteKind kind, std::string_view module, std::vector<Record> records,
     const std::vector<std::string>& duplicate_check_fields,
-    std::optional<Clock::TimePoint> if_unmodified_since, const WriteOptions& write) {
+    const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+    const WriteOptions& write) {
   ZCRMSYNC_RETURN_IF_ERROR(CheckModule(module));
   if (kind == WriteKind::kUpdate) {
     for (size_t i = 0; i < records.size(); ++i) {
@@ -355,49 +357,73 @@ Result<PreparedWrite> ZohoClient::Prepare(
       }
     }
   }
+  if (!unmodified_since.empty() && unmodified_since.size() != records.size()) {
+    return Error(InvalidArgumentError("update: " + std::to_string(unmodified_since.size()) +
+                                      " If-Unmodified-Since times for " +
+                                      std::to_string(records.size()) + " records"));
+  }
+  // Zoho takes one If-Unmodified-Since per call, in whole seconds: records
+  // go in calls with the others of the same second (in input order), so
+  // none is checked against another's time. Without times, one group.
+  std::vector<std::pair<std::optional<Clock::TimePoint>, std::vector<size_t>>> groups;
+  {
+    std::map<std::optional<Clock::TimePoint>, size_t> group_of;
+    for (size_t i = 0; i < records.size(); ++i) {
+      std::optional<Clock::TimePoint> t;
+      if (!unmodified_since.empty() && unmodified_since[i]) {
+        t = std::chrono::floor<std::chrono::seconds>(*unmodified_since[i]);
+      }
+      auto [it, added] = group_of.emplace(t, groups.size());
+      if (added) groups.push_back({t, {}});
+      groups[it->second].second.push_back(i);
+    }
+  }
   auto state = std::make_unique<PreparedWrite::State>();
   state->insert = kind == WriteKind::kInsert;
   state->records = records.size();
-  state->batch = static_cast<size_t>(options_.batch_size);
-  const size_t batch = state->batch;
-  for (size_t start = 0; start < records.size(); start += batch) {
-    const size_t end = std::min(records.size(), start + batch);
-    JsonValue::Array data(std::make_move_iterator(records.begin() + static_cast<std::ptrdiff_t>(start)),
-                          std::make_move_iterator(records.begin() + static_cast<std::ptrdiff_t>(end)));
-    JsonValue::Object body;
-    body.emplace("data", JsonValue(std::move(data)));
-    if (write.trigger) {
-      JsonValue::Array trigger;
-      for (const std::string& t : *write.trigger) trigger.emplace_back(t);
-      body.emplace("trigger", JsonValue(std::move(trigger)));
-    }
-    Call c;
-    c.per_record = true;
-    c.credits = WriteCredits(end - start);
-    switch (kind) {
-      case WriteKind::kInsert:
-        c.method = "POST";
-        c.path = "/crm/v8/" + std::string(module);
-        c.idempotent = false;
-        break;
-      case WriteKind::kUpdate:
-        c.method = "PUT";
-        c.path = "/crm/v8/" + std::string(module);
-        if (if_unmodified_since) {
-          c.headers.emplace_back("If-Unmodified-Since", FormatZohoTime(*if_unmodified_since));
-        }
-        break;
-      case WriteKind::kUpsert: {
-        c.method = "POST";
-        c.path = "/crm/v8/" + std::string(module) + "/upsert";
-        JsonValue::Array dcf;
-        for (const std::string& f : duplicate_check_fields) dcf.emplace_back(f);
-        if (!dcf.empty()) body.emplace("duplicate_check_fields", JsonValue(std::move(dcf)));
-        break;
+  const size_t batch = static_cast<size_t>(options_.batch_size);
+  for (const auto& [since, members] : groups) {
+    for (size_t start = 0; start < members.size(); start += batch) {
+      const size_t end = std::min(members.size(), start + batch);
+      std::vector<size_t> in_call(members.begin() + static_cast<std::ptrdiff_t>(start),
+                                  members.begin() + static_cast<std::ptrdiff_t>(end));
+      JsonValue::Array data;
+      data.reserve(in_call.size());
+      for (size_t i : in_call) data.emplace_back(std::move(records[i]));
+      JsonValue::Object body;
+      body.emplace("data", JsonValue(std::move(data)));
+      if (write.trigger) {
+        JsonValue::Array trigger;
+        for (const std::string& t : *write.trigger) trigger.emplace_back(t);
+        body.emplace("trigger", JsonValue(std::move(trigger)));
       }
+      Call c;
+      c.per_record = true;
+      c.credits = WriteCredits(in_call.size());
+      switch (kind) {
+        case WriteKind::kInsert:
+          c.method = "POST";
+          c.path = "/crm/v8/" + std::string(module);
+          c.idempotent = false;
+          break;
+        case WriteKind::kUpdate:
+          c.method = "PUT";
+          c.path = "/crm/v8/" + std::string(module);
+          if (since) c.headers.emplace_back("If-Unmodified-Since", FormatZohoTime(*since));
+          break;
+        case WriteKind::kUpsert: {
+          c.method = "POST";
+          c.path = "/crm/v8/" + std::string(module) + "/upsert";
+          JsonValue::Array dcf;
+          for (const std::string& f : duplicate_check_fields) dcf.emplace_back(f);
+          if (!dcf.empty()) body.emplace("duplicate_check_fields", JsonValue(std::move(dcf)));
+          break;
+        }
+      }
+      c.body = ToJson(JsonValue(std::move(body)));
+      state->calls.push_back(std::move(c));
+      state->members.push_back(std::move(in_call));
     }
-    c.body = ToJson(JsonValue(std::move(body)));
-    state->calls.push_back(std::move(c));
   }
   return PreparedWrite(std::move(state));
 }
@@ -409,19 +435,19 @@ void ZohoClient::Send(PreparedWrite& write) {
 std::vector<RecordResult> ZohoClient::Finish(PreparedWrite write) {
   if (!write.state_) return {};
   const PreparedWrite::State& state = *write.state_;
-  const size_t batch = state.batch;
   std::vector<RecordResult> out(state.records);
   for (size_t b = 0; b < state.calls.size(); ++b) {
-    const size_t start = b * batch;
-    const size_t count = std::min(state.records, start + batch) - start;
+    const std::vector<size_t>& members = state.members[b];
+    const size_t count = members.size();
     const Result<HttpResponse>& outcome = state.calls[b].outcome;
     Result<JsonValue::Array> items = outcome.has_value()
                                          ? ReplyItems(*outcome, count)
                                          : Result<JsonValue::Array>(Error(outcome.error()));
     for (size_t j = 0; j < count; ++j) {
-      RecordResult& r = out[start + j];
+      RecordResult& r = out[members[j]];
       if (!items.has_value()) {
         r.status = items.error();
+        r.call_failed = true;
         continue;
       }
       const JsonValue& item = (*items)[j];
@@ -442,10 +468,11 @@ std::vector<RecordResult> ZohoClient::Finish(PreparedWrite write) {
 Result<std::vector<RecordResult>> ZohoClient::Write(
     WriteKind kind, std::string_view module, std::vector<Record> records,
     const std::vector<std::string>& duplicate_check_fields,
-    std::optional<Clock::TimePoint> if_unmodified_since, const WriteOptions& write) {
+    const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+    const WriteOptions& write) {
   ZCRMSYNC_ASSIGN_OR_RETURN(PreparedWrite prepared,
                             Prepare(kind, module, std::move(records), duplicate_check_fields,
-                                    if_unmodified_since, write));
+                                    unmodified_since, write));
   Send(prepared);
   return Finish(std::move(prepared));
 }
@@ -453,32 +480,50 @@ Result<std::vector<RecordResult>> ZohoClient::Write(
 Result<PreparedWrite> ZohoClient::PrepareUpdate(std::string_view module, std::vector<Record> records,
                                                 std::optional<Clock::TimePoint> if_unmodified_since,
                                                 const WriteOptions& write) {
-  return Prepare(WriteKind::kUpdate, module, std::move(records), {}, if_unmodified_since, write);
+  const size_t n = records.size();
+  return Prepare(WriteKind::kUpdate, module, std::move(records), {},
+                 std::vector<std::optional<Clock::TimePoint>>(n, if_unmodified_since), write);
+}
+
+Result<PreparedWrite> ZohoClient::PrepareUpdate(
+    std::string_view module, std::vector<Record> records,
+    const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+    const WriteOptions& write) {
+  return Prepare(WriteKind::kUpdate, module, std::move(records), {}, unmodified_since, write);
 }
 
 Result<PreparedWrite> ZohoClient::PrepareUpsert(
     std::string_view module, std::vector<Record> records,
     const std::vector<std::string>& duplicate_check_fields, const WriteOptions& write) {
-  return Prepare(WriteKind::kUpsert, module, std::move(records), duplicate_check_fields,
-                 std::nullopt, write);
+  return Prepare(WriteKind::kUpsert, module, std::move(records), duplicate_check_fields, {},
+                 write);
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Insert(std::string_view module,
                                                      const std::vector<Record>& records,
                                                      const WriteOptions& write) {
-  return Write(WriteKind::kInsert, module, records, {}, std::nullopt, write);
+  return Write(WriteKind::kInsert, module, records, {}, {}, write);
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Update(
     std::string_view module, const std::vector<Record>& records,
     std::optional<Clock::TimePoint> if_unmodified_since, const WriteOptions& write) {
-  return Write(WriteKind::kUpdate, module, records, {}, if_unmodified_since, write);
+  return Write(WriteKind::kUpdate, module, records, {},
+               std::vector<std::optional<Clock::TimePoint>>(records.size(), if_unmodified_since),
+               write);
+}
+
+Result<std::vector<RecordResult>> ZohoClient::Update(
+    std::string_view module, const std::vector<Record>& records,
+    const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+    const WriteOptions& write) {
+  return Write(WriteKind::kUpdate, module, records, {}, unmodified_since, write);
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Upsert(
     std::string_view module, const std::vector<Record>& records,
     const std::vector<std::string>& duplicate_check_fields, const WriteOptions& write) {
-  return Write(WriteKind::kUpsert, module, records, duplicate_check_fields, std::nullopt, write);
+  return Write(WriteKind::kUpsert, module, records, duplicate_check_fields, {}, write);
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Delete(std::string_view module,
@@ -510,6 +555,7 @@ Result<std::vector<RecordResult>> ZohoClient::Delete(std::string_view module,
       r.id = ids[start + j];
       if (!items.has_value()) {
         r.status = items.error();
+        r.call_failed = true;
         continue;
       }
       const JsonValue& item = (*items)[j];

@@ -47,6 +47,9 @@ struct RecordResult {
   std::string id;             // the Zoho record id (writes and deletes)
   std::string action;         // Upsert: "insert" or "update"; else as Zoho says
   std::string modified_time;  // details.Modified_Time, when given
+  // The whole call failed (after retries): `status` is the call's error,
+  // not this record's (a revoked token, a missing scope, an outage).
+  bool call_failed = false;
 };
 
 struct DeletedRecord {
@@ -145,6 +148,15 @@ class ZohoClient {
       std::string_view module, const std::vector<Record>& records,
       std::optional<Clock::TimePoint> if_unmodified_since = std::nullopt,
       const WriteOptions& write = {});
+  // The same, each record with its own If-Unmodified-Since (one per record,
+  // or empty for none). Zoho takes one per call, in whole seconds, so the
+  // records are sent in calls with the others of the same second: none is
+  // refused for another's time, and a record changed since its own time is
+  // always refused (ABORTED).
+  Result<std::vector<RecordResult>> Update(
+      std::string_view module, const std::vector<Record>& records,
+      const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+      const WriteOptions& write = {});
   // Inserts or updates, matching on `duplicate_check_fields` in order
   // (use a unique ERP key field). Safe to retry.
   Result<std::vector<RecordResult>> Upsert(std::string_view module,
@@ -158,6 +170,10 @@ class ZohoClient {
   Result<PreparedWrite> PrepareUpdate(std::string_view module, std::vector<Record> records,
                                       std::optional<Clock::TimePoint> if_unmodified_since,
                                       const WriteOptions& write = {});
+  Result<PreparedWrite> PrepareUpdate(
+      std::string_view module, std::vector<Record> records,
+      const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+      const WriteOptions& write = {});
   Result<PreparedWrite> PrepareUpsert(std::string_view module, std::vector<Record> records,
                                       const std::vector<std::string>& duplicate_check_fields,
                                       const WriteOptions& write = {});
@@ -217,15 +233,16 @@ class ZohoClient {
   friend struct PreparedWrite::State;  // holds the calls
   enum class WriteKind { kInsert, kUpdate, kUpsert };
 
+  // `unmodified_since`: one time per record (updates), or empty.
   Result<PreparedWrite> Prepare(WriteKind kind, std::string_view module, std::vector<Record> records,
                                 const std::vector<std::string>& duplicate_check_fields,
-                                std::optional<Clock::TimePoint> if_unmodified_since,
+                                const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
                                 const WriteOptions& write);
-  Result<std::vector<RecordResult>> Write(WriteKind kind, std::string_view module,
-                                          std::vector<Record> records,
-                                          const std::vector<std::string>& duplicate_check_fields,
-                                          std::optional<Clock::TimePoint> if_unmodified_since,
-                                          const WriteOptions& write);
+  Result<std::vector<RecordResult>> Write(
+      WriteKind kind, std::string_view module, std::vector<Record> records,
+      const std::vector<std::string>& duplicate_check_fields,
+      const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+      const WriteOptions& write);
   // Sends every call, retrying per options_.retry; fills each call's outcome.
   void Execute(std::vector<Call>& calls);
   Result<HttpResponse> ExecuteOne(Call call);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -361,6 +362,72 @@ TEST_F(ZohoClientTest, UpdateSendsIfUnmodifiedSinceAndReportsConflict) {
   }
   EXPECT_TRUE(has_header);
   EXPECT_THAT(client.Update("Leads", Records(1)), StatusIs(StatusCode::kInvalidArgument));
+}
+
+// Each record is checked against its own last-seen time: records of one
+// second share calls, a record with another time never shares its call
+// (with one header per call, the oldest time would refuse the others, and
+// the newest would miss an edit of the older ones). Results stay in input
+// order.
+TEST_F(ZohoClientTest, UpdateGroupsRecordsByTheirOwnIfUnmodifiedSince) {
+  std::mutex seen_mu;
+  std::map<std::string, std::vector<std::string>> ids_by_header;  // header -> record ids
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    std::string header = "(none)";
+    for (const auto& [k, v] : r.headers) {
+      if (k == "If-Unmodified-Since") header = v;
+    }
+    Result<JsonValue> body = ParseJson(r.body);
+    std::string out = R"({"data":[)";
+    bool first = true;
+    for (const JsonValue& rec : body->Find("data")->as_array()) {
+      const std::string id = rec.GetString("id");
+      {
+        std::lock_guard<std::mutex> lock(seen_mu);
+        ids_by_header[header].push_back(id);
+      }
+      out += std::string(first ? "" : ",") +
+             R"({"code":"SUCCESS","status":"success","message":"record updated","details":{"id":")" +
+             id + R"(","Modified_Time":"2026-01-01T00:00:00+05:30"}})";
+      first = false;
+    }
+    return JsonReply(200, out + "]}");
+  });
+  ClientOptions o;
+  o.batch_size = 2;
+  ZohoClient& client = Client(o);
+  const Clock::TimePoint t0 = clock_.Now();
+  std::vector<Record> recs;
+  std::vector<std::optional<Clock::TimePoint>> since;
+  // ids 0..6: times t0, t0+1s, t0 (+300 ms: the same second), none, t0+1s, t0, t0.
+  const std::vector<std::optional<Clock::TimePoint>> times = {
+      t0, t0 + std::chrono::seconds(1), t0 + std::chrono::milliseconds(300), std::nullopt,
+      t0 + std::chrono::seconds(1), t0, t0};
+  for (size_t i = 0; i < times.size(); ++i) {
+    recs.push_back(Record{{"id", JsonValue(std::to_string(i))}, {"Phone", JsonValue("1")}});
+    since.push_back(times[i]);
+  }
+  auto results = client.Update("Leads", recs, since);
+  ASSERT_THAT(results, IsOk());
+  ASSERT_EQ(results->size(), recs.size());
+  for (size_t i = 0; i < recs.size(); ++i) {
+    EXPECT_THAT((*results)[i].status, IsOk());
+    EXPECT_EQ((*results)[i].id, std::to_string(i)) << "results follow the input order";
+  }
+  // t0's four records in two calls of two, t0+1s's two in one, the one
+  // without a time alone: four calls.
+  EXPECT_EQ(ApiRequests().size(), 4u);
+  const std::string h0 = FormatZohoTime(t0), h1 = FormatZohoTime(t0 + std::chrono::seconds(1));
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(sorted(ids_by_header[h0]), (std::vector<std::string>{"0", "2", "5", "6"}));
+  EXPECT_EQ(sorted(ids_by_header[h1]), (std::vector<std::string>{"1", "4"}));
+  EXPECT_EQ(ids_by_header["(none)"], (std::vector<std::string>{"3"}));
+  // One time per record, or none at all.
+  EXPECT_THAT(client.Update("Leads", recs, std::vector<std::optional<Clock::TimePoint>>(2)),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(ZohoClientTest, DeleteUnknownIdIsNotFound) {

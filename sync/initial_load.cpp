@@ -78,7 +78,8 @@ Result<LoadProgress> InitialLoader::QueueAll() {
       }
       keys_json += "]";
       ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement enqueue, db_.Prepare(enqueue_sql));
-      ZCRMSYNC_RETURN_IF_ERROR(enqueue.BindAll({Value::Text(m.name), Value::Text(keys_json)}));
+      ZCRMSYNC_RETURN_IF_ERROR(enqueue.BindAll({Value::Text(m.name), Value::Text(keys_json),
+                                                   Value::Null(ValueType::kTimestamp)}));
       ZCRMSYNC_RETURN_IF_ERROR(StatusOf(enqueue.Execute()).WithContext("queue initial load"));
       ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, after_name,
                                                         change_capture::KeyToJson(keys.back())));

@@ -52,6 +52,9 @@ class SqliteKit final : public DialectKit {
     t["key_column"] = one ? "key_text" : "keys_json";
     t["key_new"] = one ? kn : "json_array(json_array(" + kn + "))";
     t["key_old"] = one ? ko : "json_array(json_array(" + ko + "))";
+    // A key change (K): [old key, new key], each a text or an array of texts.
+    t["key_change"] = one ? "json_array(" + ko + ", " + kn + ")"
+                          : "json_array(json_array(" + ko + "), json_array(" + kn + "))";
     ZCRMSYNC_ASSIGN_OR_RETURN(t["key_same"],
                               JoinColumns(kD, table.key_columns, "OLD.$c IS NEW.$c", " AND "));
     if (table.mapped_columns.empty()) {

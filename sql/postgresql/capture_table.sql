@@ -2,8 +2,9 @@
 -- Statement-level triggers with transition tables: one change row per
 -- statement and operation, holding the keys of every row it touched as a
 -- JSON array (so a 100,000-row UPDATE writes one change row, not 100,000).
--- A key change is captured as D (old) + I (new); an UPDATE that changes no
--- mapped column captures nothing. Transactions that set zcrmsync.origin =
+-- A key change of one row is captured as K ([old key, new key]); several in
+-- one statement as D (old) + I (new). An UPDATE that changes no mapped
+-- column captures nothing. Transactions that set zcrmsync.origin =
 -- 'agent' (SET LOCAL) are not captured (echo suppression).
 -- Tokens: ${table} ${function} ${trigger_insert} ${trigger_update}
 --   ${trigger_delete} ${changes} (quoted identifiers), ${mapping} (a string
@@ -33,15 +34,25 @@ BEGIN
       HAVING count(*) > 0;
   ELSE
     -- One full join sorts every row into U (same key, a mapped column
-    -- changed), D (old key gone) or I (new key): a key change is D + I.
+    -- changed), D (old key gone) or I (new key): a key change is D + I,
+    -- except when the statement changed the key of one row only: then one
+    -- K row holds [old key, new key], and the agent moves the row's CRM
+    -- record to the new key instead of deleting it and creating another.
+    -- (Several key changes in one statement cannot be paired: D + I.)
     INSERT INTO ${changes} (mapping, keys_json, op)
-      SELECT ${mapping}, json_agg(c.k)::text, c.op
-        FROM (SELECT CASE WHEN ${old_missing} THEN 'I' WHEN ${new_missing} THEN 'D' ELSE 'U' END AS op,
-                     CASE WHEN ${new_missing} THEN ${key_old} ELSE ${key_new} END AS k
-                FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON ${key_join}
-               WHERE ${old_missing} OR ${new_missing} OR ${mapped_changed}) c
-       GROUP BY c.op
-       ORDER BY c.op;
+      WITH c AS (SELECT CASE WHEN ${old_missing} THEN 'I' WHEN ${new_missing} THEN 'D' ELSE 'U' END AS op,
+                        CASE WHEN ${new_missing} THEN ${key_old} ELSE ${key_new} END AS k
+                   FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON ${key_join}
+                  WHERE ${old_missing} OR ${new_missing} OR ${mapped_changed}),
+           g AS (SELECT c.op, json_agg(c.k) AS keys, count(*) AS n FROM c GROUP BY c.op),
+           moved AS (SELECT json_build_array(d.keys -> 0, i.keys -> 0) AS keys
+                       FROM g AS d JOIN g AS i ON d.op = 'D' AND i.op = 'I'
+                      WHERE d.n = 1 AND i.n = 1)
+      SELECT ${mapping}, g.keys::text, g.op FROM g
+       WHERE g.op = 'U' OR NOT EXISTS (SELECT 1 FROM moved)
+      UNION ALL
+      SELECT ${mapping}, moved.keys::text, 'K' FROM moved
+       ORDER BY 3;
   END IF;
   RETURN NULL;
 END

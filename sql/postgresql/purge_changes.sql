@@ -5,7 +5,7 @@
 --   4 the batch size.
 DELETE FROM ${changes}
  WHERE change_id IN (
-   SELECT change_id FROM ${changes}
-    WHERE txid < CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id <= ?)
-    ORDER BY txid, change_id
+   SELECT c.change_id FROM ${changes} AS c
+    WHERE c.txid < CAST(? AS xid8) OR (c.txid = CAST(? AS xid8) AND c.change_id <= ?)
+    ORDER BY c.txid, c.change_id
     LIMIT ?)

@@ -55,7 +55,7 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
 
 UPDATE `zcrmsync`.`errors` SET resolved_at = CURRENT_TIMESTAMP(6) WHERE error_id = ? AND resolved_at IS NULL $$
 
-SELECT mapping, SUM(CASE WHEN keys_json IS NULL THEN 1 ELSE JSON_LENGTH(keys_json) END)
+SELECT mapping, SUM(CASE WHEN keys_json IS NULL OR op = 'K' THEN 1 ELSE JSON_LENGTH(keys_json) END)
   FROM `zcrmsync`.`changes` WHERE change_id > ? GROUP BY mapping $$
 
 INSERT INTO `zcrmsync`.`conflicts` (mapping, erp_key, zoho_id, field, base_value, erp_value, crm_value)
@@ -106,6 +106,7 @@ SELECT CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zc
 
 SELECT CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zcrmsync_key_2` FROM `erp`.`order lines` WHERE ((`order` > ?) OR (`order` = ? AND `line no` > ?)) ORDER BY `order`, `line no` LIMIT ? $$
 
-INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at) VALUES (?, ?, 'U', UTC_TIMESTAMP(6)) $$
+INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
+VALUES (?, ?, 'U', COALESCE(?, UTC_TIMESTAMP(6))) $$
 
 DELIMITER ;

@@ -4,19 +4,19 @@ SET LOCAL zcrmsync.origin = 'agent';
 
 SELECT 1;
 
-SELECT change_id, mapping, keys_json, op, changed_at AT TIME ZONE 'UTC', txid::text,
-       NULL::text
-  FROM "zcrmsync"."changes"
- WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
-   AND (txid > CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id > ?))
- ORDER BY txid, change_id
+SELECT c.change_id, c.mapping, c.keys_json, c.op, c.changed_at AT TIME ZONE 'UTC',
+       c.txid::text AS txid_text, NULL::text
+  FROM "zcrmsync"."changes" AS c
+ WHERE c.txid < pg_snapshot_xmin(pg_current_snapshot())
+   AND (c.txid > CAST(? AS xid8) OR (c.txid = CAST(? AS xid8) AND c.change_id > ?))
+ ORDER BY c.txid, c.change_id
  LIMIT ?;
 
 DELETE FROM "zcrmsync"."changes"
  WHERE change_id IN (
-   SELECT change_id FROM "zcrmsync"."changes"
-    WHERE txid < CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id <= ?)
-    ORDER BY txid, change_id
+   SELECT c.change_id FROM "zcrmsync"."changes" AS c
+    WHERE c.txid < CAST(? AS xid8) OR (c.txid = CAST(? AS xid8) AND c.change_id <= ?)
+    ORDER BY c.txid, c.change_id
     LIMIT ?);
 
 SELECT MIN(xact_start) AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
@@ -69,7 +69,7 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
 
 UPDATE "zcrmsync"."errors" SET resolved_at = now() WHERE error_id = ? AND resolved_at IS NULL;
 
-SELECT mapping, SUM(json_array_length(keys_json::json))
+SELECT mapping, SUM(CASE WHEN op = 'K' THEN 1 ELSE json_array_length(keys_json::json) END)
   FROM "zcrmsync"."changes"
  WHERE txid > CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id > ?)
  GROUP BY mapping;
@@ -127,5 +127,6 @@ SELECT "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2" FR
 
 SELECT "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2" FROM "erp"."order lines" WHERE (("order" > CAST(? AS integer)) OR ("order" = CAST(? AS integer) AND "line no" > CAST(? AS character varying(10)))) ORDER BY "order", "line no" LIMIT ?;
 
-INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op) VALUES (?, ?, 'U');
+INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op, changed_at)
+VALUES (?, ?, 'U', COALESCE(CAST(? AS timestamp) AT TIME ZONE 'UTC', clock_timestamp()));
 

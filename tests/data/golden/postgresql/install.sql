@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS "zcrmsync"."changes" (
   change_id  bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   mapping    varchar(64) NOT NULL,
   keys_json   text        NOT NULL,
-  op         char(1)     NOT NULL CHECK (op IN ('I', 'U', 'D')),
+  op         char(1)     NOT NULL CONSTRAINT zcrmsync_changes_op CHECK (op IN ('I', 'U', 'D', 'K')),
   changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   txid       xid8        NOT NULL DEFAULT pg_current_xact_id()
 );
@@ -27,6 +27,25 @@ COMMENT ON TABLE "zcrmsync"."changes" IS 'zcrmsync: captured changes of mapped r
 ALTER TABLE "zcrmsync"."changes" ALTER COLUMN keys_json SET STORAGE EXTERNAL;
 
 CREATE INDEX IF NOT EXISTS zcrmsync_changes_txid ON "zcrmsync"."changes" (txid, change_id);
+
+-- Installs before key changes were captured as K checked op for I, U, D:
+-- that check is replaced.
+DO $zcrmsync$
+DECLARE
+  c record;
+BEGIN
+  FOR c IN SELECT conname FROM pg_constraint
+            WHERE conrelid = '"zcrmsync"."changes"'::regclass AND contype = 'c'
+              AND pg_get_constraintdef(oid) NOT LIKE '%''K''%'
+  LOOP
+    EXECUTE 'ALTER TABLE "zcrmsync"."changes" DROP CONSTRAINT ' || quote_ident(c.conname);
+  END LOOP;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                  WHERE conrelid = '"zcrmsync"."changes"'::regclass AND conname = 'zcrmsync_changes_op') THEN
+    ALTER TABLE "zcrmsync"."changes" ADD CONSTRAINT zcrmsync_changes_op CHECK (op IN ('I', 'U', 'D', 'K'));
+  END IF;
+END
+$zcrmsync$;
 
 CREATE TABLE IF NOT EXISTS "zcrmsync"."links" (
   mapping         varchar(64)  NOT NULL,
@@ -111,15 +130,25 @@ BEGIN
       HAVING count(*) > 0;
   ELSE
     -- One full join sorts every row into U (same key, a mapped column
-    -- changed), D (old key gone) or I (new key): a key change is D + I.
+    -- changed), D (old key gone) or I (new key): a key change is D + I,
+    -- except when the statement changed the key of one row only: then one
+    -- K row holds [old key, new key], and the agent moves the row's CRM
+    -- record to the new key instead of deleting it and creating another.
+    -- (Several key changes in one statement cannot be paired: D + I.)
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
-      SELECT 'customers', json_agg(c.k)::text, c.op
-        FROM (SELECT CASE WHEN o."id" IS NULL THEN 'I' WHEN n."id" IS NULL THEN 'D' ELSE 'U' END AS op,
-                     CASE WHEN n."id" IS NULL THEN o."id"::text ELSE n."id"::text END AS k
-                FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON o."id" = n."id"
-               WHERE o."id" IS NULL OR n."id" IS NULL OR (o."email" IS DISTINCT FROM n."email" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")) c
-       GROUP BY c.op
-       ORDER BY c.op;
+      WITH c AS (SELECT CASE WHEN o."id" IS NULL THEN 'I' WHEN n."id" IS NULL THEN 'D' ELSE 'U' END AS op,
+                        CASE WHEN n."id" IS NULL THEN o."id"::text ELSE n."id"::text END AS k
+                   FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON o."id" = n."id"
+                  WHERE o."id" IS NULL OR n."id" IS NULL OR (o."email" IS DISTINCT FROM n."email" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")),
+           g AS (SELECT c.op, json_agg(c.k) AS keys, count(*) AS n FROM c GROUP BY c.op),
+           moved AS (SELECT json_build_array(d.keys -> 0, i.keys -> 0) AS keys
+                       FROM g AS d JOIN g AS i ON d.op = 'D' AND i.op = 'I'
+                      WHERE d.n = 1 AND i.n = 1)
+      SELECT 'customers', g.keys::text, g.op FROM g
+       WHERE g.op = 'U' OR NOT EXISTS (SELECT 1 FROM moved)
+      UNION ALL
+      SELECT 'customers', moved.keys::text, 'K' FROM moved
+       ORDER BY 3;
   END IF;
   RETURN NULL;
 END
@@ -172,15 +201,25 @@ BEGIN
       HAVING count(*) > 0;
   ELSE
     -- One full join sorts every row into U (same key, a mapped column
-    -- changed), D (old key gone) or I (new key): a key change is D + I.
+    -- changed), D (old key gone) or I (new key): a key change is D + I,
+    -- except when the statement changed the key of one row only: then one
+    -- K row holds [old key, new key], and the agent moves the row's CRM
+    -- record to the new key instead of deleting it and creating another.
+    -- (Several key changes in one statement cannot be paired: D + I.)
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
-      SELECT 'order_lines', json_agg(c.k)::text, c.op
-        FROM (SELECT CASE WHEN o."order" IS NULL THEN 'I' WHEN n."order" IS NULL THEN 'D' ELSE 'U' END AS op,
-                     CASE WHEN n."order" IS NULL THEN json_build_array(o."order"::text, o."line no"::text) ELSE json_build_array(n."order"::text, n."line no"::text) END AS k
-                FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON o."order" = n."order" AND o."line no" = n."line no"
-               WHERE o."order" IS NULL OR n."order" IS NULL OR (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user" IS DISTINCT FROM n."user")) c
-       GROUP BY c.op
-       ORDER BY c.op;
+      WITH c AS (SELECT CASE WHEN o."order" IS NULL THEN 'I' WHEN n."order" IS NULL THEN 'D' ELSE 'U' END AS op,
+                        CASE WHEN n."order" IS NULL THEN json_build_array(o."order"::text, o."line no"::text) ELSE json_build_array(n."order"::text, n."line no"::text) END AS k
+                   FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON o."order" = n."order" AND o."line no" = n."line no"
+                  WHERE o."order" IS NULL OR n."order" IS NULL OR (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user" IS DISTINCT FROM n."user")),
+           g AS (SELECT c.op, json_agg(c.k) AS keys, count(*) AS n FROM c GROUP BY c.op),
+           moved AS (SELECT json_build_array(d.keys -> 0, i.keys -> 0) AS keys
+                       FROM g AS d JOIN g AS i ON d.op = 'D' AND i.op = 'I'
+                      WHERE d.n = 1 AND i.n = 1)
+      SELECT 'order_lines', g.keys::text, g.op FROM g
+       WHERE g.op = 'U' OR NOT EXISTS (SELECT 1 FROM moved)
+      UNION ALL
+      SELECT 'order_lines', moved.keys::text, 'K' FROM moved
+       ORDER BY 3;
   END IF;
   RETURN NULL;
 END

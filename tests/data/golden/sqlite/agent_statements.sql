@@ -57,7 +57,7 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
 
 UPDATE "zcrmsync_errors" SET resolved_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE error_id = ? AND resolved_at IS NULL;
 
-SELECT mapping, SUM(CASE WHEN keys_json IS NULL THEN 1 ELSE json_array_length(keys_json) END)
+SELECT mapping, SUM(CASE WHEN keys_json IS NULL OR op = 'K' THEN 1 ELSE json_array_length(keys_json) END)
   FROM "zcrmsync_changes" WHERE change_id > ? GROUP BY mapping;
 
 INSERT INTO "zcrmsync_conflicts" (mapping, erp_key, zoho_id, field, base_value, erp_value, crm_value)
@@ -109,5 +109,6 @@ SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zc
 
 SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zcrmsync_key_2" FROM "order lines" WHERE (("order" > ?) OR ("order" = ? AND "line no" > ?)) ORDER BY "order", "line no" LIMIT ?;
 
-INSERT INTO "zcrmsync_changes" (mapping, keys_json, op) VALUES (?, ?, 'U');
+INSERT INTO "zcrmsync_changes" (mapping, keys_json, op, changed_at)
+VALUES (?, ?, 'U', COALESCE(julianday(?), julianday('now')));
 

@@ -111,9 +111,8 @@ DROP TRIGGER IF EXISTS "zcrmsync_customers_update_key";
 CREATE TRIGGER "zcrmsync_customers_update_key" AFTER UPDATE OF "id" ON "Customer List"
   WHEN NOT (OLD."id" IS NEW."id") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
-  INSERT INTO "zcrmsync_changes" (mapping, key_text, op)
-    VALUES ('customers', CAST(OLD."id" AS TEXT), 'D'),
-           ('customers', CAST(NEW."id" AS TEXT), 'I');
+  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
+    VALUES ('customers', json_array(CAST(OLD."id" AS TEXT), CAST(NEW."id" AS TEXT)), 'K');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_customers_delete";
@@ -149,8 +148,7 @@ CREATE TRIGGER "zcrmsync_order_lines_update_key" AFTER UPDATE OF "order", "line 
   WHEN NOT (OLD."order" IS NEW."order" AND OLD."line no" IS NEW."line no") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
   INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
-    VALUES ('order_lines', json_array(json_array(CAST(OLD."order" AS TEXT), CAST(OLD."line no" AS TEXT))), 'D'),
-           ('order_lines', json_array(json_array(CAST(NEW."order" AS TEXT), CAST(NEW."line no" AS TEXT))), 'I');
+    VALUES ('order_lines', json_array(json_array(CAST(OLD."order" AS TEXT), CAST(OLD."line no" AS TEXT)), json_array(CAST(NEW."order" AS TEXT), CAST(NEW."line no" AS TEXT))), 'K');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_delete";

@@ -147,6 +147,7 @@ GO
 SELECT TOP (?) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE (([order] > ?) OR ([order] = ? AND [line no] > ?)) ORDER BY [order], [line no]
 GO
 
-INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op) VALUES (?, ?, N'U')
+INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op, changed_at)
+VALUES (?, ?, N'U', COALESCE(?, SYSUTCDATETIME()))
 GO
 
