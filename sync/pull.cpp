@@ -106,6 +106,7 @@ struct Puller::Landing {
   std::vector<ParkedRecord> parks;
   std::vector<HeldConflict> held;             // ambiguous initial matches
   std::vector<std::string> refetch_done;      // refetch state entries handled
+  std::vector<std::string> refetch_ask;       // Zoho ids the next pull fetches again
   std::optional<crm::ListPosition> position;  // the scan's position after the page
   std::optional<Clock::TimePoint> deleted_listed_at;
 };
@@ -222,7 +223,8 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
 
 Status Puller::Scan(Run& run, const crm::ListPosition& from) {
   const mappings::Mapping& m = run.m;
-  // Records `errors retry` asked for are fetched again, changed or not.
+  // Records `errors retry` (or a 412 on a CRM share) asked for are fetched
+  // again, changed or not.
   const std::string refetch_prefix = RefetchStatePrefix(m.name);
   ZCRMSYNC_ASSIGN_OR_RETURN(auto refetch, change_capture::ListStates(db_, kit_, refetch_prefix));
   std::vector<std::string> names;
@@ -380,16 +382,22 @@ Status Puller::MergeOne(Run& run, const crm::Record& r, std::vector<PageItem>& i
 
 Status Puller::SendCrmShares(Run& run, std::vector<PageItem>& items, Landing& landing) {
   const mappings::Mapping& m = run.m;
+  // Each record with the Modified_Time it was listed with as
+  // If-Unmodified-Since (the client sends those of one second together).
   std::vector<size_t> sent;
   std::vector<crm::Record> records;
+  std::vector<std::optional<Clock::TimePoint>> unmodified_since;
   for (size_t i = 0; i < items.size(); ++i) {
     if (!items[i].crm_update) continue;
     sent.push_back(i);
     records.push_back(*items[i].crm_update);
+    unmodified_since.push_back(items[i].listed_modified
+                                   ? std::optional(ToTimePoint(*items[i].listed_modified))
+                                   : std::nullopt);
   }
   if (records.empty()) return Status::Ok();
   ZCRMSYNC_ASSIGN_OR_RETURN(auto results,
-                            crm_.Update(m.module, records, std::nullopt, WriteOptionsFor(m)));
+                            crm_.Update(m.module, records, unmodified_since, WriteOptionsFor(m)));
   for (size_t j = 0; j < sent.size() && j < results.size(); ++j) {
     PageItem& item = items[sent[j]];
     const crm::RecordResult& result = results[j];
@@ -398,13 +406,27 @@ Status Puller::SendCrmShares(Run& run, std::vector<PageItem>& items, Landing& la
         item.link->crm_modified_at = *t;
       }
       ++run.stats.crm_updated;
-    } else if (retry::IsTransient(result.status.code())) {
-      return result.status.WithContext("update " + m.module + " " + item.erp_key);
+      continue;
+    }
+    const Status s = result.status.WithContext("update " + m.module + " " + item.erp_key);
+    // A call that failed as a whole (a revoked token, a missing scope, an
+    // outage past the retries) is no record's fault: the pull stops there.
+    if (result.call_failed) return s;
+    item.dropped = true;  // nothing of the record lands
+    if (result.status.code() == StatusCode::kAborted || retry::IsTransient(result.status.code())) {
+      // 412: the record changed in Zoho after it was listed (or Zoho
+      // refuses it for now, RECORD_LOCKED). Neither its ERP share nor its
+      // new base lands: the next pull fetches it again and merges it with
+      // the change (this scan lists it again too when it was edited).
+      landing.refetch_ask.push_back(item.zoho_id);
+      Log().Info("a record changed in Zoho since it was listed (or is locked); merged again",
+                 {{"mapping", m.name},
+                  {"key", item.erp_key},
+                  {"zoho_id", item.zoho_id},
+                  {"error", result.status.message()}});
     } else {
-      // Refused for good: neither its ERP share nor its new base lands
-      // (that base would hold values Zoho never took).
-      item.dropped = true;
-      landing.parks.push_back(Park(run, item.erp_key, item.zoho_id, result.status,
+      // Refused for good: its new base would hold values Zoho never took.
+      landing.parks.push_back(Park(run, item.erp_key, item.zoho_id, s,
                                    std::string(result.status.GetPayload("field").value_or(""))));
     }
   }
@@ -531,6 +553,10 @@ Status Puller::LandRest(Run& run, const Landing& landing) {
   for (const HeldConflict& c : landing.held) ZCRMSYNC_RETURN_IF_ERROR(run.store.Hold(c));
   for (const std::string& name : landing.refetch_done) {
     ZCRMSYNC_RETURN_IF_ERROR(change_capture::DeleteState(db_, kit_, name));
+  }
+  for (const std::string& id : landing.refetch_ask) {
+    ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, RefetchStateName(m.name, id),
+                                                       "changed in Zoho during a pull"));
   }
   if (landing.position && landing.position->time) {
     ZCRMSYNC_RETURN_IF_ERROR(

@@ -2,7 +2,8 @@
 // watermark (minus an overlap) page by page, paged by key (crm::ZohoClient::
 // ScanModified), skips the echoes of our own writes, merges each record field
 // by field with the ERP row and the merge base (sync/merge.h), sends the
-// CRM's share to Zoho, and commits each page's ERP writes (echo suppression on), links (new base)
+// CRM's share to Zoho with the record's Modified_Time as If-Unmodified-Since,
+// and commits each page's ERP writes (echo suppression on), links (new base)
 // and the scan position in one database transaction, so memory stays flat
 // and a crash redoes at most the page in flight. A record the ERP refuses
 // (a data error: NOT NULL, length, foreign key, unique, check) is parked and
@@ -96,8 +97,10 @@ class Puller {
   // Merges, sends the CRM shares and lands one page of records.
   Status PullPage(Run& run, std::vector<crm::Record> records, Landing& landing);
   Status MergeOne(Run& run, const crm::Record& r, std::vector<PageItem>& items, Landing& landing);
-  // The CRM shares. A record Zoho refuses for good is parked and dropped
-  // from `items` (nothing of it lands).
+  // The CRM shares, each with the record's Modified_Time as listed as
+  // If-Unmodified-Since. A record Zoho refuses is dropped from `items`
+  // (nothing of it lands): with 412 (changed meanwhile) or for now, it is
+  // fetched again by the next pull; for good, it is parked.
   Status SendCrmShares(Run& run, std::vector<PageItem>& items, Landing& landing);
   Status ApplyDeletes(Run& run, const std::vector<crm::DeletedRecord>& deleted,
                       Clock::TimePoint listed_at);

@@ -2,8 +2,8 @@
 // local Zoho emulator over loopback, on a clock the test moves: the scan
 // pages by key while the CRM changes under it, deletions keep their own
 // watermark, a catch-up streams page by page and keeps its progress, a value
-// the ERP refuses parks one record, and a soft-delete time is the ERP's
-// local time.
+// the ERP refuses parks one record, the CRM share carries
+// If-Unmodified-Since, and a soft-delete time is the ERP's local time.
 #include "sync/pull.h"
 
 #include <gmock/gmock.h>
@@ -457,6 +457,76 @@ TEST_P(PullTest, AValueTheErpRefusesIsParkedAndTheRestLand) {
   ASSERT_TRUE(link.has_value() && link->has_value());
   auto again = puller.RunOnce();
   ASSERT_TRUE(again.has_value()) << again.error();
+}
+
+// Issue #12, defect 9: the pull's CRM share carries the record's
+// Modified_Time as If-Unmodified-Since. A CRM edit of the same field made
+// between the listing and that update is not overwritten: Zoho answers 412,
+// nothing of the record lands, and it is merged again with the edit.
+TEST_P(PullTest, TheCrmShareDoesNotOverwriteACrmEditMadeMeanwhile) {
+  auto crm_wins = LoadConfig(R"("deletes": "propagate", "conflict_rule": "crm_wins")");
+  ASSERT_TRUE(crm_wins.has_value());
+  config_ = std::move(crm_wins);
+  ASSERT_NO_FATAL_FAILURE(Seed(3));
+  sync::Puller puller = MakePuller(*config_);
+  ASSERT_TRUE(puller.RunOnce().has_value());
+  // An ERP edit not pushed yet: the pull's merge sends it to Zoho.
+  Exec("UPDATE pull_customers SET name = 'ERP edit' WHERE id = 1");
+  zoho_clock_.Advance(std::chrono::seconds(1));
+  Edit(1, "Phone", crm::JsonValue("555-9999"));  // listed: its ERP share is Phone
+  int list_calls = 0;
+  hooked_->set_after([&](const crm::HttpRequest& r, Result<crm::HttpResponse>&) {
+    if (!IsListCall(r) || ++list_calls != 1) return;
+    zoho_clock_.Advance(std::chrono::seconds(1));
+    Edit(1, "Account_Name", crm::JsonValue("CRM later"));
+    zoho_clock_.Advance(std::chrono::seconds(1));
+  });
+  auto first = puller.RunOnce();
+  hooked_->set_after(nullptr);
+  ASSERT_TRUE(first.has_value()) << first.error();
+  EXPECT_EQ(first->crm_updated, 0);
+  EXPECT_EQ(first->erp_updated, 0);  // nothing of the record landed
+  auto second = puller.RunOnce();
+  ASSERT_TRUE(second.has_value()) << second.error();
+  sync::Pusher pusher(conn(), *config_, kit_, *user_, meta_);
+  ASSERT_TRUE(pusher.Drain().has_value());
+  auto crm = user_->GetByIds("Accounts", {zoho_ids_.at(1)}, {"Account_Name"});
+  ASSERT_TRUE(crm.has_value() && crm->size() == 1u);
+  EXPECT_EQ(crm->at(0).at("Account_Name").as_string(), "CRM later");
+  EXPECT_EQ(ErpNames().at(1), "CRM later");  // crm_wins
+}
+
+// Issue #12, defect 16e, on the pull's side: a CRM share call that fails as
+// a whole (here a missing scope) stops the pull; no record is parked for it,
+// and nothing of the page lands until a later pull gets through.
+TEST_P(PullTest, AShareCallThatFailsAsAWholeStopsThePullAndParksNothing) {
+  ASSERT_NO_FATAL_FAILURE(Seed(2));
+  sync::Puller puller = MakePuller(*config_);
+  ASSERT_TRUE(puller.RunOnce().has_value());
+  Exec("UPDATE pull_customers SET name = 'ERP edit' WHERE id = 1");
+  zoho_clock_.Advance(std::chrono::seconds(1));
+  Edit(1, "Phone", crm::JsonValue("555-9999"));
+  hooked_->set_after([&](const crm::HttpRequest& r, Result<crm::HttpResponse>& answer) {
+    if (r.method != "PUT") return;
+    answer = crm::HttpResponse{401,
+                               {},
+                               R"({"code":"OAUTH_SCOPE_MISMATCH","details":{},)"
+                               R"("message":"invalid oauth scope","status":"error"})"};
+  });
+  auto failed = puller.RunOnce();
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_THAT(failed.error().message(), HasSubstr("OAUTH_SCOPE_MISMATCH"));
+  sync::LinkStore store(conn(), kit_);
+  EXPECT_THAT(store.ListParked(), IsOkAndHolds(::testing::IsEmpty()));
+  hooked_->set_after(nullptr);
+  // (The hook replaced the answer after Zoho took the update.)
+  auto pulled = puller.RunOnce();
+  ASSERT_TRUE(pulled.has_value()) << pulled.error();
+  EXPECT_EQ(pulled->parked, 0);
+  auto crm = user_->GetByIds("Accounts", {zoho_ids_.at(1)}, {"Account_Name", "Phone"});
+  ASSERT_TRUE(crm.has_value() && crm->size() == 1u);
+  EXPECT_EQ(crm->at(0).at("Account_Name").as_string(), "ERP edit");
+  EXPECT_EQ(ErpNames().at(1), "ERP edit");
 }
 
 // Issue #12, defect 16g: a CRM delete sets a soft-delete timestamp column
