@@ -26,6 +26,10 @@ const log::Logger& Log() {
   return *logger;
 }
 
+// The resume id of a scan stopped between pages: every record of the
+// watermark's second (Zoho ids are positive).
+constexpr char kWholeSecond[] = "0";
+
 // Deletions landed per transaction, and refetch requests per page.
 constexpr size_t kDeletesPerTransaction = 200;
 constexpr size_t kRefetchPerPage = 100;
@@ -170,8 +174,8 @@ Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
   ZCRMSYNC_ASSIGN_OR_RETURN(run.begin, change_capture::RenderBeginAgentWrites(kit_));
   ZCRMSYNC_ASSIGN_OR_RETURN(run.end, change_capture::RenderEndAgentWrites(kit_));
 
-  // Where the scan resumes: inside a second read by id after a crash or a
-  // stop, exactly there; else at the watermark minus the overlap.
+  // Where the scan resumes: after a crash or a stop mid-scan, exactly where
+  // it was; after a complete scan, at the watermark minus the overlap.
   ZCRMSYNC_ASSIGN_OR_RETURN(auto saved,
                             change_capture::LoadState(db_, kit_, PullWatermarkStateName(m.name)));
   ZCRMSYNC_ASSIGN_OR_RETURN(auto resume_id,
@@ -247,6 +251,9 @@ Status Puller::Scan(Run& run, const crm::ListPosition& from) {
         Landing landing;
         last = page.next.time;
         landing.position = std::move(page.next);
+        // Until the scan ends, it resumes exactly where it is, without the
+        // overlap, so a crash or a stop re-reads at most that second.
+        if (landing.position->after_id.empty()) landing.position->after_id = kWholeSecond;
         ZCRMSYNC_RETURN_IF_ERROR(PullPage(run, std::move(page.records), landing));
         if (options_.should_stop && options_.should_stop()) {
           stopping_ = true;
@@ -256,9 +263,9 @@ Status Puller::Scan(Run& run, const crm::ListPosition& from) {
       });
   ZCRMSYNC_RETURN_IF_ERROR(scanned);
   if (run.resume_saved && last) {
-    // The scan ended inside a second read by id. The next one starts at
-    // that second minus the overlap, as after any complete scan: a record
-    // modified later within it may have a lower id.
+    // The scan is complete: the next one starts at its last second minus
+    // the overlap (records of the last seconds may become visible late, or
+    // be modified later within the second).
     std::vector<PageItem> none;
     Landing landing;
     landing.position = crm::ListPosition{last, ""};

@@ -69,8 +69,9 @@ struct PullOptions {
 };
 
 // The sync state entries of a mapping's pull: where its scan of modified
-// records resumes (the Modified_Time, and the last id within that second
-// while a second holding more than a page is read), and the Zoho time
+// records resumes (the Modified_Time; and while a scan is under way, the
+// last id delivered within that second, "0" for none, so that it resumes
+// there exactly rather than the overlap before), and the Zoho time
 // deletions were last listed at.
 std::string PullWatermarkStateName(const std::string& mapping);
 std::string PullResumeIdStateName(const std::string& mapping);

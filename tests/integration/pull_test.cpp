@@ -404,6 +404,30 @@ TEST_P(PullTest, ACatchUpStreamsPagesAndKeepsItsProgress) {
   EXPECT_EQ(quiet->erp_updated, 0);
 }
 
+// A stop asked for during a long scan (SIGTERM, a lost lease) ends the pull
+// after the page in flight, with that page landed; the next pull goes on.
+TEST_P(PullTest, AStopBetweenPagesKeepsWhatLanded) {
+  ASSERT_NO_FATAL_FAILURE(Seed(450));
+  zoho_clock_.Advance(std::chrono::seconds(1));
+  for (int start = 1; start <= 450; start += 50) {
+    zoho_clock_.Advance(std::chrono::seconds(1));
+    std::vector<int> ids;
+    for (int id = start; id < start + 50; ++id) ids.push_back(id);
+    ASSERT_NO_FATAL_FAILURE(EditNames(ids, "CRM "));
+  }
+  int asked = 0;
+  sync::Puller stopping = MakePuller(*config_, {.should_stop = [&] { return ++asked > 1; }});
+  auto first = stopping.RunOnce();
+  ASSERT_TRUE(first.has_value()) << first.error();
+  EXPECT_EQ(first->fetched, 200);
+  EXPECT_EQ(CountNamed("CRM "), 200);
+  sync::Puller puller = MakePuller(*config_);
+  auto rest = puller.RunOnce();
+  ASSERT_TRUE(rest.has_value()) << rest.error();
+  EXPECT_EQ(CountNamed("CRM "), 450);
+  EXPECT_LE(rest->fetched, 250 + 50);  // at most the last second of the page again
+}
+
 // Issue #12, defect 10: the CRM clears a value the ERP requires (NOT NULL),
 // and deletes a record whose row the ERP will not delete (a foreign key; on
 // SQLite, whose agent connection does not enforce them, a trigger). Each is
