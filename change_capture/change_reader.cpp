@@ -65,48 +65,55 @@ Result<RowCursor> SplitCursor(const std::string& cursor) {
   return RowCursor{cursor.substr(0, a), row, static_cast<size_t>(done)};
 }
 
-// Binds the cursor (and the limit, unless nullopt) the way the dialect's
-// template lists them.
-Status BindCursor(odbc::Statement& stmt, Dialect dialect, const std::string& cursor,
-                  std::optional<size_t> limit) {
-  std::vector<Value> lim;
-  if (limit) lim.push_back(Value::Int64(static_cast<int64_t>(*limit)));
+// The cursor's parameters, in the order the dialect's templates list them.
+Result<std::vector<Value>> CursorParams(Dialect dialect, const std::string& cursor) {
   switch (dialect) {
     case Dialect::kPostgreSQL: {
       ZCRMSYNC_ASSIGN_OR_RETURN(PgCursor c, ParsePgCursor(cursor));
-      std::vector<Value> v = {Value::Text(c.txid), Value::Text(c.txid), Value::Int64(c.change_id)};
-      v.insert(v.end(), lim.begin(), lim.end());
-      return stmt.BindAll(std::move(v));
+      return std::vector<Value>{Value::Text(c.txid), Value::Text(c.txid), Value::Int64(c.change_id)};
     }
     case Dialect::kMySQL:
     case Dialect::kSQLite: {
       ZCRMSYNC_ASSIGN_OR_RETURN(int64_t id, ParseIdCursor(cursor));
-      std::vector<Value> v = {Value::Int64(id)};
-      v.insert(v.end(), lim.begin(), lim.end());
-      return stmt.BindAll(std::move(v));
+      return std::vector<Value>{Value::Int64(id)};
     }
     case Dialect::kSqlServer: {
       // "0x0000000000000ABC": the rowversion as binary(8).
       Bytes rv(8, 0);
       if (!cursor.empty()) {
         if (cursor.size() != 18 || cursor.rfind("0x", 0) != 0) {
-          return InvalidArgumentError("malformed SQL Server change cursor '" + cursor + "'");
+          return Error(InvalidArgumentError("malformed SQL Server change cursor '" + cursor + "'"));
         }
         for (size_t i = 0; i < 8; ++i) {
           unsigned v = 0;
           auto [p, ec] = std::from_chars(cursor.data() + 2 + 2 * i, cursor.data() + 4 + 2 * i, v, 16);
           if (ec != std::errc()) {
-            return InvalidArgumentError("malformed SQL Server change cursor '" + cursor + "'");
+            return Error(InvalidArgumentError("malformed SQL Server change cursor '" + cursor + "'"));
           }
           rv[i] = static_cast<uint8_t>(v);
         }
       }
-      std::vector<Value> v = lim;
-      v.push_back(Value::Binary(std::move(rv)));
-      return stmt.BindAll(std::move(v));
+      return std::vector<Value>{Value::Binary(std::move(rv))};
     }
   }
-  return InternalError("unknown dialect");
+  return Error(InternalError("unknown dialect"));
+}
+
+// Binds the cursor, then `extra`, then the limit (unless nullopt), the way
+// the dialect's templates list them (SQL Server's TOP (?) comes first).
+Status BindCursor(odbc::Statement& stmt, Dialect dialect, const std::string& cursor,
+                  std::optional<size_t> limit, std::vector<Value> extra = {}) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::vector<Value> v, CursorParams(dialect, cursor));
+  for (Value& e : extra) v.push_back(std::move(e));
+  if (limit) {
+    Value lim = Value::Int64(static_cast<int64_t>(*limit));
+    if (dialect == Dialect::kSqlServer) {
+      v.insert(v.begin(), std::move(lim));
+    } else {
+      v.push_back(std::move(lim));
+    }
+  }
+  return stmt.BindAll(std::move(v));
 }
 
 // A minimal reader for the one JSON shape the triggers write.
@@ -495,14 +502,33 @@ Result<std::map<std::string, int64_t>> ChangeReader::CountAfter(const std::strin
   return out;
 }
 
-Result<int64_t> ChangeReader::Purge(const std::string& cursor, size_t limit) {
+Result<int64_t> ChangeReader::Purge(const std::string& cursor, size_t limit,
+                                    const std::vector<std::string>& mappings) {
+  if (mappings.empty()) return int64_t{0};
   // A row partly handed out is kept whole.
   ZCRMSYNC_ASSIGN_OR_RETURN(RowCursor at, SplitCursor(cursor));
-  ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(kit_, "purge_changes.sql"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(
+      std::string sql, RenderAgentBatchStatement(kit_, "purge_changes.sql", mappings.size(), 1));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
-  ZCRMSYNC_RETURN_IF_ERROR(BindCursor(stmt, kit_.dialect, at.base, limit));
+  std::vector<Value> names;
+  for (const std::string& m : mappings) names.push_back(Value::Text(m));
+  ZCRMSYNC_RETURN_IF_ERROR(BindCursor(stmt, kit_.dialect, at.base, limit, std::move(names)));
   ZCRMSYNC_ASSIGN_OR_RETURN(int64_t rows, stmt.Execute());
   return rows;
+}
+
+Result<int64_t> ChangeReader::RequeueKept(const std::string& cursor, const std::string& mapping) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(RowCursor at, SplitCursor(cursor));
+  int64_t moved = 0;
+  for (const char* name : {"requeue_kept_changes.sql", "drop_kept_changes.sql"}) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(kit_, name));
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
+    ZCRMSYNC_RETURN_IF_ERROR(
+        BindCursor(stmt, kit_.dialect, at.base, std::nullopt, {Value::Text(mapping)}));
+    ZCRMSYNC_ASSIGN_OR_RETURN(int64_t rows, stmt.Execute());
+    if (moved == 0) moved = rows;
+  }
+  return moved;
 }
 
 }  // namespace zcrmsync::change_capture

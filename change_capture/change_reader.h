@@ -70,9 +70,16 @@ class ChangeReader {
   // partly handed out counts whole.
   Result<std::map<std::string, int64_t>> CountAfter(const std::string& cursor);
 
-  // Deletes up to `limit` change rows at or before `cursor` (a row partly
-  // handed out is kept); returns how many.
-  Result<int64_t> Purge(const std::string& cursor, size_t limit);
+  // Deletes up to `limit` change rows of `mappings` at or before `cursor` (a
+  // row partly handed out is kept); returns how many. Rows of other
+  // mappings (removed from the config) are kept.
+  Result<int64_t> Purge(const std::string& cursor, size_t limit,
+                        const std::vector<std::string>& mappings);
+
+  // Moves the change rows of `mapping` at or before `cursor` (kept while the
+  // mapping was not in the config) after it, in order, with their ops and
+  // times; returns how many. REQUIRES: a transaction, so none is lost.
+  Result<int64_t> RequeueKept(const std::string& cursor, const std::string& mapping);
 
  private:
   // MySQL: the gap before `first_missing` may be stepped over (its

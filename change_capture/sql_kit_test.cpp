@@ -59,7 +59,8 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
     ASSERT_TRUE(part.has_value()) << part.error();
     for (auto& s : part->statements) runtime.statements.push_back(s);
   }
-  for (const char* name : {"read_changes.sql", "purge_changes.sql", "oldest_open_transaction.sql",
+  for (const char* name : {"read_changes.sql", "oldest_open_transaction.sql", "change_id_step.sql",
+                           "requeue_kept_changes.sql", "drop_kept_changes.sql",
                            "save_state.sql", "load_state.sql", "describe_table.sql",
                            "list_capture_objects.sql", "unique_keys.sql", "load_link.sql",
                            "find_link_by_zoho_id.sql",
@@ -71,7 +72,8 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
     ASSERT_TRUE(s.has_value()) << s.error();
     runtime.statements.push_back(*s);
   }
-  for (auto batch : {RenderAgentBatchStatement(options, "load_links.sql", 3, 1),
+  for (auto batch : {RenderAgentBatchStatement(options, "purge_changes.sql", 2, 1),
+                     RenderAgentBatchStatement(options, "load_links.sql", 3, 1),
                      RenderAgentBatchStatement(options, "save_links.sql", 2, 7)}) {
     ASSERT_TRUE(batch.has_value()) << batch.error();
     runtime.statements.push_back(*batch);

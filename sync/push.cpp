@@ -24,6 +24,9 @@ namespace {
 constexpr char kCursorState[] = "push/cursor";
 // "push/deferred/<mapping>/<erp key>": a record Zoho refused for now.
 constexpr char kDeferredPrefix[] = "push/deferred/";
+// "push/kept/<mapping>": how many changes of a mapping not in the config
+// were kept behind the cursor (unsent, not purged) for when it is back.
+constexpr char kKeptPrefix[] = "push/kept/";
 // A record refused for now is tried again after 5 minutes, then 10, 20, ...
 // After kMaxDeferrals tries it stays parked for a person (errors retry).
 constexpr std::chrono::minutes kFirstDeferral{5};
@@ -151,6 +154,7 @@ struct PushPass {
   std::map<std::pair<std::string, std::string>, Deferral> deferred;  // as read: (mapping, key)
   std::vector<std::pair<std::pair<std::string, std::string>, Deferral>> to_defer;
   std::set<std::pair<std::string, std::string>> landed_keys;  // their deferral ends
+  std::map<std::string, int64_t> kept;  // keys of mappings not in the config, per mapping
 };
 
 namespace {
@@ -306,6 +310,27 @@ Status Pusher::ReleaseDeferred() {
   return tx.Commit();
 }
 
+Status Pusher::HandleKept(change_capture::ChangeReader& reader, const std::string& cursor) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto kept, change_capture::ListStates(db_, kit_, kKeptPrefix));
+  for (const auto& [name, value] : kept) {
+    const std::string mapping = name.substr(std::string(kKeptPrefix).size());
+    if (mappings::FindMapping(config_, mapping) == nullptr) {
+      Log().Warn("changes of a mapping that is not in the config are kept in the change table, "
+                 "unsent: add the mapping back to send them, or uninstall to drop them",
+                 {{"mapping", mapping}, {"kept", value}});
+      continue;
+    }
+    // Back in the config: its kept changes go after the cursor, in order.
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+    ZCRMSYNC_ASSIGN_OR_RETURN(int64_t moved, reader.RequeueKept(cursor, mapping));
+    ZCRMSYNC_RETURN_IF_ERROR(change_capture::DeleteState(db_, kit_, name));
+    ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
+    Log().Info("a mapping is back in the config: its kept changes are pushed",
+               {{"mapping", mapping}, {"change_rows", moved}});
+  }
+  return Status();
+}
+
 Result<PushStats> Pusher::Drain() {
   PushStats stats;
   requeued_.clear();
@@ -313,10 +338,15 @@ Result<PushStats> Pusher::Drain() {
   change_capture::ChangeReader reader(db_, kit_);
   ZCRMSYNC_ASSIGN_OR_RETURN(auto saved_cursor, change_capture::LoadState(db_, kit_, kCursorState));
   std::string cursor = saved_cursor.value_or("");
+  ZCRMSYNC_RETURN_IF_ERROR(HandleKept(reader, cursor));
   std::optional<std::string> to_purge;  // committed, not purged yet
+  // Only changes of the mappings in the config are purged; a removed
+  // mapping's are kept for when it is back (or until uninstall).
+  std::vector<std::string> mapping_names;
+  for (const auto& m : config_.mappings) mapping_names.push_back(m.name);
   auto purge = [&]() -> Status {
     if (!to_purge) return Status();
-    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(reader.Purge(*to_purge, options_.batch)));
+    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(reader.Purge(*to_purge, options_.batch, mapping_names)));
     to_purge.reset();
     return Status();
   };
@@ -550,8 +580,11 @@ Result<std::unique_ptr<PushPass>> Pusher::Read(change_capture::ChangeReader& rea
     w->lookup_targets.erase(cm.name);
     work.push_back(std::move(w));
   }
-  for (const auto& [name, unused] : by_mapping) {
-    Log().Warn("changes for a mapping not in the config are skipped", {{"mapping", name}});
+  // Changes of a mapping not in the config (removed from it) are not sent
+  // and not purged: kept behind the cursor, counted, and sent when the
+  // mapping is back (see HandleKept).
+  for (const auto& [name, list] : by_mapping) {
+    pass->kept[name] += static_cast<int64_t>(list.size());
   }
   // A mapping that others look up goes before them, so its records are
   // linked by the time they are looked up; otherwise config order. (A
@@ -1204,6 +1237,21 @@ Status Pusher::Commit(PushPass& pass) {
     if (pass.deferred.contains(key)) {
       ZCRMSYNC_RETURN_IF_ERROR(change_capture::DeleteState(db_, kit_, DeferralName(key.first, key.second)));
     }
+  }
+  for (const auto& [mapping, n] : pass.kept) {
+    const std::string name = kKeptPrefix + mapping;
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto before, change_capture::LoadState(db_, kit_, name));
+    int64_t total = n;
+    if (before) {
+      try {
+        total += std::stoll(*before);
+      } catch (...) {
+      }
+    }
+    ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, name, std::to_string(total)));
+    Log().Warn("changes of a mapping that is not in the config are kept in the change table, "
+               "unsent: add the mapping back to send them, or uninstall to drop them",
+               {{"mapping", mapping}, {"kept", total}});
   }
   ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, kCursorState, pass.next_cursor));
   return tx.Commit();

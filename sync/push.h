@@ -108,6 +108,10 @@ class Pusher {
                const std::optional<Link>& link, const Status& why);
   // Queues the records whose deferral has run out for the next push.
   Status ReleaseDeferred();
+  // Changes of mappings not in the config were kept behind the cursor: a
+  // mapping back in the config has them moved after it; for one still
+  // missing, a warning.
+  Status HandleKept(change_capture::ChangeReader& reader, const std::string& cursor);
   // Commits the creates' links ahead of their calls (the write-ahead base)
   // and builds the calls' bodies.
   Status Seal(PushPass& pass, PushMappingWork& work);

@@ -234,9 +234,9 @@ TEST_P(CaptureIntegrationTest, ReaderHandsOutChangesInOrderAndPurges) {
   EXPECT_THAT(reader.Next(cursor, 10), IsOkAndHolds(::testing::IsEmpty()));
   EXPECT_THAT(reader.Next("not a cursor", 10), StatusIs(StatusCode::kInvalidArgument));
   // Purge in bounded batches. SQLite keeps the newest row (its ids are rowids).
-  EXPECT_THAT(reader.Purge(cursor, 3), IsOkAndHolds(3));
-  EXPECT_THAT(reader.Purge(cursor, 3), IsOkAndHolds(is(kSqlite) ? 1 : 2));
-  EXPECT_THAT(reader.Purge(cursor, 3), IsOkAndHolds(0));
+  EXPECT_THAT(reader.Purge(cursor, 3, {"customers"}), IsOkAndHolds(3));
+  EXPECT_THAT(reader.Purge(cursor, 3, {"customers"}), IsOkAndHolds(is(kSqlite) ? 1 : 2));
+  EXPECT_THAT(reader.Purge(cursor, 3, {"customers"}), IsOkAndHolds(0));
   Uninstall();
 }
 
@@ -273,7 +273,7 @@ TEST_P(CaptureIntegrationTest, ARowOfManyKeysIsHandedOutInParts) {
     if (round == 0) {
       // Inside the first row: a purge there keeps it, and the count is whole.
       EXPECT_NE(cursor.find('/'), std::string::npos) << cursor;
-      EXPECT_THAT(reader.Purge(cursor, 10), IsOkAndHolds(0));
+      EXPECT_THAT(reader.Purge(cursor, 10, {"customers"}), IsOkAndHolds(0));
       auto waiting = reader.CountAfter(cursor);
       ASSERT_TRUE(waiting.has_value()) << waiting.error();
       EXPECT_EQ(waiting->at("customers"), 6);
@@ -282,7 +282,7 @@ TEST_P(CaptureIntegrationTest, ARowOfManyKeysIsHandedOutInParts) {
   EXPECT_EQ(keys, (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
   // The cursor after the row's last key is the row's own: the row purges.
   EXPECT_EQ(cursors[4].find('/'), std::string::npos) << cursors[4];
-  EXPECT_THAT(reader.Purge(cursors[4], 10), IsOkAndHolds(1));
+  EXPECT_THAT(reader.Purge(cursors[4], 10, {"customers"}), IsOkAndHolds(1));
   EXPECT_THAT(reader.Next(cursor, 10), IsOkAndHolds(::testing::IsEmpty()));
   EXPECT_THAT(reader.Next("5/x/1", 10), StatusIs(StatusCode::kInvalidArgument));
   Uninstall();
@@ -582,7 +582,7 @@ TEST_P(CaptureTxidTest, TxidsOfDifferentDigitCountsAreReadInCommitOrder) {
   // The purge deletes exactly what was handed out, nothing after it.
   Exec("INSERT INTO " + t + " (id, name) VALUES (1000, 'after')");
   for (;;) {
-    auto n = reader.Purge(cursor, 5);
+    auto n = reader.Purge(cursor, 5, {"customers"});
     ASSERT_TRUE(n.has_value()) << n.error();
     if (*n == 0) break;
   }

@@ -14,6 +14,7 @@
 #include "change_capture/catalog.h"
 #include "change_capture/change_reader.h"
 #include "crm/json.h"
+#include "sync/initial_load.h"
 #include "sync/link_store.h"
 #include "sync/plan.h"
 #include "tests/integration/sync_fixture.h"
@@ -404,6 +405,74 @@ TEST_P(PushShapesTest, ErpEditsWaitingBehindAParkedCrmValueAreSentOnRetry) {
   ASSERT_THAT(store.Retry(parked[0]), IsOk());
   PushAll();
   EXPECT_EQ(Str(Crm("1")[0], "Website"), "waits.example") << "the waiting ERP edit was lost";
+}
+
+// Changes of a mapping removed from the config are kept, not purged: sent
+// once the mapping is back (issue #12, defect 16b: they were purged unsent).
+TEST_P(PushShapesTest, ChangesOfAMappingRemovedFromTheConfigAreKeptUntilItIsBack) {
+  auto both = InstallContacts(/*contacts_first=*/false);
+  ASSERT_TRUE(both.has_value());
+  Exec("INSERT INTO push_customers (id, name) VALUES (1, 'One')");
+  Exec("INSERT INTO push_contacts (id, last_name, customer_id) VALUES (10, 'Ten', 1), (11, 'Eleven', 1)");
+  Exec("INSERT INTO push_customers (id, name) VALUES (2, 'Two')");
+  // The agent runs with a config that lost the contacts mapping.
+  PushAll();
+  EXPECT_EQ(ZohoId("2").empty(), false);
+  auto tables = change_capture::AgentTableNames(kit_);
+  ASSERT_TRUE(tables.has_value());
+  auto count = [&] {
+    auto stmt = conn().Prepare("SELECT COUNT(*) FROM " + (*tables)[1] + " WHERE mapping = 'contacts'");
+    EXPECT_TRUE(stmt.has_value() && stmt->Execute().has_value());
+    EXPECT_THAT(stmt->Fetch(), IsOkAndHolds(true));
+    auto n = stmt->GetInt64(1);
+    return n.has_value() ? n->value_or(-1) : -1;
+  };
+  EXPECT_GE(count(), 1) << "the changes of a mapping not in the config were purged";
+  auto kept = change_capture::LoadState(conn(), kit_, "push/kept/contacts");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->value_or(""), "2");
+  // The mapping is back: its kept changes go out.
+  sync::Pusher pusher(conn(), *both, kit_, *client_, ContactsMetadata());
+  auto pushed = pusher.Drain();
+  ASSERT_TRUE(pushed.has_value()) << pushed.error();
+  EXPECT_EQ(pushed->by_mapping["contacts"].created, 2);
+  auto ten = client_->Coql("select id from Contacts where ERP_Id in ('10', '11')");
+  ASSERT_TRUE(ten.has_value()) << ten.error();
+  EXPECT_EQ(ten->rows.size(), 2u);
+  // Purged once sent (SQLite keeps its newest change row: ids are rowids).
+  EXPECT_EQ(count(), is(kSqlite) ? 1 : 0);
+  auto gone = change_capture::LoadState(conn(), kit_, "push/kept/contacts");
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_FALSE(gone->has_value());
+  UninstallContacts(*both);
+}
+
+// A big table's initial load asks the service's hook before each chunk: the
+// watchdog is fed and the lease renewed there, and a stop ends the load
+// between chunks, resumed later (issue #12, defect 16h: neither happened, so
+// systemd killed an agent loading a large table, or a standby took over).
+TEST_P(PushShapesTest, TheInitialLoadAsksTheServiceBetweenChunks) {
+  ASSERT_THAT(change_capture::Uninstall(conn(), kit_, tables_), IsOk());
+  std::string values;
+  for (int i = 1; i <= 25; ++i) values += (i > 1 ? ", " : "") + std::string("(") + std::to_string(i) + ", 'r')";
+  Exec("INSERT INTO push_customers (id, name) VALUES " + values);
+  ASSERT_THAT(change_capture::Install(conn(), kit_, tables_), IsOk());
+  int asked = 0;
+  sync::InitialLoader stopping(conn(), *config_, kit_, /*chunk=*/10, [&] { return ++asked == 2; });
+  auto first = stopping.QueueAll();
+  ASSERT_TRUE(first.has_value()) << first.error();
+  EXPECT_EQ(asked, 2);
+  EXPECT_EQ(first->queued, 10) << "did not stop between chunks";
+  EXPECT_FALSE(first->done["customers"]);
+  asked = 0;
+  sync::InitialLoader rest(conn(), *config_, kit_, /*chunk=*/10, [&] { return ++asked < 0; });
+  auto second = rest.QueueAll();
+  ASSERT_TRUE(second.has_value()) << second.error();
+  EXPECT_EQ(second->queued, 15);
+  EXPECT_TRUE(second->done["customers"]);
+  EXPECT_EQ(asked, 3) << "the hook is asked before each chunk (two and the empty last one)";
+  PushAll();
+  EXPECT_EQ(Name(Crm("25")[0]), "r");
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, PushShapesTest,

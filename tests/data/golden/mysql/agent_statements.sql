@@ -12,9 +12,16 @@ SELECT change_id, mapping, keys_json, op, changed_at, CAST(change_id AS CHAR), k
  ORDER BY change_id
  LIMIT ? $$
 
-DELETE FROM `zcrmsync`.`changes` WHERE change_id <= ? ORDER BY change_id LIMIT ? $$
-
 SELECT MIN(trx_started), NOW(6) FROM information_schema.INNODB_TRX $$
+
+SELECT @@auto_increment_increment, @@auto_increment_offset $$
+
+INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, key_text, op, changed_at)
+SELECT mapping, keys_json, key_text, op, changed_at FROM `zcrmsync`.`changes`
+ WHERE change_id <= ? AND mapping = ?
+ ORDER BY change_id $$
+
+DELETE FROM `zcrmsync`.`changes` WHERE change_id <= ? AND mapping = ? $$
 
 INSERT INTO `zcrmsync`.`state` (name, value, updated_at) VALUES (?, ?, CURRENT_TIMESTAMP(6))
 ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at) $$
@@ -76,6 +83,9 @@ SELECT name, value FROM `zcrmsync`.`state`
  WHERE CAST(LEFT(name, CHAR_LENGTH(?)) AS BINARY) = CAST(? AS BINARY) ORDER BY name $$
 
 DELETE FROM `zcrmsync`.`state` WHERE name = ? $$
+
+DELETE FROM `zcrmsync`.`changes` WHERE change_id <= ? AND mapping IN (?, ?)
+ ORDER BY change_id LIMIT ? $$
 
 SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
   FROM `zcrmsync`.`links`

@@ -12,15 +12,20 @@ SELECT c.change_id, c.mapping, c.keys_json, c.op, c.changed_at AT TIME ZONE 'UTC
  ORDER BY c.txid, c.change_id
  LIMIT ?;
 
-DELETE FROM "zcrmsync"."changes"
- WHERE change_id IN (
-   SELECT c.change_id FROM "zcrmsync"."changes" AS c
-    WHERE c.txid < CAST(? AS xid8) OR (c.txid = CAST(? AS xid8) AND c.change_id <= ?)
-    ORDER BY c.txid, c.change_id
-    LIMIT ?);
-
 SELECT MIN(xact_start) AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
   FROM pg_stat_activity WHERE backend_xid IS NOT NULL;
+
+SELECT 1, 1;
+
+INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op, changed_at)
+SELECT c.mapping, c.keys_json, c.op, c.changed_at FROM "zcrmsync"."changes" AS c
+ WHERE (c.txid < CAST(? AS xid8) OR (c.txid = CAST(? AS xid8) AND c.change_id <= ?))
+   AND c.mapping = ?
+ ORDER BY c.txid, c.change_id;
+
+DELETE FROM "zcrmsync"."changes"
+ WHERE (txid < CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id <= ?))
+   AND mapping = ?;
 
 INSERT INTO "zcrmsync"."state" (name, value, updated_at) VALUES (?, ?, now())
 ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at;
@@ -91,6 +96,14 @@ SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')
 SELECT name, value FROM "zcrmsync"."state" WHERE substr(name, 1, length(CAST(? AS text))) = ? ORDER BY name;
 
 DELETE FROM "zcrmsync"."state" WHERE name = ?;
+
+DELETE FROM "zcrmsync"."changes"
+ WHERE change_id IN (
+   SELECT c.change_id FROM "zcrmsync"."changes" AS c
+    WHERE (c.txid < CAST(? AS xid8) OR (c.txid = CAST(? AS xid8) AND c.change_id <= ?))
+      AND c.mapping IN (?, ?)
+    ORDER BY c.txid, c.change_id
+    LIMIT ?);
 
 SELECT l.erp_key, l.zoho_id, l.external_id, l.base_values,
        l.erp_changed_at AT TIME ZONE 'UTC', l.crm_modified_at AT TIME ZONE 'UTC'

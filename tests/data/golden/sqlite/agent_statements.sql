@@ -11,12 +11,16 @@ SELECT change_id, mapping, keys_json, op, strftime('%Y-%m-%d %H:%M:%f', changed_
  ORDER BY change_id
  LIMIT ?;
 
-DELETE FROM "zcrmsync_changes"
- WHERE change_id IN (SELECT change_id FROM "zcrmsync_changes" WHERE change_id <= ?
-                         AND change_id < (SELECT MAX(change_id) FROM "zcrmsync_changes")
-                       ORDER BY change_id LIMIT ?);
-
 SELECT NULL, strftime('%Y-%m-%d %H:%M:%f', 'now');
+
+SELECT 1, 1;
+
+INSERT INTO "zcrmsync_changes" (mapping, keys_json, key_text, op, changed_at)
+SELECT mapping, keys_json, key_text, op, changed_at FROM "zcrmsync_changes"
+ WHERE change_id <= ? AND mapping = ?
+ ORDER BY change_id;
+
+DELETE FROM "zcrmsync_changes" WHERE change_id <= ? AND mapping = ?;
 
 INSERT INTO "zcrmsync_state" (name, value, updated_at)
 VALUES (?, ?, strftime('%Y-%m-%d %H:%M:%f', 'now'))
@@ -77,6 +81,12 @@ SELECT strftime('%Y-%m-%d %H:%M:%f', 'now');
 SELECT name, value FROM "zcrmsync_state" WHERE substr(name, 1, length(?)) = ? ORDER BY name;
 
 DELETE FROM "zcrmsync_state" WHERE name = ?;
+
+DELETE FROM "zcrmsync_changes"
+ WHERE change_id IN (SELECT change_id FROM "zcrmsync_changes" WHERE change_id <= ?
+                         AND mapping IN (?, ?)
+                         AND change_id < (SELECT MAX(change_id) FROM "zcrmsync_changes")
+                       ORDER BY change_id LIMIT ?);
 
 SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
   FROM "zcrmsync_links"

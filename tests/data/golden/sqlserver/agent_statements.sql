@@ -14,10 +14,19 @@ SELECT TOP (?) change_id, mapping, keys_json, op, changed_at,
  ORDER BY row_ver
 GO
 
-DELETE TOP (?) FROM [zcrmsync].[changes] WHERE row_ver <= ?
+SELECT MIN(transaction_begin_time), SYSDATETIME() FROM sys.dm_tran_active_transactions
 GO
 
-SELECT MIN(transaction_begin_time), SYSDATETIME() FROM sys.dm_tran_active_transactions
+SELECT 1, 1
+GO
+
+INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op, changed_at)
+SELECT mapping, keys_json, op, changed_at FROM [zcrmsync].[changes]
+ WHERE row_ver <= ? AND mapping = ?
+ ORDER BY row_ver
+GO
+
+DELETE FROM [zcrmsync].[changes] WHERE row_ver <= ? AND mapping = ?
 GO
 
 MERGE INTO [zcrmsync].[state] AS s
@@ -101,6 +110,9 @@ SELECT name, value FROM [zcrmsync].[state] WHERE LEFT(name, DATALENGTH(CAST(? AS
 GO
 
 DELETE FROM [zcrmsync].[state] WHERE name = ?
+GO
+
+DELETE TOP (?) FROM [zcrmsync].[changes] WHERE row_ver <= ? AND mapping IN (?, ?)
 GO
 
 SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
