@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/secrets.h"
 #include "core/status_macros.h"
+#include "core/value.h"
 #include "crm/http_errors.h"
 
 namespace zcrmsync::crm {
@@ -42,6 +43,16 @@ Status CheckFields(const std::vector<std::string>& fields) {
   if (distinct == 0 || distinct > kMaxFields) {
     return InvalidArgumentError("between 1 and 50 field api names are required, got " +
                                 std::to_string(distinct));
+  }
+  return Status::Ok();
+}
+
+// A field api name as COQL takes it unquoted: letters, digits, underscores.
+Status CheckApiName(const std::string& name) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) != 0 || c == '_';
+      })) {
+    return InvalidArgumentError("invalid field api name '" + name.substr(0, 100) + "'");
   }
   return Status::Ok();
 }
@@ -117,6 +128,30 @@ std::string FormatZohoTime(Clock::TimePoint time) {
                 static_cast<int>(hms.minutes().count()),
                 static_cast<int>(hms.seconds().count()));
   return buf;
+}
+
+std::optional<Clock::TimePoint> ParseZohoTime(std::string_view text) {
+  if (text.size() < 20) return std::nullopt;
+  auto local = ParseTimestamp(text.substr(0, 19));
+  if (!local) return std::nullopt;
+  const std::string_view zone = text.substr(19);
+  std::chrono::minutes offset{0};
+  if (zone != "Z") {
+    auto digit = [&](size_t i) { return std::isdigit(static_cast<unsigned char>(zone[i])) != 0; };
+    if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':' || !digit(1) ||
+        !digit(2) || !digit(4) || !digit(5)) {
+      return std::nullopt;
+    }
+    offset = std::chrono::hours((zone[1] - '0') * 10 + (zone[2] - '0')) +
+             std::chrono::minutes((zone[4] - '0') * 10 + (zone[5] - '0'));
+    if (zone[0] == '-') offset = -offset;
+  }
+  const auto days = std::chrono::sys_days(std::chrono::year(local->year) /
+                                          std::chrono::month(static_cast<unsigned>(local->month)) /
+                                          std::chrono::day(static_cast<unsigned>(local->day)));
+  return Clock::TimePoint(days.time_since_epoch()) + std::chrono::hours(local->hour) +
+         std::chrono::minutes(local->minute) + std::chrono::seconds(local->second) +
+         std::chrono::microseconds(local->microsecond) - offset;
 }
 
 struct ZohoClient::Call {
@@ -591,22 +626,39 @@ Result<std::vector<Record>> ZohoClient::GetByIds(std::string_view module,
   return out;
 }
 
-Status ZohoClient::ListModifiedSince(std::string_view module,
-                                     const std::vector<std::string>& fields,
-                                     std::optional<Clock::TimePoint> since,
-                                     const std::function<Status(std::vector<Record>&&)>& on_page) {
+Status ZohoClient::ScanModified(std::string_view module, std::vector<std::string> fields,
+                                const ListPosition& from,
+                                const std::function<Status(ListPage&&)>& on_page) {
   ZCRMSYNC_RETURN_IF_ERROR(CheckModule(module));
+  if (std::find(fields.begin(), fields.end(), "Modified_Time") == fields.end()) {
+    fields.push_back("Modified_Time");
+  }
   ZCRMSYNC_RETURN_IF_ERROR(CheckFields(fields));
+  for (const std::string& f : fields) ZCRMSYNC_RETURN_IF_ERROR(CheckApiName(f));
   const std::string base = "/crm/v8/" + std::string(module) + "?fields=" + JoinEncoded(fields) +
                            "&sort_by=Modified_Time&sort_order=asc&per_page=" +
                            std::to_string(kPerPage);
-  int page = 1;
-  std::string page_token;
+  ListPosition pos = from;
+  if (pos.time) pos.time = std::chrono::floor<std::chrono::seconds>(*pos.time);
+  // The ids delivered with Modified_Time in pos.time's second: a restart
+  // there lists them again.
+  std::set<std::string> seen;
+  bool by_id = pos.time.has_value() && !pos.after_id.empty();
   while (true) {
+    if (by_id) {
+      ZCRMSYNC_RETURN_IF_ERROR(ScanSecond(module, fields, pos, seen, on_page));
+      pos = ListPosition{*pos.time + std::chrono::seconds(1), ""};
+      seen.clear();
+      by_id = false;
+      continue;
+    }
     Call c;
-    c.path = base + (page_token.empty() ? "&page=" + std::to_string(page)
-                                        : "&page_token=" + UrlEncode(page_token));
-    if (since) c.headers.emplace_back("If-Modified-Since", FormatZohoTime(*since));
+    c.path = base;
+    // "Modified after": one second before, so pos.time's second is included.
+    if (pos.time) {
+      c.headers.emplace_back("If-Modified-Since",
+                             FormatZohoTime(*pos.time - std::chrono::seconds(1)));
+    }
     ZCRMSYNC_ASSIGN_OR_RETURN(HttpResponse response, ExecuteOne(std::move(c)));
     if (response.status == 204 || response.status == 304 || response.body.empty()) {
       return Status::Ok();
@@ -618,29 +670,93 @@ Status ZohoClient::ListModifiedSince(std::string_view module,
         if (rec.is_object()) records.push_back(rec.as_object());
       }
     }
-    ZCRMSYNC_RETURN_IF_ERROR(on_page(std::move(records)));
+    if (records.empty()) return Status::Ok();
+    std::vector<Clock::TimePoint> times;
+    for (const Record& r : records) {
+      auto t = r.find("Modified_Time");
+      auto when = t != r.end() && t->second.is_string() ? ParseZohoTime(t->second.as_string())
+                                                        : std::nullopt;
+      if (!when) {
+        auto id = r.find("id");
+        return InternalError(
+            "list " + std::string(module) + ": record " +
+            (id != r.end() && id->second.is_string() ? id->second.as_string() : std::string("?")) +
+            " has no readable Modified_Time");
+      }
+      times.push_back(std::chrono::floor<std::chrono::seconds>(*when));
+    }
     const JsonValue* info = json.Find("info");
-    const JsonValue* more = info != nullptr ? info->Find("more_records") : nullptr;
-    if (more == nullptr || !more->is_bool() || !more->as_bool()) return Status::Ok();
-    // Page numbers reach 2,000 records; beyond that only next_page_token does.
-    if (page_token.empty() && (page + 1) * kPerPage <= kDiscretePagingLimit) {
-      ++page;
+    const JsonValue* more_value = info != nullptr ? info->Find("more_records") : nullptr;
+    const bool more = more_value != nullptr && more_value->is_bool() && more_value->as_bool();
+    const Clock::TimePoint last = times.back();
+    if (more && times.front() == last) {
+      // More records share this second than a page holds: a restart at it
+      // would list the same page again. They are read by id instead.
+      if (pos.time != last) seen.clear();
+      pos = ListPosition{last, ""};
+      by_id = true;
       continue;
     }
-    page_token = info->GetString("next_page_token");
-    if (page_token.empty()) {
-      return OutOfRangeError("list " + std::string(module) +
-                             ": more records but no next_page_token past 2,000 records");
+    ListPage page;
+    std::set<std::string> seen_last;
+    for (size_t i = 0; i < records.size(); ++i) {
+      const std::string id = records[i].contains("id") && records[i].at("id").is_string()
+                                 ? records[i].at("id").as_string()
+                                 : std::string();
+      if (pos.time == times[i] && seen.contains(id)) continue;  // delivered already
+      if (times[i] == last) seen_last.insert(id);
+      page.records.push_back(std::move(records[i]));
     }
+    if (pos.time == last) seen_last.merge(seen);
+    seen = std::move(seen_last);
+    pos = ListPosition{last, ""};
+    page.next = pos;
+    ZCRMSYNC_RETURN_IF_ERROR(on_page(std::move(page)));
+    if (!more) return Status::Ok();
+  }
+}
+
+Status ZohoClient::ScanSecond(std::string_view module, const std::vector<std::string>& fields,
+                              const ListPosition& at, const std::set<std::string>& seen,
+                              const std::function<Status(ListPage&&)>& on_page) {
+  std::string select;
+  for (const std::string& f : fields) select += (select.empty() ? "" : ", ") + f;
+  std::string after = at.after_id;
+  while (true) {
+    if (!after.empty() && !std::all_of(after.begin(), after.end(),
+                                       [](unsigned char c) { return std::isdigit(c) != 0; })) {
+      return InvalidArgumentError("list " + std::string(module) + ": record id '" +
+                                  after.substr(0, 30) + "' is not a number");
+    }
+    const std::string query = "select " + select + " from " + std::string(module) +
+                              " where Modified_Time = '" + FormatZohoTime(*at.time) + "'" +
+                              (after.empty() ? "" : " and id > '" + after + "'") +
+                              " order by id asc limit " + std::to_string(kPerPage);
+    ZCRMSYNC_ASSIGN_OR_RETURN(CoqlResult result, Coql(query));
+    ListPage page;
+    for (Record& r : result.rows) {
+      auto id = r.find("id");
+      if (id == r.end() || !id->second.is_string()) continue;
+      std::string text = id->second.as_string();
+      if (!seen.contains(text)) page.records.push_back(std::move(r));
+      after = std::move(text);
+    }
+    if (result.rows.empty()) return Status::Ok();
+    page.next = ListPosition{at.time, after};
+    ZCRMSYNC_RETURN_IF_ERROR(on_page(std::move(page)));
+    if (!result.more_records) return Status::Ok();
   }
 }
 
 Result<std::vector<Record>> ZohoClient::ListModifiedSince(std::string_view module,
                                                           const std::vector<std::string>& fields,
                                                           std::optional<Clock::TimePoint> since) {
+  ListPosition from;
+  // "Modified after": Zoho's times are whole seconds.
+  if (since) from.time = std::chrono::floor<std::chrono::seconds>(*since) + std::chrono::seconds(1);
   std::vector<Record> all;
-  ZCRMSYNC_RETURN_IF_ERROR(ListModifiedSince(module, fields, since, [&](std::vector<Record>&& page) {
-    for (Record& r : page) all.push_back(std::move(r));
+  ZCRMSYNC_RETURN_IF_ERROR(ScanModified(module, fields, from, [&](ListPage&& page) {
+    for (Record& r : page.records) all.push_back(std::move(r));
     return Status::Ok();
   }));
   return all;

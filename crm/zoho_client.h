@@ -12,6 +12,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,25 @@ struct FieldInfo {
 struct CoqlResult {
   std::vector<Record> rows;
   bool more_records = false;
+};
+
+// Where a scan of modified records starts or resumes (ZohoClient::
+// ScanModified): the records modified at `time` or later (whole seconds, as
+// Zoho keeps them; nullopt: from the oldest), and within `time`'s second
+// only those whose id is above `after_id` (numerically) when it is not empty.
+struct ListPosition {
+  std::optional<Clock::TimePoint> time;
+  std::string after_id;
+
+  bool operator==(const ListPosition&) const = default;
+};
+
+// One page of a scan and the position after it: a scan started again from
+// `next` delivers every record not delivered yet, and of those delivered
+// only records of `next.time`'s second (none when `after_id` is set).
+struct ListPage {
+  std::vector<Record> records;
+  ListPosition next;
 };
 
 struct ClientStats {
@@ -171,13 +191,23 @@ class ZohoClient {
   Result<std::vector<Record>> GetByIds(std::string_view module, const std::vector<std::string>& ids,
                                        const std::vector<std::string>& fields);
 
-  // Every record modified after `since` (all when nullopt), oldest first,
-  // page by page (200 per page; page numbers up to 2,000 records, then
-  // page_token). `on_page` may stop the scan by returning an error, which is
-  // returned. Errors: the call's classified error.
-  Status ListModifiedSince(std::string_view module, const std::vector<std::string>& fields,
-                           std::optional<Clock::TimePoint> since,
-                           const std::function<Status(std::vector<Record>&&)>& on_page);
+  // Every record modified at or after `from`, oldest first, a page (at most
+  // 200 records) at a time, paged by key: each page is a new list call with
+  // If-Modified-Since one second before the last Modified_Time delivered
+  // (records of that second delivered already are dropped by id, so a record
+  // comes again only with a new Modified_Time), and a second holding more
+  // records than a page is read with COQL ordered by id ("where
+  // Modified_Time = T and id > X"). So a record edited during the scan moves
+  // to the end and is delivered there, nothing is skipped when pages shift,
+  // and Zoho's paging limits (2,000 records by page number, 100,000 by
+  // page_token) never apply. `fields` gets Modified_Time when it lacks it.
+  // `on_page` receives each page with the position after it; an error it
+  // returns stops the scan and is returned. Errors: the calls' classified
+  // errors; INTERNAL for a record without a readable Modified_Time.
+  Status ScanModified(std::string_view module, std::vector<std::string> fields,
+                      const ListPosition& from, const std::function<Status(ListPage&&)>& on_page);
+  // The records modified after `since` (all when nullopt): ScanModified's
+  // pages gathered.
   Result<std::vector<Record>> ListModifiedSince(std::string_view module,
                                                 const std::vector<std::string>& fields,
                                                 std::optional<Clock::TimePoint> since);
@@ -225,6 +255,11 @@ class ZohoClient {
   // Sends every call, retrying per options_.retry; fills each call's outcome.
   void Execute(std::vector<Call>& calls);
   Result<HttpResponse> ExecuteOne(Call call);
+  // ScanModified's pages of one second (at.time) by id, above at.after_id
+  // (all when empty), skipping the ids in `seen`.
+  Status ScanSecond(std::string_view module, const std::vector<std::string>& fields,
+                    const ListPosition& at, const std::set<std::string>& seen,
+                    const std::function<Status(ListPage&&)>& on_page);
   void NoteServerClock(const std::vector<Result<HttpResponse>>& results,
                        const std::vector<Clock::TimePoint>& started, Clock::TimePoint round_end);
   int AcquireSlots(int wanted);
@@ -253,5 +288,8 @@ class ZohoClient {
 // Zoho's date-time for headers and COQL: "2026-11-30T09:40:01+00:00" (UTC,
 // whole seconds).
 std::string FormatZohoTime(Clock::TimePoint time);
+// Zoho's date-time as Zoho renders it ("2026-11-30T15:10:01+05:30", or with
+// "Z") -> the UTC instant; nullopt when malformed.
+std::optional<Clock::TimePoint> ParseZohoTime(std::string_view text);
 
 }  // namespace zcrmsync::crm

@@ -1,15 +1,18 @@
 #include "crm/zoho_client.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <regex>
+#include <set>
 #include <sstream>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <thread>
+#include <tuple>
 
 #include "core/log.h"
 #include "crm/testing/fake_transport.h"
@@ -539,28 +542,215 @@ TEST_F(ZohoClientTest, DeleteUnknownIdIsNotFound) {
   EXPECT_EQ((*results)[1].id, "2");
 }
 
-TEST_F(ZohoClientTest, ListSwitchesToPageTokenAfter2000Records) {
-  std::vector<std::string> urls;
-  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
-    urls.push_back(r.url);
-    std::string data = "[";
-    for (int i = 0; i < 200; ++i) data += std::string(i ? "," : "") + R"({"id":"1"})";
-    data += "]";
-    const bool last = urls.size() == 12;
-    return JsonReply(200, R"({"data":)" + data + R"(,"info":{"more_records":)" +
-                              (last ? "false" : "true") + R"(,"next_page_token":"tok)" +
-                              std::to_string(urls.size()) + R"("}})");
-  });
-  auto all = Client().ListModifiedSince("Leads", {"Last_Name", "Email"}, clock_.Now());
+// A module's records as Zoho lists them: If-Modified-Since ("modified
+// after"), sorted by Modified_Time (then id), 200 a page; page numbers past
+// 1 and page tokens are refused, as past Zoho's limits. COQL answers the one
+// query shape the scan uses. `after_call` runs after each list call.
+class FakeModule {
+ public:
+  struct Rec {
+    std::string id;
+    int64_t modified;  // seconds since the epoch
+  };
+  std::vector<Rec> records;
+  std::function<void(int list_calls)> after_call;
+  int list_calls = 0;
+  std::vector<std::string> coql_queries;
+
+  static std::string Id(int n) { return std::to_string(5725767000001000000LL + n); }
+  static std::string Time(int64_t secs) {
+    return FormatZohoTime(Clock::TimePoint(std::chrono::seconds(secs)));
+  }
+  static int64_t Secs(std::string_view zoho_time) {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               ParseZohoTime(zoho_time).value().time_since_epoch())
+        .count();
+  }
+
+  Result<HttpResponse> Answer(const HttpRequest& r) {
+    if (r.method == "POST" && r.url.find("/coql") != std::string::npos) return Coql(r);
+    if (r.url.find("page_token=") != std::string::npos ||
+        (r.url.find("&page=") != std::string::npos && r.url.find("&page=1") == std::string::npos)) {
+      return JsonReply(400, R"({"code":"PAGINATION_LIMIT_EXCEEDED","status":"error"})");
+    }
+    std::optional<int64_t> ims;
+    for (const auto& [k, v] : r.headers) {
+      if (k == "If-Modified-Since") ims = Secs(v);
+    }
+    std::vector<Rec> rows;
+    for (const Rec& rec : records) {
+      if (!ims || rec.modified > *ims) rows.push_back(rec);
+    }
+    std::sort(rows.begin(), rows.end(), [](const Rec& a, const Rec& b) {
+      return std::tie(a.modified, a.id) < std::tie(b.modified, b.id);
+    });
+    ++list_calls;
+    const size_t n = std::min<size_t>(rows.size(), 200);
+    std::string body = Render(std::vector<Rec>(rows.begin(), rows.begin() + n), rows.size() > n);
+    if (after_call) after_call(list_calls);
+    return rows.empty() ? JsonReply(304, "") : JsonReply(200, body);
+  }
+
+  void Touch(int n, int64_t secs) {
+    for (Rec& rec : records) {
+      if (rec.id == Id(n)) rec.modified = secs;
+    }
+  }
+
+ private:
+  static std::string Render(const std::vector<Rec>& rows, bool more) {
+    std::string data;
+    for (const Rec& rec : rows) {
+      data += std::string(data.empty() ? "" : ",") + R"({"id":")" + rec.id +
+              R"(","Modified_Time":")" + Time(rec.modified) + R"("})";
+    }
+    return R"({"data":[)" + data + R"(],"info":{"more_records":)" + (more ? "true" : "false") +
+           "}}";
+  }
+
+  Result<HttpResponse> Coql(const HttpRequest& r) {
+    auto body = ParseJson(r.body);
+    const std::string q = body.value().GetString("select_query");
+    coql_queries.push_back(q);
+    static const std::regex shape(
+        R"(select .* from \w+ where Modified_Time = '([^']+)'(?: and id > '(\d+)')? order by id asc limit (\d+))");
+    std::smatch m;
+    if (!std::regex_match(q, m, shape)) {
+      return JsonReply(400, R"({"code":"SYNTAX_ERROR","status":"error"})");
+    }
+    const int64_t at = Secs(m[1].str());
+    const std::string after = m[2].str();
+    std::vector<Rec> rows;
+    for (const Rec& rec : records) {
+      if (rec.modified == at && (after.empty() || rec.id > after)) rows.push_back(rec);
+    }
+    std::sort(rows.begin(), rows.end(), [](const Rec& a, const Rec& b) { return a.id < b.id; });
+    const size_t limit = std::stoul(m[3].str());
+    if (rows.empty()) return JsonReply(204, "");
+    const size_t n = std::min(rows.size(), limit);
+    return JsonReply(200,
+                     Render(std::vector<Rec>(rows.begin(), rows.begin() + n), rows.size() > n));
+  }
+};
+
+// Every page of a scan, with the ids delivered.
+struct Scanned {
+  std::vector<std::string> ids;
+  std::vector<ListPosition> positions;
+};
+
+TEST_F(ZohoClientTest, ScanPagesByKeyAndNeverSkipsWhenPagesShift) {
+  FakeModule zoho;
+  const int64_t t0 = 1'767'225'600;
+  for (int i = 0; i < 450; ++i) zoho.records.push_back({FakeModule::Id(i), t0 + i / 10});
+  // After the first page, a CRM edit moves record 5 to the end: with page
+  // numbers, the record then at position 201 would never be listed.
+  zoho.after_call = [&](int call) {
+    if (call == 1) zoho.Touch(5, t0 + 100);
+  };
+  SetApi([&](const HttpRequest& r) { return zoho.Answer(r); });
+  Scanned got;
+  ASSERT_THAT(Client().ScanModified("Leads", {"Last_Name"}, {},
+                                    [&](ListPage&& page) {
+                                      for (const Record& r : page.records)
+                                        got.ids.push_back(r.at("id").as_string());
+                                      got.positions.push_back(page.next);
+                                      return Status::Ok();
+                                    }),
+              IsOk());
+  std::set<std::string> distinct(got.ids.begin(), got.ids.end());
+  EXPECT_EQ(distinct.size(), 450u);
+  EXPECT_EQ(got.ids.size(), 451u);  // record 5 twice: as listed, then with its edit
+  EXPECT_EQ(got.ids.back(), FakeModule::Id(5));
+  for (const ListPosition& p : got.positions) EXPECT_EQ(p.after_id, "");
+  EXPECT_EQ(got.positions.back().time, Clock::TimePoint(std::chrono::seconds(t0 + 100)));
+  EXPECT_TRUE(zoho.coql_queries.empty());
+  for (const HttpRequest& r : ApiRequests()) {
+    EXPECT_THAT(r.url, Not(HasSubstr("page_token")));
+    EXPECT_THAT(r.url, Not(HasSubstr("&page=")));
+    EXPECT_THAT(r.url, HasSubstr("fields=Last_Name,Modified_Time"));
+  }
+}
+
+TEST_F(ZohoClientTest, ScanReadsASecondHoldingMoreThanAPageById) {
+  FakeModule zoho;
+  const int64_t t0 = 1'767'225'600;
+  int n = 0;
+  for (int i = 0; i < 150; ++i) zoho.records.push_back({FakeModule::Id(n++), t0});
+  for (int i = 0; i < 450; ++i) zoho.records.push_back({FakeModule::Id(n++), t0 + 1});
+  for (int i = 0; i < 10; ++i) zoho.records.push_back({FakeModule::Id(n++), t0 + 2});
+  SetApi([&](const HttpRequest& r) { return zoho.Answer(r); });
+  Scanned got;
+  ASSERT_THAT(Client().ScanModified("Leads", {"Modified_Time", "Last_Name"}, {},
+                                    [&](ListPage&& page) {
+                                      for (const Record& r : page.records) {
+                                        got.ids.push_back(r.at("id").as_string());
+                                      }
+                                      got.positions.push_back(page.next);
+                                      return Status::Ok();
+                                    }),
+              IsOk());
+  EXPECT_EQ(got.ids.size(), 610u);
+  EXPECT_EQ(std::set<std::string>(got.ids.begin(), got.ids.end()).size(), 610u);
+  // The second t0 + 1 went by id, 200 a query, from its start.
+  ASSERT_EQ(zoho.coql_queries.size(), 3u);
+  EXPECT_THAT(zoho.coql_queries[0], HasSubstr("where Modified_Time = '" + FakeModule::Time(t0 + 1) +
+                                              "' order by id asc"));
+  EXPECT_THAT(zoho.coql_queries[1], HasSubstr("and id > '" + FakeModule::Id(349) + "'"));
+  bool by_id = false;
+  for (const ListPosition& p : got.positions) by_id = by_id || p.after_id == FakeModule::Id(549);
+  EXPECT_TRUE(by_id);
+  // Then the records after that second: If-Modified-Since = t0 + 1.
+  auto lists = ApiRequests();
+  ASSERT_FALSE(lists.empty());
+  bool after_second = false;
+  for (const HttpRequest& r : lists) {
+    for (const auto& [k, v] : r.headers)
+      after_second = after_second || (k == "If-Modified-Since" && v == FakeModule::Time(t0 + 1));
+  }
+  EXPECT_TRUE(after_second);
+}
+
+TEST_F(ZohoClientTest, ScanResumesInsideASecondAfterTheLastIdDelivered) {
+  FakeModule zoho;
+  const int64_t t0 = 1'767'225'600;
+  for (int i = 0; i < 300; ++i) zoho.records.push_back({FakeModule::Id(i), t0});
+  zoho.records.push_back({FakeModule::Id(300), t0 + 5});
+  SetApi([&](const HttpRequest& r) { return zoho.Answer(r); });
+  std::vector<std::string> ids;
+  const ListPosition from{Clock::TimePoint(std::chrono::seconds(t0)), FakeModule::Id(249)};
+  ASSERT_THAT(Client().ScanModified("Leads", {"Last_Name"}, from,
+                                    [&](ListPage&& page) {
+                                      for (const Record& r : page.records)
+                                        ids.push_back(r.at("id").as_string());
+                                      return Status::Ok();
+                                    }),
+              IsOk());
+  ASSERT_EQ(ids.size(), 51u);
+  EXPECT_EQ(ids.front(), FakeModule::Id(250));
+  EXPECT_EQ(ids.back(), FakeModule::Id(300));
+}
+
+TEST_F(ZohoClientTest, ListModifiedSinceMeansAfterThatSecond) {
+  FakeModule zoho;
+  const int64_t t0 = 1'767'225'600;
+  for (int i = 0; i < 3; ++i) zoho.records.push_back({FakeModule::Id(i), t0 + i});
+  SetApi([&](const HttpRequest& r) { return zoho.Answer(r); });
+  auto all = Client().ListModifiedSince(
+      "Leads", {"Last_Name"},
+      Clock::TimePoint(std::chrono::seconds(t0 + 1)) + std::chrono::milliseconds(300));
   ASSERT_THAT(all, IsOk());
-  EXPECT_EQ(all->size(), 2400u);
-  ASSERT_EQ(urls.size(), 12u);
-  EXPECT_THAT(urls[0], HasSubstr("fields=Last_Name,Email"));
-  EXPECT_THAT(urls[0], HasSubstr("&page=1"));
-  EXPECT_THAT(urls[9], HasSubstr("&page=10"));
-  EXPECT_THAT(urls[10], HasSubstr("&page_token=tok10"));
-  EXPECT_THAT(urls[10], Not(HasSubstr("&page=")));
-  EXPECT_THAT(urls[11], HasSubstr("&page_token=tok11"));
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->at(0).at("id").as_string(), FakeModule::Id(2));
+}
+
+TEST(ParseZohoTimeTest, OffsetsAndZ) {
+  const Clock::TimePoint t(std::chrono::seconds(1'767'225'600));
+  EXPECT_EQ(ParseZohoTime("2026-01-01T05:30:00+05:30"), t);
+  EXPECT_EQ(ParseZohoTime("2025-12-31T16:00:00-08:00"), t);
+  EXPECT_EQ(ParseZohoTime("2026-01-01T00:00:00Z"), t);
+  EXPECT_EQ(ParseZohoTime("2026-01-01T00:00:00+0530"), std::nullopt);
+  EXPECT_EQ(ParseZohoTime("2026-01-01"), std::nullopt);
 }
 
 TEST_F(ZohoClientTest, ListNotModifiedIsEmpty) {

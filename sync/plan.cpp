@@ -10,6 +10,7 @@
 #include "odbc/statement.h"
 #include "sync/convert.h"
 #include "sync/link_store.h"
+#include "sync/pull.h"
 #include "sync/record_merge.h"
 #include "sync/sync_util.h"
 
@@ -201,10 +202,20 @@ Status Planner::PlanPull(const mappings::Mapping& m, MappingPlan& plan) {
   const change_capture::CaptureTable table = RowTable(m);
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(kit_, table, resolved.columns));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(sql));
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto saved, change_capture::LoadState(db_, kit_, "pull/" + m.name + "/watermark"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto saved,
+                            change_capture::LoadState(db_, kit_, PullWatermarkStateName(m.name)));
+  ZCRMSYNC_ASSIGN_OR_RETURN(
+      auto deleted_saved,
+      change_capture::LoadState(db_, kit_, PullDeletedWatermarkStateName(m.name)));
   std::optional<Clock::TimePoint> since;
   if (saved) {
     if (auto t = ParseTimestamp(*saved)) since = ToTimePoint(*t) - std::chrono::seconds(5);
+  }
+  // Deletions have their own watermark (the pull's); before it, this one.
+  std::optional<Clock::TimePoint> deleted_since = since;
+  if (deleted_saved) {
+    if (auto t = ParseTimestamp(*deleted_saved))
+      deleted_since = ToTimePoint(*t) - std::chrono::seconds(5);
   }
   ZCRMSYNC_ASSIGN_OR_RETURN(auto records, crm_.ListModifiedSince(m.module, api_fields, since));
   LinkStore store(db_, kit_);
@@ -276,7 +287,7 @@ Status Planner::PlanPull(const mappings::Mapping& m, MappingPlan& plan) {
     }
     Add(plan, std::move(a));
   }
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto deleted, crm_.DeletedSince(m.module, since));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto deleted, crm_.DeletedSince(m.module, deleted_since));
   for (const auto& d : deleted) {
     ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.FindByZohoId(m.name, d.id));
     if (!link) continue;
