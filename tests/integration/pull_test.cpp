@@ -483,6 +483,40 @@ TEST_P(PullTest, AValueTheErpRefusesIsParkedAndTheRestLand) {
   ASSERT_TRUE(again.has_value()) << again.error();
 }
 
+// The ERP's own business rules, as a trigger that raises an error (RAISE
+// EXCEPTION on PostgreSQL, SIGNAL '45000' on MariaDB, RAISE(ABORT) on
+// SQLite): the refused record is parked, the others land (once an unknown
+// error that stopped the agent).
+TEST_P(PullTest, AnErpTriggerRefusingAValueParksTheRecord) {
+  ASSERT_NO_FATAL_FAILURE(Seed(2));
+  if (is(kPostgres)) {
+    Exec("CREATE OR REPLACE FUNCTION pull_rule() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+         "IF NEW.name LIKE 'Forbidden%' THEN RAISE EXCEPTION 'name % is not allowed', NEW.name; "
+         "END IF; RETURN NEW; END $$");
+    Exec("CREATE TRIGGER pull_rule BEFORE UPDATE ON pull_customers FOR EACH ROW "
+         "EXECUTE FUNCTION pull_rule()");
+  } else if (is(kMariaDb)) {
+    Exec("CREATE TRIGGER pull_rule BEFORE UPDATE ON pull_customers FOR EACH ROW "
+         "IF NEW.name LIKE 'Forbidden%' THEN "
+         "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'this name is not allowed'; END IF");
+  } else {
+    Exec("CREATE TRIGGER pull_rule BEFORE UPDATE ON pull_customers "
+         "WHEN NEW.name LIKE 'Forbidden%' BEGIN SELECT RAISE(ABORT, 'this name is not allowed'); END");
+  }
+  sync::Puller puller = MakePuller(*config_);
+  ASSERT_TRUE(puller.RunOnce().has_value());
+  zoho_clock_.Advance(std::chrono::seconds(1));
+  Edit(1, "Account_Name", crm::JsonValue("Forbidden 1"));
+  Edit(2, "Account_Name", crm::JsonValue("Fine 2"));
+  auto pulled = puller.RunOnce();
+  if (is(kPostgres)) Exec("DROP FUNCTION pull_rule() CASCADE");
+  if (!is(kPostgres)) Exec("DROP TRIGGER pull_rule");
+  ASSERT_TRUE(pulled.has_value()) << pulled.error();
+  EXPECT_EQ(pulled->parked, 1);
+  EXPECT_EQ(ErpNames().at(2), "Fine 2");
+  EXPECT_NE(ErpNames().at(1), "Forbidden 1");
+}
+
 // Issue #12, defect 9: the pull's CRM share carries the record's
 // Modified_Time as If-Unmodified-Since. A CRM edit of the same field made
 // between the listing and that update is not overwritten: Zoho answers 412,
