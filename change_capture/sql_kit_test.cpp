@@ -73,7 +73,7 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
     for (auto& s : part->statements) runtime.statements.push_back(s);
   }
   for (const char* name : {"read_changes.sql", "oldest_open_transaction.sql", "change_id_step.sql",
-                           "requeue_kept_changes.sql", "drop_kept_changes.sql",
+                           "requeue_kept_changes.sql", "drop_kept_changes.sql", "bump_error.sql",
                            "save_state.sql", "load_state.sql", "describe_table.sql",
                            "list_capture_objects.sql", "unique_keys.sql", "load_link.sql",
                            "find_link_by_zoho_id.sql",

@@ -167,6 +167,14 @@ Status LinkStore::Delete(const std::string& mapping, const std::string& erp_key)
 }
 
 Status LinkStore::Park(const ParkedRecord& r) {
+  // A record parked again while its parked row is open: that row counts it.
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * bump, Get("bump_error.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(bump->BindAll(
+      {Value::Text(r.status_code), OptText(r.field), Value::Text(r.message), Value::Text(r.mapping),
+       Value::Text(r.direction), OptText(r.erp_key), OptText(r.erp_key), OptText(r.zoho_id),
+       OptText(r.zoho_id)}));
+  ZCRMSYNC_ASSIGN_OR_RETURN(int64_t bumped, bump->Execute());
+  if (bumped > 0) return Status();
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("park_error.sql"));
   ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll(
       {Value::Text(r.mapping), OptText(r.erp_key), OptText(r.zoho_id), Value::Text(r.direction),

@@ -80,7 +80,9 @@ class LinkStore {
   Status SaveMany(const std::vector<Link>& links);
   Status Delete(const std::string& mapping, const std::string& erp_key);
 
-  // The dead letter.
+  // The dead letter. A record with an open parked row (same mapping,
+  // direction, ERP key and Zoho id) is not parked twice: its row counts the
+  // attempt and takes the newest error.
   Status Park(const ParkedRecord& record);
   Result<std::vector<ParkedRecord>> ListParked();
   // The manual rule's held fields: recorded once per open (record, field).

@@ -23,6 +23,13 @@ SELECT mapping, keys_json, key_text, op, changed_at FROM `zcrmsync`.`changes`
 
 DELETE FROM `zcrmsync`.`changes` WHERE change_id <= ? AND mapping = ? $$
 
+UPDATE `zcrmsync`.`errors`
+   SET attempts = attempts + 1, last_failed_at = CURRENT_TIMESTAMP(6), status_code = ?, field = ?,
+       message = ?
+ WHERE mapping = ? AND direction = ? AND resolved_at IS NULL
+   AND (erp_key = ? OR (erp_key IS NULL AND ? IS NULL))
+   AND (zoho_id = ? OR (zoho_id IS NULL AND ? IS NULL)) $$
+
 INSERT INTO `zcrmsync`.`state` (name, value, updated_at) VALUES (?, ?, CURRENT_TIMESTAMP(6))
 ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at) $$
 

@@ -27,6 +27,12 @@ DELETE FROM "zcrmsync"."changes"
  WHERE (txid < CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id <= ?))
    AND mapping = ?;
 
+UPDATE "zcrmsync"."errors"
+   SET attempts = attempts + 1, last_failed_at = now(), status_code = ?, field = ?, message = ?
+ WHERE mapping = ? AND direction = ? AND resolved_at IS NULL
+   AND (erp_key = CAST(? AS text) OR (erp_key IS NULL AND CAST(? AS text) IS NULL))
+   AND (zoho_id = CAST(? AS text) OR (zoho_id IS NULL AND CAST(? AS text) IS NULL));
+
 INSERT INTO "zcrmsync"."state" (name, value, updated_at) VALUES (?, ?, now())
 ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at;
 

@@ -22,6 +22,13 @@ SELECT mapping, keys_json, key_text, op, changed_at FROM "zcrmsync_changes"
 
 DELETE FROM "zcrmsync_changes" WHERE change_id <= ? AND mapping = ?;
 
+UPDATE "zcrmsync_errors"
+   SET attempts = attempts + 1, last_failed_at = strftime('%Y-%m-%d %H:%M:%f', 'now'),
+       status_code = ?, field = ?, message = ?
+ WHERE mapping = ? AND direction = ? AND resolved_at IS NULL
+   AND (erp_key = ? OR (erp_key IS NULL AND ? IS NULL))
+   AND (zoho_id = ? OR (zoho_id IS NULL AND ? IS NULL));
+
 INSERT INTO "zcrmsync_state" (name, value, updated_at)
 VALUES (?, ?, strftime('%Y-%m-%d %H:%M:%f', 'now'))
 ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;

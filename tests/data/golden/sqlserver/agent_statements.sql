@@ -29,6 +29,14 @@ GO
 DELETE FROM [zcrmsync].[changes] WHERE row_ver <= ? AND mapping = ?
 GO
 
+UPDATE [zcrmsync].[errors]
+   SET attempts = attempts + 1, last_failed_at = SYSUTCDATETIME(), status_code = ?, field = ?,
+       message = ?
+ WHERE mapping = ? AND direction = ? AND resolved_at IS NULL
+   AND (erp_key = ? OR (erp_key IS NULL AND ? IS NULL))
+   AND (zoho_id = ? OR (zoho_id IS NULL AND ? IS NULL))
+GO
+
 MERGE INTO [zcrmsync].[state] AS s
 USING (SELECT CAST(? AS nvarchar(200)) AS name, CAST(? AS nvarchar(max)) AS value) AS v
    ON s.name = v.name
