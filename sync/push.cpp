@@ -685,13 +685,14 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
       ++mc.waiting;
       continue;
     }
-    if (p.moved_to && moving.contains(p.key_json)) continue;  // moves with the new key
+    // The old key of a move: its record goes with the new key (below).
+    const bool moves_away = p.moved_to && moving.contains(p.key_json);
     std::optional<Link> link;
     std::optional<std::string> moved_from;
     if (p.moved_from && moving.contains(*p.moved_from)) {
       link = links.at(*p.moved_from);
       moved_from = p.moved_from;
-    } else if (auto it = links.find(p.key_json); it != links.end()) {
+    } else if (auto it = links.find(p.key_json); it != links.end() && !moves_away) {
       link = std::move(it->second);
     }
     std::optional<odbc::Row> row;
@@ -701,6 +702,17 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
       ZCRMSYNC_ASSIGN_OR_RETURN(row, ReadErpRow(select, p.key, m->table));
     }
     if (row && soft_index && IsDeletedMarker((*row)[*soft_index])) row.reset();
+    if (moves_away) {
+      // The old key of a move: its record goes with the new key. A row that
+      // holds the old key again (keys that traded places in one statement)
+      // gets a record of its own in the next run, once the move has landed
+      // and Zoho's external id no longer names this key.
+      if (row) {
+        pass.requeue.push_back({m->name, p.key_json, p.changed_at});
+        ++mc.waiting;
+      }
+      continue;
+    }
     const bool propagate = m->deletes.kind != mappings::DeleteKind::kIgnore;
     if (!row) {  // deleted (or gone since the change, or soft-deleted)
       if (moved_from) {

@@ -16,6 +16,7 @@
 #include "crm/json.h"
 #include "sync/initial_load.h"
 #include "sync/link_store.h"
+#include "odbc/transaction.h"
 #include "sync/plan.h"
 #include "tests/integration/sync_fixture.h"
 #include "tests/support/fake_clock.h"
@@ -190,6 +191,10 @@ TEST_P(PushShapesTest, AKeyChangeMovesTheRecordToTheNewKey) {
   EXPECT_FALSE(planned.contains("[\"1\"]")) << planned["[\"1\"]"];
   EXPECT_EQ(planned["[\"2\"]"], "create");
   PushAll();
+  // The new row of key 2 waits for the move of key 2's record to land: the
+  // next run creates its record.
+  EXPECT_TRUE(Crm("2").empty());
+  PushAll();
   auto ten = Crm("10");
   ASSERT_EQ(ten.size(), 1u);
   EXPECT_EQ(Str(ten[0], "id"), one);
@@ -204,7 +209,26 @@ TEST_P(PushShapesTest, AKeyChangeMovesTheRecordToTheNewKey) {
   EXPECT_EQ(LinkOf(10)->zoho_id, one);
   EXPECT_FALSE(LinkOf(1).has_value());
   EXPECT_EQ(LinkOf(20)->zoho_id, two);
+  // Keys that trade places: 10 -> 11 while 20 -> 10 (one transaction). Each
+  // record follows its row; the key taken again gets its record in the
+  // next run, once the move has landed.
+  {
+    auto tx = odbc::Transaction::Begin(conn());
+    ASSERT_TRUE(tx.has_value());
+    Exec("UPDATE push_customers SET id = 11 WHERE id = 10");
+    Exec("UPDATE push_customers SET id = 10 WHERE id = 20");
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  PushAll();
+  PushAll();
+  EXPECT_EQ(ZohoId("11"), one) << "the record of key 10 did not follow its row to 11";
+  EXPECT_EQ(ZohoId("10"), two) << "the record of key 20 did not follow its row to 10";
+  EXPECT_TRUE(Crm("20").empty());
+  EXPECT_EQ(Backlog(), 0);
   // Moved, then deleted: the record goes.
+  Exec("UPDATE push_customers SET id = 20 WHERE id = 10");
+  PushAll();
+  ASSERT_EQ(ZohoId("20"), two);
   Exec("UPDATE push_customers SET id = 30 WHERE id = 20");
   Exec("DELETE FROM push_customers WHERE id = 30");
   PushAll(/*batch=*/1);
