@@ -1167,6 +1167,10 @@ Status Pusher::Reconcile(PushPass& pass, PushMappingWork& work, const std::vecto
     // not changed since the record was created from it, the row is the
     // base: then only the CRM's later edits count as changes.
     Link link = *o->link;
+    // A moved record's link is the old key's until it lands: it lands under
+    // the new key.
+    link.erp_key = p.key_json;
+    link.external_id = ExternalId(p.key);
     if (ParseBase(link.base_values).empty()) {
       const std::optional<Timestamp> created = RecordTime(rec->second, "Created_Time");
       if (created && ToTimePoint(p.changed_at) + skew.value_or(Clock::Duration(0)) <=

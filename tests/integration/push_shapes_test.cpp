@@ -10,6 +10,7 @@
 #include <functional>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "change_capture/catalog.h"
 #include "change_capture/change_reader.h"
@@ -236,6 +237,32 @@ TEST_P(PushShapesTest, AKeyChangeMovesTheRecordToTheNewKey) {
   EXPECT_TRUE(Crm("30").empty());
   EXPECT_FALSE(LinkOf(20).has_value());
   EXPECT_EQ(Backlog(), 0);
+}
+
+// A key change of a record edited in the CRM meanwhile: Zoho refuses the
+// move (412), the reconcile merges both sides and moves it, and the link
+// lands under the new key (found by the workload checker: it stayed under
+// the old one).
+TEST_P(PushShapesTest, AMoveRefusedAsStaleIsReconciledUnderTheNewKey) {
+  Exec("INSERT INTO push_customers (id, name, tier) VALUES (1, 'One', 'A')");
+  PushAll();
+  const std::string one = ZohoId("1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a later second
+  auto edit = client_->Update("Accounts", {crm::Record{{"id", crm::JsonValue(one)},
+                                                       {"Rating", crm::JsonValue("Active")}}});
+  ASSERT_TRUE(edit.has_value() && (*edit)[0].status.ok());
+  Exec("UPDATE push_customers SET id = 5, name = 'Five' WHERE id = 1");
+  auto pushed = MakePusher({}).Drain();
+  ASSERT_TRUE(pushed.has_value()) << pushed.error();
+  EXPECT_EQ(pushed->reconciled, 1);
+  auto five = Crm("5");
+  ASSERT_EQ(five.size(), 1u);
+  EXPECT_EQ(Str(five[0], "id"), one);
+  EXPECT_EQ(Name(five[0]), "Five");
+  EXPECT_EQ(Str(five[0], "Rating"), "Active") << "the CRM edit was overwritten";
+  ASSERT_TRUE(LinkOf(5).has_value());
+  EXPECT_EQ(LinkOf(5)->zoho_id, one);
+  EXPECT_FALSE(LinkOf(1).has_value()) << "the link stayed under the old key";
 }
 
 // RECORD_LOCKED is per record and passes: the other records land, the cursor
