@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "change_capture/catalog.h"
 #include "core/log.h"
 #include "core/status_macros.h"
 #include "odbc/statement.h"
@@ -313,7 +314,7 @@ Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t
     ZCRMSYNC_RETURN_IF_ERROR(LoadIdStep());
     ZCRMSYNC_ASSIGN_OR_RETURN(int64_t after, ParseIdCursor(from.base));
     expected = NextId(after);
-    std::erase_if(gaps_, [&](const auto& gap) { return gap.first < expected; });  // filled or passed
+    ZCRMSYNC_RETURN_IF_ERROR(LoadGaps(expected));
     for (const auto& [first_missing, seen] : gaps_) {
       ZCRMSYNC_ASSIGN_OR_RETURN(bool skip, GapCanBeSkipped(first_missing));
       if (skip) skippable.insert(first_missing);
@@ -400,13 +401,13 @@ Result<std::vector<Change>> ChangeReader::Next(const std::string& cursor, size_t
     if (keep > 0 && out[keep - 1].change_id == id) continue;  // more keys of one change row
     if (id != expected) {
       if (!skippable.contains(expected)) {
-        if (!gaps_.contains(expected)) NoteGap(expected);
+        if (!gaps_.contains(expected)) ZCRMSYNC_RETURN_IF_ERROR(NoteGap(expected));
         break;
       }
       log::Logger("change_capture")
           .Warn("skipping a gap in change ids: its transactions are gone (rolled back)",
                 {{"first_missing", expected}, {"last_missing", id - 1}});
-      gaps_.erase(expected);
+      ZCRMSYNC_RETURN_IF_ERROR(ForgetGap(expected));
     }
     expected = NextId(id);
   }
@@ -443,10 +444,73 @@ int64_t ChangeReader::NextId(int64_t after) const {
   return step.offset + ((after - step.offset) / step.increment + 1) * step.increment;
 }
 
-void ChangeReader::NoteGap(int64_t first_missing) {
-  GapSeen seen{clock_.SteadyNow(), std::nullopt};
-  if (auto p = ProbeOpenTransactions(); p.has_value()) seen.db_time = p->second;
+namespace {
+
+// "reader/gap/<first missing id>": a gap in the MySQL change ids, kept in
+// the agent's state so a later process (a `run --once` from cron) goes on
+// waiting from when it was first seen instead of starting over.
+constexpr char kGapPrefix[] = "reader/gap/";
+
+// Microseconds since 1970 of a UTC timestamp.
+int64_t UnixMicros(const Timestamp& t) {
+  using namespace std::chrono;
+  const sys_days date = year_month_day{year{t.year}, month{static_cast<unsigned>(t.month)},
+                                       day{static_cast<unsigned>(t.day)}};
+  return duration_cast<microseconds>(date.time_since_epoch()).count() +
+         ((t.hour * 60LL + t.minute) * 60LL + t.second) * 1'000'000LL + t.microsecond;
+}
+
+}  // namespace
+
+Result<Timestamp> ChangeReader::DbUtcNow() {
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(kit_, "db_clock.sql"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
+  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt.Execute()));
+  ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt.Fetch());
+  if (!row) return Error(InternalError("no row from db_clock.sql"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto text, stmt.GetText(1));
+  ZCRMSYNC_RETURN_IF_ERROR(stmt.CloseCursor());
+  if (!text) return Error(InternalError("db_clock.sql gave NULL"));
+  return ParseTimestamp(*text);
+}
+
+Status ChangeReader::LoadGaps(int64_t expected) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto saved, ListStates(connection_, kit_, kGapPrefix));
+  for (const auto& [name, value] : saved) {
+    int64_t id = 0;
+    const std::string digits = name.substr(std::string(kGapPrefix).size());
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    const size_t bar = value.find('|');
+    auto utc = ParseTimestamp(value.substr(0, bar));
+    if (ec != std::errc() || p != digits.data() + digits.size() || !utc || id < expected) {
+      // Filled or passed (or not ours to read): forgotten.
+      ZCRMSYNC_RETURN_IF_ERROR(DeleteState(connection_, kit_, name));
+      gaps_.erase(id);
+      continue;
+    }
+    if (gaps_.contains(id)) continue;
+    GapSeen seen{*utc, std::nullopt};
+    if (bar != std::string::npos && bar + 1 < value.size()) {
+      if (auto local = ParseTimestamp(value.substr(bar + 1))) seen.local = *local;
+    }
+    gaps_.emplace(id, seen);
+  }
+  std::erase_if(gaps_, [&](const auto& gap) { return gap.first < expected; });
+  return Status();
+}
+
+Status ChangeReader::NoteGap(int64_t first_missing) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(Timestamp utc, DbUtcNow());
+  GapSeen seen{utc, std::nullopt};
+  if (auto p = ProbeOpenTransactions(); p.has_value()) seen.local = p->second;
   gaps_.emplace(first_missing, seen);
+  return SaveState(connection_, kit_, kGapPrefix + std::to_string(first_missing),
+                   FormatTimestamp(utc) + "|" + (seen.local ? FormatTimestamp(*seen.local) : ""));
+}
+
+Status ChangeReader::ForgetGap(int64_t first_missing) {
+  gaps_.erase(first_missing);
+  return DeleteState(connection_, kit_, kGapPrefix + std::to_string(first_missing));
 }
 
 Result<std::pair<std::optional<Timestamp>, std::optional<Timestamp>>>
@@ -464,25 +528,26 @@ ChangeReader::ProbeOpenTransactions() {
 Result<bool> ChangeReader::GapCanBeSkipped(int64_t first_missing) {
   auto it = gaps_.find(first_missing);
   if (it == gaps_.end()) return false;
-  if (it->second.db_time) {
+  const GapSeen seen = it->second;
+  ZCRMSYNC_ASSIGN_OR_RETURN(Timestamp now, DbUtcNow());
+  const auto waited = UnixMicros(now) - UnixMicros(seen.utc);
+  if (seen.local) {
     auto p = ProbeOpenTransactions();
     if (p.has_value()) {
-      // trx_started has whole seconds: a transaction that started in the same
-      // second as the gap was seen may own it.
-      Timestamp limit = *it->second.db_time;
+      // trx_started has whole seconds (server local time, as the probe's
+      // clock when the gap was first seen): a transaction that started in
+      // the same second as the gap was seen may own it.
+      const Timestamp& limit = *seen.local;
       const bool open_older =
           p->first.has_value() &&
           FormatTimestamp(*p->first) <= FormatTimestamp(Timestamp{limit.year, limit.month, limit.day,
                                                                   limit.hour, limit.minute,
                                                                   limit.second, 999999});
-      if (!open_older) {
-        // Wait one more second of wall time so a same-second starter is seen.
-        return clock_.SteadyNow() - it->second.at >= std::chrono::seconds(1);
-      }
-      return false;
+      // Else one more second so a same-second starter is seen.
+      return !open_older && waited >= 1'000'000;
     }
   }
-  return clock_.SteadyNow() - it->second.at >= options_.gap_timeout;
+  return waited >= std::chrono::duration_cast<std::chrono::microseconds>(options_.gap_timeout).count();
 }
 
 Result<std::map<std::string, int64_t>> ChangeReader::CountAfter(const std::string& cursor) {

@@ -85,7 +85,14 @@ class ChangeReader {
   // MySQL: the gap before `first_missing` may be stepped over (its
   // transactions are gone); false for a gap not noted yet.
   Result<bool> GapCanBeSkipped(int64_t first_missing);
-  void NoteGap(int64_t first_missing);
+  // A gap first seen now, kept in the agent's state too (a later process
+  // goes on waiting from when it was first seen); forgotten once passed.
+  Status NoteGap(int64_t first_missing);
+  Status ForgetGap(int64_t first_missing);
+  // The gaps kept in the agent's state; those before `expected` forgotten.
+  Status LoadGaps(int64_t expected);
+  // The server's clock, UTC.
+  Result<Timestamp> DbUtcNow();
   // The oldest open transaction's start and the server's time now.
   Result<std::pair<std::optional<Timestamp>, std::optional<Timestamp>>> ProbeOpenTransactions();
   // MySQL: change ids are offset + k * increment (auto_increment_*).
@@ -97,8 +104,8 @@ class ChangeReader {
   ReaderOptions options_;
   Clock& clock_;
   struct GapSeen {
-    std::chrono::steady_clock::time_point at;
-    std::optional<Timestamp> db_time;  // the server's clock when first seen
+    Timestamp utc;                   // the server's clock (UTC) when first seen
+    std::optional<Timestamp> local;  // the same in the probe's (local) time
   };
   std::map<int64_t, GapSeen> gaps_;  // first missing id -> when first seen
   struct IdStep {
