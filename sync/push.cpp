@@ -56,6 +56,12 @@ struct Deferral {
 
 namespace {
 
+// The key of a key_json ("[\"1\",\"a\"]" -> {"1", "a"}); empty if malformed.
+std::vector<std::string> KeyOf(const std::string& key_json) {
+  auto keys = change_capture::ParseKeys("[" + key_json + "]");
+  return keys && keys->size() == 1 ? keys->front() : std::vector<std::string>{};
+}
+
 std::string DeferralName(const std::string& mapping, const std::string& key_json) {
   return std::string(kDeferredPrefix) + mapping + "/" + key_json;
 }
@@ -794,12 +800,19 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
         }
       }
       work.upserts.push_back(std::move(out));
-    } else if (out.record.empty()) {
-      ++mc.unchanged;
-      pass.landed_keys.insert({m->name, p.key_json});
     } else {
-      out.record["id"] = crm::JsonValue(*link->zoho_id);
-      work.updates.push_back(std::move(out));
+      // A record moved to this key whose external id Zoho has not taken yet
+      // (the move was refused for a while): it is set now.
+      if (link->external_id && *link->external_id != ExternalId(p.key)) {
+        out.record[m->external_id_field] = crm::JsonValue(ExternalId(p.key));
+      }
+      if (out.record.empty()) {
+        ++mc.unchanged;
+        pass.landed_keys.insert({m->name, p.key_json});
+      } else {
+        out.record["id"] = crm::JsonValue(*link->zoho_id);
+        work.updates.push_back(std::move(out));
+      }
     }
   }
   if (!unlinked_deletes.empty()) {
@@ -809,6 +822,16 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
     for (const auto& [p, link] : unlinked_deletes) {
       auto [first, last] = found.equal_range(ExternalId(p->key));
       for (auto f = first; f != last; ++f) {
+        // A record another key's link owns is never deleted for this one
+        // (a record moved to a new key whose external id Zoho has not taken
+        // yet still carries the old key's).
+        ZCRMSYNC_ASSIGN_OR_RETURN(auto owner, store.FindByZohoId(m->name, f->second.id));
+        if (owner && owner->erp_key != p->key_json) {
+          Log().Info("not deleting a record linked to another key",
+                     {{"mapping", m->name}, {"key", p->key_json}, {"zoho_id", f->second.id},
+                      {"linked_to", owner->erp_key}});
+          continue;
+        }
         Link orphan;
         orphan.mapping = m->name;
         orphan.erp_key = p->key_json;
@@ -1056,6 +1079,18 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
         stale.push_back(&outs[i]);
       } else {
         ZCRMSYNC_RETURN_IF_ERROR(refused(*outs[i].pending, outs[i].link, r, "push"));
+        if (outs[i].moved_from && !r.call_failed) {
+          // A move Zoho refused (a locked record, bad data): the link moves
+          // anyway, keeping the base and the external id Zoho still holds,
+          // so the retry updates the same record and sets its external id
+          // (a retry without the link would create another record).
+          Link moved = *outs[i].link;
+          moved.mapping = m->name;
+          moved.erp_key = outs[i].pending->key_json;
+          if (!moved.external_id) moved.external_id = ExternalId(KeyOf(*outs[i].moved_from));
+          moved_away.push_back(*outs[i].moved_from);
+          links_to_save.push_back(std::move(moved));
+        }
       }
     }
     return Status();
@@ -1248,6 +1283,13 @@ Status Pusher::Reconcile(PushPass& pass, PushMappingWork& work, const std::vecto
           ZCRMSYNC_RETURN_IF_ERROR(Defer(pass, *m, p, link, s));
         } else {
           Park(pass, m->name, p, link, s, "");
+        }
+        if (moved_from) {
+          // A move refused: the link moves anyway, with the external id
+          // Zoho still holds (see Land).
+          l.external_id = ExternalId(KeyOf(*moved_from));
+          pass.links_to_delete.push_back({m->name, *moved_from});
+          pass.links_to_save.push_back(std::move(l));
         }
       }
     }

@@ -313,6 +313,51 @@ TEST_P(PushShapesTest, ARecordLockedInZohoWaitsAndTheRestLand) {
   EXPECT_TRUE(left->empty()) << "the deferral outlived the landing";
 }
 
+// A move Zoho refuses for now (the record is locked): the link moves to the
+// new key anyway, keeping the external id Zoho still holds, so neither the
+// retry nor a later delete of the old key creates another record or
+// deletes this one (found by the workload checker: the retry created a
+// second record).
+TEST_P(PushShapesTest, AMoveRefusedForNowKeepsTheRecord) {
+  Exec("INSERT INTO push_customers (id, name) VALUES (1, 'One')");
+  PushAll();
+  const std::string one = ZohoId("1");
+  Exec("UPDATE push_customers SET id = 5, name = 'Five' WHERE id = 1");
+  LockingTransport lock(*transport_, one);
+  crm::ZohoClient locking(crm::ClientOptions{}, *auth_, lock, SystemClock());
+  auto refused = MakePusher({}, &locking).Drain();
+  ASSERT_TRUE(refused.has_value()) << refused.error();
+  EXPECT_EQ(Parked().size(), 1u);
+  ASSERT_TRUE(LinkOf(5).has_value());
+  EXPECT_EQ(LinkOf(5)->zoho_id, one);
+  EXPECT_FALSE(LinkOf(1).has_value());
+  EXPECT_EQ(ZohoId("1"), one) << "Zoho still names the old key";
+  // A new row takes key 1 and is deleted again: the delete of key 1 finds
+  // the moved record by its external id, but it is key 5's now: kept.
+  Exec("INSERT INTO push_customers (id, name) VALUES (1, 'Another one')");
+  Exec("DELETE FROM push_customers WHERE id = 1");
+  auto again = MakePusher({}, &locking).Drain();
+  ASSERT_TRUE(again.has_value()) << again.error();
+  EXPECT_EQ(again->deleted, 0) << "the moved record was deleted for its old key";
+  EXPECT_EQ(ZohoId("1"), one);
+  // The lock is gone and the backoff over: the move completes.
+  auto state = change_capture::ListStates(conn(), kit_, "push/deferred/");
+  ASSERT_TRUE(state.has_value() && state->size() == 1u);
+  const std::string value = state->begin()->second;
+  ASSERT_THAT(change_capture::SaveState(conn(), kit_, state->begin()->first,
+                                        "1|2000-01-01 00:00:00.000000|" +
+                                            value.substr(value.rfind('|') + 1)),
+              IsOk());
+  PushAll();
+  auto five = Crm("5");
+  ASSERT_EQ(five.size(), 1u) << "the retry created another record, or none";
+  EXPECT_EQ(Str(five[0], "id"), one);
+  EXPECT_EQ(Name(five[0]), "Five");
+  EXPECT_TRUE(Crm("1").empty());
+  EXPECT_TRUE(Parked().empty());
+  EXPECT_EQ(LinkOf(5)->external_id, "5");
+}
+
 // A failed call (a missing scope, a revoked token) is the agent's problem,
 // not each record's: the push stops with the error, parks nothing and keeps
 // its cursor (issue #12, defect 16e).
