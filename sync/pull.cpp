@@ -342,9 +342,11 @@ Status Puller::MergeOne(Run& run, const crm::Record& r, std::vector<PageItem>& i
   if (merged.kind == RecordMergeOutcome::Kind::kEcho) {
     ++run.stats.echoes;
     // An adopted link learns its Zoho id even when nothing else changed.
-    if (adopted) {
+    if (adopted || merged.crm_update) {
       link->crm_modified_at = modified;
       item.link = std::move(*link);
+      item.crm_update = std::move(merged.crm_update);  // its external id only
+      item.listed_modified = modified;
       items.push_back(std::move(item));
     }
     return Status::Ok();
@@ -832,6 +834,11 @@ Result<std::optional<Link>> Puller::FirstContact(
     link.base_values = BaseToJson(base);
     link.crm_modified_at = modified;
     ZCRMSYNC_RETURN_IF_ERROR(store.Save(link));
+    // Until Zoho has the row's key as its external id (just below), the
+    // next pull fetches the record again: a crash or a failed call in
+    // between would leave it without one for good.
+    ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, RefetchStateName(m.name, id),
+                                                       "external id of a new row"));
     for (const auto& s : end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
     return tx.Commit();
   }();
@@ -855,9 +862,11 @@ Result<std::optional<Link>> Puller::FirstContact(
   ZCRMSYNC_ASSIGN_OR_RETURN(auto results, crm_.Update(m.module, {rec}, std::nullopt, WriteOptionsFor(m)));
   if (!results.empty() && !results[0].status.ok()) {
     if (retry::IsTransient(results[0].status.code())) return Error(results[0].status);
-    Log().Warn("could not set the external id on the new CRM record; the next merge retries",
+    Log().Warn("could not set the external id on the new CRM record; the next pull retries",
                {{"mapping", m.name}, {"zoho_id", id}, {"error", results[0].status.message()}});
+    return std::optional<Link>();
   }
+  ZCRMSYNC_RETURN_IF_ERROR(change_capture::DeleteState(db_, kit_, RefetchStateName(m.name, id)));
   return std::optional<Link>();
 }
 

@@ -358,6 +358,59 @@ TEST_P(PushShapesTest, AMoveRefusedForNowKeepsTheRecord) {
   EXPECT_EQ(LinkOf(5)->external_id, "5");
 }
 
+// A new CRM record becomes an ERP row; the update that gives it the row's
+// key as its external id fails: the next pull gives it (found by the
+// workload checker: such a record never got its ERP_Id, and later pushes
+// could not find it by external id).
+TEST_P(PushShapesTest, ANewCrmRecordGetsItsRowsKeyWhenTheFirstTryFails) {
+  // Only fields that flow both ways, all set: the next look at the record
+  // is an echo of the row made from it.
+  const std::string dialect = is(kPostgres) ? "postgresql" : is(kMariaDb) ? "mysql" : "sqlite";
+  const std::string cs = connection_string_;
+  auto both_ways = mappings::ParseConfig(
+      R"({"database": {"dialect": ")" + dialect +
+          R"(", "connection_string": "${CS}", "schema": "zcrmsync_push"},
+          "zoho": {"client_id": "zcrmsync-demo", "client_secret": "s", "refresh_token": "r"},
+          "mappings": [{"name": "customers", "table": "push_customers", "module": "Accounts",
+            "key_columns": ["id"], "external_id_field": "ERP_Id",
+            "fields": [{"column": "name", "field": "Account_Name"},
+                       {"column": "tier", "field": "Rating", "values": {"A": "Acquired", "B": "Active"}}]}]})",
+      "both.jsonc",
+      [cs](const std::string& n) { return n == "CS" ? std::optional<std::string>(cs) : std::nullopt; });
+  ASSERT_TRUE(both_ways.has_value()) << both_ways.error();
+  auto made = client_->Insert("Accounts", {crm::Record{{"Account_Name", crm::JsonValue("From CRM")},
+                                                      {"Rating", crm::JsonValue("Active")}}});
+  ASSERT_TRUE(made.has_value() && made->at(0).status.ok());
+  const std::string id = made->at(0).id;
+  RewritingTransport failing(*transport_, [](const crm::HttpRequest& req) -> std::optional<crm::HttpResponse> {
+    if (IsRecordWrite(req) && req.body.find("ERP_Id") != std::string::npos) {
+      return crm::HttpResponse{500, {}, R"({"code":"INTERNAL_ERROR","details":{},"message":"down","status":"error"})"};
+    }
+    return std::nullopt;
+  });
+  crm::ClientOptions once;
+  once.retry.max_attempts = 1;
+  crm::ZohoClient client(once, *auth_, failing, SystemClock());
+  sync::Puller broken(conn(), *both_ways, kit_, client, Fields());
+  auto first = broken.RunOnce();
+  EXPECT_FALSE(first.has_value()) << "the failed update was not reported";
+  EXPECT_EQ(ErpName(1), "From CRM") << "the row was not created";
+  auto rows = client_->Coql("select id, ERP_Id from Accounts where id = " + id);
+  ASSERT_TRUE(rows.has_value() && rows->rows.size() == 1);
+  EXPECT_TRUE(rows->rows[0].at("ERP_Id").is_null());
+  sync::Puller puller(conn(), *both_ways, kit_, *client_, Fields());
+  auto second = puller.RunOnce();
+  ASSERT_TRUE(second.has_value()) << second.error();
+  EXPECT_GE(second->echoes, 1);
+  auto fixed = client_->Coql("select id, ERP_Id from Accounts where id = " + id);
+  ASSERT_TRUE(fixed.has_value() && fixed->rows.size() == 1);
+  EXPECT_EQ(Str(fixed->rows[0], "ERP_Id"), "1") << "the record never got its row's key";
+  EXPECT_EQ(ErpName(1), "From CRM");
+  auto left = change_capture::ListStates(conn(), kit_, "pull/customers/refetch/");
+  ASSERT_TRUE(left.has_value());
+  EXPECT_TRUE(left->empty());
+}
+
 // A failed call (a missing scope, a revoked token) is the agent's problem,
 // not each record's: the push stops with the error, parks nothing and keeps
 // its cursor (issue #12, defect 16e).
