@@ -677,11 +677,21 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
   // Otherwise the old key is handled as a delete and the new one as a row.
   std::set<std::string> moving;  // old keys
   for (const Pending& p : pendings) {
-    if (!p.moved_from || parked(p.key_json) || parked(*p.moved_from)) continue;
+    if (!p.moved_from) continue;
     auto old_link = links.find(*p.moved_from);
-    if (old_link != links.end() && old_link->second.zoho_id && !links.contains(p.key_json)) {
+    if (!parked(p.key_json) && !parked(*p.moved_from) && old_link != links.end() &&
+        old_link->second.zoho_id && !links.contains(p.key_json)) {
       moving.insert(*p.moved_from);
+      continue;
     }
+    Log().Info("a key change is pushed as a delete and a new row (no record to move)",
+               {{"mapping", m->name},
+                {"from", *p.moved_from},
+                {"to", p.key_json},
+                {"why", parked(p.key_json) || parked(*p.moved_from) ? "a key waits behind a parked record"
+                        : old_link == links.end()                   ? "the old key has no link"
+                        : !old_link->second.zoho_id                 ? "the old key's record never landed"
+                                                                    : "the new key is linked already"}});
   }
   // Deletes of rows with no Zoho id to delete by: looked up by external id
   // after the loop, all at once.
@@ -1041,7 +1051,15 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
     link.base_values = BaseToJson(o.new_base);
     link.erp_changed_at = o.pending->changed_at;
     if (auto t = ParseZohoTime(r.modified_time)) link.crm_modified_at = *t;
-    if (o.moved_from) moved_away.push_back(*o.moved_from);
+    if (o.moved_from) {
+      moved_away.push_back(*o.moved_from);
+      Log().Debug("moved a CRM record to a new key",
+                  {{"mapping", m->name}, {"from", *o.moved_from}, {"key", o.pending->key_json},
+                   {"zoho_id", link.zoho_id.value_or("")}});
+    } else if (created) {
+      Log().Debug("created a CRM record",
+                  {{"mapping", m->name}, {"key", o.pending->key_json}, {"zoho_id", r.id}});
+    }
     links_to_save.push_back(std::move(link));
     pass.landed_keys.insert({m->name, o.pending->key_json});
     ++(created ? mc.created : mc.updated);
@@ -1106,6 +1124,9 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
       pass.links_to_delete.push_back({m->name, p.key_json});
       pass.landed_keys.insert({m->name, p.key_json});
       ++mc.deleted;
+      Log().Info("deleted a CRM record: its row is gone",
+                 {{"mapping", m->name}, {"key", p.key_json}, {"zoho_id", r.id},
+                  {"change", std::string(1, p.op)}, {"changed_at", FormatTimestamp(p.changed_at)}});
     } else {
       ZCRMSYNC_RETURN_IF_ERROR(refused(p, work.deletes[i].link, r, "delete"));
     }
