@@ -30,6 +30,7 @@ interleaving with the agent (threads, timing) differs from run to run.
 Exit 0 when every seed passed, 1 on a failure, 77 without a connection string.
 """
 import argparse
+import copy
 import datetime as dt
 import http.client
 import json
@@ -1227,6 +1228,8 @@ class Oracle:
     def candidates(self, e, f):
         """The values field f of e may end with, and why."""
         E, C = e.E.get(f.col, []), e.C.get(f.col, [])
+        if self.ctx.self_check and C:
+            C = C[:-1]  # --self-check: the model "forgets" the last CRM edit
         base = e.base.get(f.col)
         if f.direction == "erp_to_crm":
             return {E[-1].v if E else base}, "ERP -> CRM field"
@@ -1503,6 +1506,7 @@ class SeedRun:
             ctx.latency_on = False
             ctx.round_t0 = time.time()
             ctx.txid_at = None
+            ctx.self_check = args.self_check
             self.ctx = ctx
             batch = self.pick_batch()
             agent = self.make_agent(emu, batch)
@@ -1715,6 +1719,11 @@ def parse_args(argv):
     p.add_argument("--emulator")
     p.add_argument("--keep", action="store_true", help="keep the work folder (agent.log, emulator.err)")
     p.add_argument("--list-shapes", action="store_true")
+    p.add_argument("--shrink", action="store_true",
+                   help="after a failure, leave shapes out one at a time while it still fails the same way")
+    p.add_argument("--self-check", action="store_true",
+                   help="check the checker: its model forgets each field's last CRM edit, so a seed "
+                        "with CRM edits must FAIL")
     a = p.parse_args(argv)
     if a.list_shapes:
         for k, v in SHAPES.items():
@@ -1740,6 +1749,71 @@ def parse_args(argv):
     return a
 
 
+def run_seed(args, db, seed, echo=True):
+    """One seed; returns (ok, round, why, replay command, work folder)."""
+    work = tempfile.mkdtemp(prefix="zcrmsync-fuzz-")
+
+    def log(*a):
+        s = " ".join(str(x) for x in a)
+        if echo:
+            print(s, flush=True)
+        with open(os.path.join(work, "checker.log"), "a") as f:
+            f.write(s + "\n")
+    run = SeedRun(args, seed, db, work, log)
+    log("seed %d on %s: shapes %s" % (seed, args.db, ",".join(sorted(run.shapes))))
+    t0 = time.monotonic()
+    try:
+        ok, rnd, why = run.run()
+    except Failure as e:
+        ok, rnd, why = False, -1, "the test itself failed: %s" % e
+    except Exception:  # noqa: BLE001 - a bug of the test is a failure too, with its seed
+        ok, rnd, why = False, -1, "the test itself crashed:\n" + traceback.format_exc()
+    took = time.monotonic() - t0
+    replay = run.replay(max(rnd, 1))
+    if ok:
+        log("PASS seed %d on %s (%d rounds, %.1f s)" % (seed, args.db, rnd, took))
+        if not args.keep:
+            subprocess.run(["rm", "-rf", work])
+    else:
+        log("FAIL seed %d on %s, round %d (%.1f s):\n%s" % (seed, args.db, rnd, took, why))
+        log("replay: " + replay)
+        log("work folder (checker.log, agent.log, emulator.err): %s" % work)
+    return ok, rnd, why, replay, work
+
+
+def problem_kinds(why):
+    return set(re.findall(r"^\d+ x (.+):$", why, re.M))
+
+
+def shrink(args, db, seed, rnd, why):
+    """Leaves shapes out one at a time while the seed still fails the same
+    way (a problem kind in common) by its failing round; best effort, as
+    the interleaving with the agent differs from run to run."""
+    kinds = problem_kinds(why)
+    if not kinds or rnd < 1:
+        print("shrink: nothing to shrink on (the failure names no problem kind)")
+        return None
+    cur = copy.copy(args)
+    cur.rounds = rnd
+    print("shrink: seed %d, round %d, looking for: %s" % (seed, rnd, "; ".join(sorted(kinds))), flush=True)
+    best = None
+    for shape in sorted(cur.shapes_set):
+        trial = copy.copy(cur)
+        trial.shapes_set = cur.shapes_set - {shape}
+        ok, r2, why2, replay, work = run_seed(trial, db, seed, echo=False)
+        same = not ok and problem_kinds(why2) & kinds
+        print("shrink: without %-12s %s" % (shape, "still fails (%s)" % "; ".join(sorted(problem_kinds(why2) & kinds))
+                                            if same else "passes or fails otherwise: kept"), flush=True)
+        if same:
+            cur = trial
+            best = replay
+        if not args.keep:
+            subprocess.run(["rm", "-rf", work])
+    if best:
+        print("shrink: minimal replay: " + best)
+    return best
+
+
 def main():
     args = parse_args(sys.argv[1:])
     db = Db(args.db)
@@ -1760,34 +1834,11 @@ def main():
     failed = []
     t_all = time.monotonic()
     for seed in seeds:
-        work = tempfile.mkdtemp(prefix="zcrmsync-fuzz-")
-        lines = []
-
-        def log(*a):
-            s = " ".join(str(x) for x in a)
-            lines.append(s)
-            print(s, flush=True)
-            with open(os.path.join(work, "checker.log"), "a") as f:
-                f.write(s + "\n")
-        run = SeedRun(args, seed, db, work, log)
-        log("seed %d on %s: shapes %s" % (seed, args.db, ",".join(sorted(run.shapes))))
-        t0 = time.monotonic()
-        try:
-            ok, rnd, why = run.run()
-        except Failure as e:
-            ok, rnd, why = False, -1, "the test itself failed: %s" % e
-        except Exception:  # noqa: BLE001 - a bug of the test is a failure too, with its seed
-            ok, rnd, why = False, -1, "the test itself crashed:\n" + traceback.format_exc()
-        took = time.monotonic() - t0
-        if ok:
-            log("PASS seed %d on %s (%d rounds, %.1f s)" % (seed, args.db, rnd, took))
-            if not args.keep:
-                subprocess.run(["rm", "-rf", work])
-        else:
-            log("FAIL seed %d on %s, round %d (%.1f s):\n%s" % (seed, args.db, rnd, took, why))
-            log("replay: " + run.replay(max(rnd, 1)))
-            log("work folder (agent.log, emulator.err): %s" % work)
-            failed.append((seed, rnd, run.replay(max(rnd, 1))))
+        ok, rnd, why, replay, _ = run_seed(args, db, seed)
+        if not ok:
+            if args.shrink:
+                replay = shrink(args, db, seed, rnd, why) or replay
+            failed.append((seed, rnd, replay))
     print("%d seed(s) on %s in %.0f s: %d passed, %d failed" % (
         len(seeds), args.db, time.monotonic() - t_all, len(seeds) - len(failed), len(failed)))
     for seed, rnd, cmd in failed:
