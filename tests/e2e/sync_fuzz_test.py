@@ -51,6 +51,7 @@ from decimal import Decimal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 from sync_e2e_lib import (Agent, Db, Emulator, Failure, SKIP, check, sql_str)  # noqa: E402
 from fuzz_sessions import SessionError, burn_pg_txids, open_session  # noqa: E402
@@ -74,6 +75,7 @@ SHAPES = {
     "lookup": "the child table: inserts, edits of its lookup to the parent",
     "nulls": "NULLs written on either side",
     "unicode": "non-ASCII values, characters outside the BMP included",
+    "autoinc": "MariaDB: the ERP sessions write with auto_increment_increment 2 or 3 (as under Galera)",
     "txid": "PostgreSQL: txids pushed to a decimal digit boundary, then 40-80 statements across it",
     "initial-load": "rows inserted before `install` (the initial load queues them), children after it looking them up",
     # CRM side
@@ -276,11 +278,6 @@ class Model:
     def anchors(self):
         return [e for e in self.ents.values() if e.anchor]
 
-    def by_key(self, t):
-        return {e.key: e for e in self.ents.values() if e.t == t and e.key is not None and e.erp_alive}
-
-    def by_zid(self):
-        return {e.zid: e for e in self.ents.values() if e.zid is not None}
 
 
 # ---------------------------------------------------------------------------
@@ -475,7 +472,7 @@ class Workload:
                 continue
             if why == "del" and "reins-split" in e.erp_ops:
                 continue
-            if why == "upd" and not self.on("conflict") and e.crm_ops:
+            if why in ("upd", "caseonly") and not self.on("conflict") and e.crm_ops:
                 continue
             out.append(e)
         out.sort(key=lambda e: e.uid)
@@ -1017,7 +1014,6 @@ class Workload:
             return self.slow_scan(ents)
         latency = self.rng.choice([100, 200, 300])
         self.crm.emu.config(latency_ms=latency)
-        self.ctx.latency_on = True
         fields = [f for f in self.crm_fields(t)]
         out = [self.crm_update(ents, lambda e: [self.rng.choice(fields)], "scan (latency %d ms)" % latency)]
         # More edits and deletes while the agent lists those pages.
@@ -1042,7 +1038,6 @@ class Workload:
         out = [self.crm_update(ents, lambda e: [self.rng.choice(fields)], "slow scan: at once")]
         latency = self.rng.choice([1500, 2000, 2500])
         self.crm.emu.config(latency_ms=latency)
-        self.ctx.latency_on = True
         time.sleep(self.rng.uniform(5.3, 6.5))
         first = [e for e in ents[:100] if e.crm_alive and not e.locked_crm]
         few = self.rng.sample(first, min(len(first), self.rng.randint(1, 3)))
@@ -1090,8 +1085,8 @@ class Workload:
         return "; ".join(out)
 
     def run_round(self, n_ops):
-        """Runs n_ops operations; returns what was done."""
-        done = []
+        """Runs n_ops operations, logging each."""
+        done = Logged(self.log)
         menu = []
         add = lambda w, name, fn: menu.append((w, name, fn))  # noqa: E731
         add(8, "insert", lambda si: self.op_insert(si))
@@ -1156,6 +1151,18 @@ class Workload:
             self.commit(si, rollback=rb)
             done.append("%s on session %d" % ("ROLLBACK" if rb else "COMMIT", si))
         return done
+
+
+class Logged(list):
+    """A list that logs what is appended, as it happens."""
+
+    def __init__(self, log):
+        super().__init__()
+        self.log = log
+
+    def append(self, what):
+        self.log("  " + what)
+        super().append(what)
 
 
 def weighted(rng, menu):
@@ -1256,10 +1263,14 @@ class Oracle:
         return {ew.v, cw.v}, "latest_wins, edits %.1f s apart: either" % (cw.t0 - ew.t0)
 
     def check(self, erp, crm, exclude=frozenset(), partial=False):
-        """Compares both sides with the model; returns a list of problems."""
+        """Compares both sides with the model: a list of (kind, text).
+        exclude: entity uids not checked; partial: rows and records the
+        model does not know are not reported either."""
         problems = []
-        model = self.model
-        ents = list(model.ents.values())
+
+        def add(kind, fmt, *a):
+            problems.append((kind, fmt % a))
+        ents = list(self.model.ents.values())
         parents_by_key = {e.key: e for e in ents if e.t == "p" and e.key is not None}
         by_zid = {e.zid: e for e in ents if e.zid is not None}
         # Lookups name parents by Zoho id: those the model does not know yet
@@ -1270,95 +1281,86 @@ class Oracle:
                 by_zid[zid] = e
         for t in ("p", "c"):
             crm_by_ext = {}
-            no_ext = []
             for zid, rec in crm[t].items():
-                ext = rec.get("ERP_Id")
-                if ext is None:
-                    no_ext.append(zid)
-                else:
-                    crm_by_ext.setdefault(ext, []).append(zid)
+                if rec.get("ERP_Id") is not None:
+                    crm_by_ext.setdefault(rec["ERP_Id"], []).append(zid)
             for ext, zids in crm_by_ext.items():
                 if len(zids) > 1:
-                    problems.append(('duplicate CRM records', "%s: %d CRM records with ERP_Id %s: %s" % (MODULES[t], len(zids), ext, zids)))
+                    add("duplicate CRM records", "%s: %d CRM records with ERP_Id %s: %s", MODULES[t], len(zids), ext, zids)
             claimed_keys, claimed_zids = set(), set()
             for e in ents:
                 if e.t != t:
                     continue
                 if e.uid in exclude:
-                    if e.key is not None:
-                        claimed_keys.add(e.key)
-                    if e.zid is not None:
-                        claimed_zids.add(e.zid)
+                    claimed_keys.add(e.key)
+                    claimed_zids.add(e.zid)
                     continue
-                alive = e.expected_alive()
                 key = e.key
-                zid = None
-                if e.created == "crm" and e.zid is not None:
-                    rec = crm[t].get(e.zid)
-                    if rec is not None and rec.get("ERP_Id") is not None:
-                        try:
-                            key = int(rec["ERP_Id"])
-                        except ValueError:
-                            key = None
-                if key is not None:
-                    zids = crm_by_ext.get(str(key), [])
-                    zid = zids[0] if zids else None
-                if not alive:
+                if e.created == "crm" and e.zid in crm[t] and (crm[t][e.zid].get("ERP_Id") or "").isdigit():
+                    key = int(crm[t][e.zid]["ERP_Id"])
+                zids = crm_by_ext.get(str(key), []) if key is not None else []
+                zid = zids[0] if zids else None
+                if not e.expected_alive():
                     if key is not None and key in erp[t]:
-                        problems.append(('ERP row alive that should be deleted', "%s key %s: ERP row alive, expected deleted (%s)" % (
-                            TABLES[t], key, self.story(e))))
+                        add("ERP row alive that should be deleted", "%s key %s: ERP row alive, expected deleted (%s)",
+                            TABLES[t], key, self.story(e))
                         claimed_keys.add(key)
                     for z in {zid, e.zid} - {None}:
                         if z in crm[t]:
-                            problems.append(('CRM record alive that should be deleted', "%s %s (ERP key %s): CRM record alive, expected deleted (%s)" % (
-                                MODULES[t], z, key, self.story(e))))
+                            add("CRM record alive that should be deleted",
+                                "%s %s (ERP key %s): CRM record alive, expected deleted (%s)",
+                                MODULES[t], z, key, self.story(e))
                             claimed_zids.add(z)
                     continue
                 if key is None:
                     if e.zid in crm[t]:
-                        problems.append(('CRM-created record without ERP row', "%s %s, created in the CRM: never got an ERP row (no ERP_Id)" % (
-                            MODULES[t], e.zid)))
+                        add("CRM-created record without ERP row",
+                            "%s %s, created in the CRM: never got an ERP row (no ERP_Id)", MODULES[t], e.zid)
                         claimed_zids.add(e.zid)
                     else:
-                        problems.append(('CRM-created record gone', "%s %s, created in the CRM: the CRM record is gone" % (MODULES[t], e.zid)))
+                        add("CRM-created record gone", "%s %s, created in the CRM: the CRM record is gone",
+                            MODULES[t], e.zid)
                     continue
                 claimed_keys.add(key)
-                if zid:
-                    claimed_zids.update(crm_by_ext.get(str(key), []))
+                claimed_zids.update(zids)
                 row = erp[t].get(key)
                 rec = crm[t].get(zid) if zid else None
                 if row is None:
-                    problems.append(('ERP row missing', "%s key %s: ERP row missing, expected alive (%s)" % (TABLES[t], key, self.story(e))))
+                    add("ERP row missing", "%s key %s: ERP row missing, expected alive (%s)",
+                        TABLES[t], key, self.story(e))
                 if rec is None:
-                    problems.append(('CRM record missing', "%s with ERP_Id %s: no CRM record, expected one (%s)" % (
-                        MODULES[t], key, self.story(e))))
+                    add("CRM record missing", "%s with ERP_Id %s: no CRM record, expected one (%s)",
+                        MODULES[t], key, self.story(e))
                 if e.keep_zid and zid and zid != e.keep_zid:
-                    problems.append(('CRM record re-created (new Zoho id)', "%s key %s: the CRM record was re-created (Zoho id %s -> %s); expected it "
-                                    "kept (%s)" % (TABLES[t], key, e.keep_zid, zid, self.story(e))))
-                if row is None or rec is None:
-                    continue
-                for f in FIELDS[t]:
-                    ev = self.norm_erp(t, f, row[f.col], parents_by_key)
-                    cv = self.norm_crm(t, f, rec.get(f.field), by_zid)
-                    want, why = self.candidates(e, f)
-                    want_n = {self.norm_model(f, v) for v in want}
-                    if ev != cv or ev not in want_n:
-                        problems.append(('field value', "%s key %s %s/%s: ERP %s, CRM %s, expected %s (%s; %s)"
-                                         "\n      the record this round: %s" % (
-                            TABLES[t], key, f.col, f.field, self.show(f, ev), self.show(f, cv),
-                            " or ".join(sorted(self.show(f, v) for v in want_n)), why, self.history(e, f),
-                            self.story(e))))
+                    add("CRM record re-created (new Zoho id)",
+                        "%s key %s: the CRM record was re-created (Zoho id %s -> %s); expected it kept (%s)",
+                        TABLES[t], key, e.keep_zid, zid, self.story(e))
+                if row is not None and rec is not None:
+                    self.check_fields(e, key, row, rec, parents_by_key, by_zid, add)
+            if partial:
+                continue
             for k in sorted(set(erp[t]) - claimed_keys):
-                if not partial:
-                    problems.append(('unexpected ERP row', "%s key %s: an ERP row the model does not know (values %s)" % (
-                        TABLES[t], k, erp[t][k])))
+                add("unexpected ERP row", "%s key %s: an ERP row the model does not know (values %s)",
+                    TABLES[t], k, erp[t][k])
             for z in sorted(set(crm[t]) - claimed_zids):
-                if partial:
-                    continue
-                rec = crm[t][z]
-                problems.append(('unexpected CRM record', "%s %s (ERP_Id %s): a CRM record the model does not know (Name %r)" % (
-                    MODULES[t], z, rec.get("ERP_Id"), rec.get("Name"))))
+                add("unexpected CRM record", "%s %s (ERP_Id %s): a CRM record the model does not know (Name %r)",
+                    MODULES[t], z, crm[t][z].get("ERP_Id"), crm[t][z].get("Name"))
         return problems
+
+    def check_fields(self, e, key, row, rec, parents_by_key, by_zid, add):
+        """Each field: both sides hold the same value, one the rules allow."""
+        t = e.t
+        for f in FIELDS[t]:
+            ev = self.norm_erp(t, f, row[f.col], parents_by_key)
+            cv = self.norm_crm(t, f, rec.get(f.field), by_zid)
+            want, why = self.candidates(e, f)
+            want = {self.norm_model(f, v) for v in want}
+            if ev == cv and ev in want:
+                continue
+            add("field value", "%s key %s %s/%s: ERP %s, CRM %s, expected %s (%s; %s)\n"
+                "      the record this round: %s",
+                TABLES[t], key, f.col, f.field, self.show(f, ev), self.show(f, cv),
+                " or ".join(sorted(self.show(f, v) for v in want)), why, self.history(e, f), self.story(e))
 
     def show(self, f, v):
         if f.kind == "lookup" and isinstance(v, int):
@@ -1471,6 +1473,8 @@ class SeedRun:
             self.shapes = self.shapes - {"concurrent"}
         if db.dialect != "postgresql":
             self.shapes = self.shapes - {"txid"}
+        if db.dialect != "mysql":
+            self.shapes = self.shapes - {"autoinc"}
         self.rng = random.Random(seed)
         self.fault_rng = random.Random(seed * 7919 + 1)
 
@@ -1503,7 +1507,6 @@ class SeedRun:
             ctx.values = Values(self.rng, self.shapes)
             ctx.shapes = self.shapes
             ctx.crm = Crm(emu, self.log)
-            ctx.latency_on = False
             ctx.round_t0 = time.time()
             ctx.txid_at = None
             ctx.self_check = args.self_check
@@ -1516,6 +1519,11 @@ class SeedRun:
             if "concurrent" in self.shapes:
                 sessions.append(open_session(db.db, db.cs))
             ctx.sessions = sessions
+            if "autoinc" in self.shapes:
+                step = self.rng.choice([2, 3])
+                for s in sessions:
+                    check(not s.execute("SET SESSION auto_increment_increment = %d" % step)[1], "autoinc")
+                self.log("ERP sessions: auto_increment_increment %d" % step)
             wl = Workload(ctx)
             oracle = Oracle(ctx)
             self.setup_rows(wl, agent)
@@ -1543,11 +1551,9 @@ class SeedRun:
                     rnd, batch, faults, len(kill_times)))
                 runner.start(kill_times, self.fault_rng)
                 try:
-                    ops = wl.run_round(n_ops)
+                    wl.run_round(n_ops)
                 finally:
                     runner.stop()
-                for o in ops:
-                    self.log("  " + o)
                 if runner.self_exits:
                     for rc, errs in runner.self_exits:
                         self.log("  NOTE: `run` exited %s on its own: %s" % (rc, " / ".join(errs)[-600:]))
