@@ -121,7 +121,6 @@ FIELDS = {
           Field("parent_id", "Parent", "lookup", "erp_wins"),
           Field("f_erp", "F_Erp", "text", "erp_wins")],
 }
-FIELD_BY_COL = {t: {f.col: f for f in fs} for t, fs in FIELDS.items()}
 CLOCK_SKEW_TOLERANCE = 1
 # latest_wins: the later side wins when the two last writes are this far
 # apart (the tolerance, Zoho's whole seconds, the skew estimate's own error).
@@ -337,8 +336,8 @@ class Crm:
 
 
 class AgentRunner:
-    def __init__(self, agent, db, work, log):
-        self.agent, self.db, self.log = agent, db, log
+    def __init__(self, agent, db, work, log, log_level="info"):
+        self.agent, self.db, self.log, self.log_level = agent, db, log, log_level
         self.proc = None
         self.lock = threading.Lock()
         self.logf = open(os.path.join(work, "agent.log"), "ab")
@@ -357,7 +356,7 @@ class AgentRunner:
     def _start(self):
         self.logf.write(b"=== start %f\n" % time.time())
         self.logf.flush()
-        self.proc = self.agent.start("run", log_level="info", stdout=self.logf)
+        self.proc = self.agent.start("run", log_level=self.log_level, stdout=self.logf)
 
     def start(self, kill_times, rng):
         """Runs `run` until stop(); SIGKILLs it at kill_times (seconds from now)."""
@@ -1488,6 +1487,8 @@ class SeedRun:
             cmd += ["--only", ",".join(sorted(self.args.shapes_set))]
         elif off:
             cmd += ["--without", ",".join(off)]
+        if self.args.self_check:
+            cmd += ["--self-check"]
         if self.args.zcrmsync_given:
             cmd += ["--zcrmsync", self.args.zcrmsync]
         if self.args.emulator_given:
@@ -1527,7 +1528,7 @@ class SeedRun:
             wl = Workload(ctx)
             oracle = Oracle(ctx)
             self.setup_rows(wl, agent)
-            runner = AgentRunner(agent, db, self.work, self.log)
+            runner = AgentRunner(agent, db, self.work, self.log, args.agent_log_level)
             ok, why = self.barrier(0, agent, runner, oracle, emu, wl, initial=True)
             if not ok:
                 return False, 0, why
@@ -1653,11 +1654,14 @@ class SeedRun:
         for i in range(max_cycles):
             rc, out = agent("run", "--once", expect=None, timeout=300)
             last = out
+            with open(os.path.join(self.work, "barrier.log"), "a") as f:
+                f.write("=== run --once at %f: exit %d\n%s" % (time.time(), rc, out))
             counts = parse_run_output(out)
             if rc == 0 and counts and not busy(counts):
                 return True, ""
             if rc not in (0, 3):
-                self.log("  run --once exited %d: %s" % (rc, out.strip().splitlines()[-1][:300] if out.strip() else ""))
+                tail = out.strip().splitlines()[-1][:300] if out.strip() else ""
+                self.log("  run --once exited %d: %s" % (rc, tail))
         return False, last
 
     def barrier(self, rnd, agent, runner, oracle, emu, wl, initial=False):
@@ -1681,10 +1685,12 @@ class SeedRun:
             if "RECORD_LOCKED" in el or "locked" in el.lower():
                 agent("errors", "retry", "--all", expect=None)
         ok, last = self.converge(agent)
-        if not ok:
-            return False, "no convergence: `run --once` still did work (or failed) after 8 cycles; last output:\n" + last[-3000:]
         erp, crm = oracle.read_erp(), ctx.crm.state()
         problems = oracle.check(erp, crm)
+        if not ok:
+            tail = [l for l in last.strip().splitlines() if l.strip()][-4:]
+            problems.insert(0, ("no convergence", "`run --once` still did work (or failed) after 8 cycles; "
+                                "the last one said:\n    " + "\n    ".join(l[:300] for l in tail)))
         _, st = agent("status", "--json", expect=None)
         try:
             status = json.loads(st.strip().splitlines()[-1])
@@ -1724,6 +1730,7 @@ def parse_args(argv):
     p.add_argument("--zcrmsync")
     p.add_argument("--emulator")
     p.add_argument("--keep", action="store_true", help="keep the work folder (agent.log, emulator.err)")
+    p.add_argument("--agent-log-level", default="info", help="the log level of `run` in agent.log")
     p.add_argument("--list-shapes", action="store_true")
     p.add_argument("--shrink", action="store_true",
                    help="after a failure, leave shapes out one at a time while it still fails the same way")
@@ -1783,12 +1790,17 @@ def run_seed(args, db, seed, echo=True):
     else:
         log("FAIL seed %d on %s, round %d (%.1f s):\n%s" % (seed, args.db, rnd, took, why))
         log("replay: " + replay)
-        log("work folder (checker.log, agent.log, emulator.err): %s" % work)
+        log("work folder (checker.log, agent.log, barrier.log, emulator.err): %s" % work)
     return ok, rnd, why, replay, work
 
 
 def problem_kinds(why):
-    return set(re.findall(r"^\d+ x (.+):$", why, re.M))
+    """What a failure is about: its problem kinds, a field value problem
+    with the rule case it broke ("field value: ERP edit only")."""
+    kinds = set(re.findall(r"^\d+ x (.+):$", why, re.M)) - {"field value"}
+    for case in re.findall(r"^  \S+ key \S+ \S+: ERP .*?, expected .*? \(([^;]+);", why, re.M):
+        kinds.add("field value: " + re.sub(r"-?[\d.]+ s", "N s", case))
+    return kinds
 
 
 def shrink(args, db, seed, rnd, why):
