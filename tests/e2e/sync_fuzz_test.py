@@ -2,9 +2,11 @@
 """e2e (issue #12): a seeded, randomized workload against the real zcrmsync
 binary, the real zoho-emulator binary and a real database, with an oracle.
 
-  sync_fuzz_test.py --db postgresql|mariadb|sqlite [--seed N | --seeds A,B,..]
-                    [--rounds R] [--without SHAPE,..] [--only SHAPE,..]
-                    [--zcrmsync PATH] [--emulator PATH] [--keep] [--verbose]
+  sync_fuzz_test.py --db postgresql|mariadb|sqlite [--seed N | --seeds A,B,.. | --random-seeds N]
+                    [--rounds R] [--without SHAPE,..] [--only SHAPE,..] [--list-shapes]
+                    [--shrink] [--self-check] [--keep] [--agent-log-level LEVEL]
+                    [--zcrmsync PATH] [--emulator PATH]
+  (ctest's form: sync_fuzz_test.py ZCRMSYNC EMULATOR DB [options])
 
 The database is the one ZCRMSYNC_TEST_CONNSTR_<DB> names (scripts/lib/dbs.sh).
 Two ERP tables, a parent and a child with a lookup to it, map to two modules
@@ -25,8 +27,12 @@ sides edited it close together) either side's last value is accepted, but
 both sides must hold the same one.
 
 On failure it prints the seed, the round, a replay command and a diff (key,
-field, ERP value, CRM value, expected). A replay runs the same workload; the
-interleaving with the agent (threads, timing) differs from run to run.
+field, ERP value, CRM value, expected, each side's writes of the round), and
+keeps its work folder (checker.log, agent.log, barrier.log). A replay runs
+the same workload; the interleaving with the agent (threads, timing) differs
+from run to run. --shrink then leaves shapes out one at a time while the
+seed still fails the same way, for a smaller replay. --self-check makes the
+model forget each field's last CRM edit: a seed with CRM edits must fail.
 Exit 0 when every seed passed, 1 on a failure, 77 without a connection string.
 """
 import argparse
@@ -77,7 +83,7 @@ SHAPES = {
     "unicode": "non-ASCII values, characters outside the BMP included",
     "autoinc": "MariaDB: the ERP sessions write with auto_increment_increment 2 or 3 (as under Galera)",
     "txid": "PostgreSQL: txids pushed to a decimal digit boundary, then 40-80 statements across it",
-    "initial-load": "rows inserted before `install` (the initial load queues them), children after it looking them up",
+    "initial-load": "rows inserted before `install` (queued by the initial load), children after it looking them up",
     # CRM side
     "crm-edit": "CRM edits through the REST API, also of records created this round",
     "crm-delete": "CRM deletes",
@@ -632,7 +638,8 @@ class Workload:
         cols = ["id"] + [f.col for f in FIELDS[t]]
         rows = []
         for e in ents:
-            rows.append("(" + ", ".join([str(e.key)] + [self.erp_sql_value(f, e.vals[f.col]) for f in FIELDS[t]]) + ")")
+            vals = [str(e.key)] + [self.erp_sql_value(f, e.vals[f.col]) for f in FIELDS[t]]
+            rows.append("(" + ", ".join(vals) + ")")
         return "INSERT INTO %s (%s) VALUES %s" % (TABLES[t], ", ".join(cols), ", ".join(rows))
 
     def op_insert(self, si, burst=False):
@@ -851,7 +858,8 @@ class Workload:
         self.exec_erp(si, sql, done_insert, ents)
         if own:
             self.commit(si)
-        return "delete + re-insert %d %s (%s)" % (len(ents), TABLES[t], "two transactions" if split else "one transaction")
+        return "delete + re-insert %d %s (%s)" % (len(ents), TABLES[t],
+                                                  "two transactions" if split else "one transaction")
 
     def op_keychange(self, si):
         t = self.rng.choice(self.tables())
@@ -1285,7 +1293,8 @@ class Oracle:
                     crm_by_ext.setdefault(rec["ERP_Id"], []).append(zid)
             for ext, zids in crm_by_ext.items():
                 if len(zids) > 1:
-                    add("duplicate CRM records", "%s: %d CRM records with ERP_Id %s: %s", MODULES[t], len(zids), ext, zids)
+                    add("duplicate CRM records", "%s: %d CRM records with ERP_Id %s: %s",
+                        MODULES[t], len(zids), ext, zids)
             claimed_keys, claimed_zids = set(), set()
             for e in ents:
                 if e.t != t:
@@ -1547,7 +1556,8 @@ class SeedRun:
                 ctx.txid_at = self.rng.randrange(0, 4) if rnd == txid_round else None
                 kill_times = []
                 if "kill" in self.shapes:
-                    kill_times = sorted(self.fault_rng.uniform(0.2, 0.25 * n_ops) for _ in range(self.fault_rng.randint(1, 3)))
+                    kill_times = sorted(self.fault_rng.uniform(0.2, 0.25 * n_ops)
+                                        for _ in range(self.fault_rng.randint(1, 3)))
                 self.log("round %d: push_batch_size %d, faults %s, %d kill(s) planned" % (
                     rnd, batch, faults, len(kill_times)))
                 runner.start(kill_times, self.fault_rng)
@@ -1744,7 +1754,9 @@ def parse_args(argv):
         sys.exit(0)
     # ctest's form: ZCRMSYNC EMULATOR DB [options]
     if len(a.positional) == 3:
-        a.zcrmsync, a.emulator, a.db = a.zcrmsync or a.positional[0], a.emulator or a.positional[1], a.db or a.positional[2]
+        a.zcrmsync = a.zcrmsync or a.positional[0]
+        a.emulator = a.emulator or a.positional[1]
+        a.db = a.db or a.positional[2]
     elif a.positional:
         p.error("positional arguments: ZCRMSYNC EMULATOR DB")
     if not a.db:
@@ -1795,33 +1807,41 @@ def run_seed(args, db, seed, echo=True):
 
 
 def problem_kinds(why):
-    """What a failure is about: its problem kinds, a field value problem
-    with the rule case it broke ("field value: ERP edit only")."""
-    kinds = set(re.findall(r"^\d+ x (.+):$", why, re.M)) - {"field value"}
-    for case in re.findall(r"^  \S+ key \S+ \S+: ERP .*?, expected .*? \(([^;]+);", why, re.M):
-        kinds.add("field value: " + re.sub(r"-?[\d.]+ s", "N s", case))
-    return kinds
+    """What a failure is about, in the order reported: its problem kinds, a
+    field value problem with the rule case it broke ("field value: ERP edit
+    only")."""
+    kinds = []
+    for line in why.splitlines():
+        m = re.match(r"^\d+ x (.+):$", line)
+        if m and m.group(1) != "field value":
+            kinds.append(m.group(1))
+        m = re.match(r"^  \S+ key \S+ \S+: ERP .*?, expected .*? \(([^;]+);", line)
+        if m:
+            kinds.append("field value: " + re.sub(r"-?[\d.]+ s", "N s", m.group(1)))
+    return list(dict.fromkeys(kinds))
 
 
 def shrink(args, db, seed, rnd, why):
     """Leaves shapes out one at a time while the seed still fails the same
-    way (a problem kind in common) by its failing round; best effort, as
-    the interleaving with the agent differs from run to run."""
+    way: in the same round, with the failure's first problem kind among its
+    own. Best effort: the interleaving with the agent differs from run to
+    run, and another defect may take over."""
     kinds = problem_kinds(why)
     if not kinds or rnd < 1:
         print("shrink: nothing to shrink on (the failure names no problem kind)")
         return None
+    primary = kinds[0]
     cur = copy.copy(args)
     cur.rounds = rnd
-    print("shrink: seed %d, round %d, looking for: %s" % (seed, rnd, "; ".join(sorted(kinds))), flush=True)
+    print("shrink: seed %d, round %d, looking for: %s" % (seed, rnd, primary), flush=True)
     best = None
     for shape in sorted(cur.shapes_set):
         trial = copy.copy(cur)
         trial.shapes_set = cur.shapes_set - {shape}
         ok, r2, why2, replay, work = run_seed(trial, db, seed, echo=False)
-        same = not ok and problem_kinds(why2) & kinds
-        print("shrink: without %-12s %s" % (shape, "still fails (%s)" % "; ".join(sorted(problem_kinds(why2) & kinds))
-                                            if same else "passes or fails otherwise: kept"), flush=True)
+        same = not ok and r2 == rnd and primary in problem_kinds(why2)
+        print("shrink: without %-12s %s" % (shape, "still fails" if same else
+                                            "passes, or fails otherwise: kept"), flush=True)
         if same:
             cur = trial
             best = replay
