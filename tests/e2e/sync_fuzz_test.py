@@ -1121,6 +1121,7 @@ class Workload:
         scan_done = False
         txid_at = self.ctx.txid_at
         for i in range(n_ops):
+            self.rng.seed("%d/%d/%d" % (self.ctx.seed, self.ctx.round, i))
             if txid_at is not None and i == txid_at:
                 done.append(self.op_txid())
                 self.ctx.txid_at = txid_at = None
@@ -1398,6 +1399,65 @@ class Oracle:
                                                      w.t0 - t_ref, (w.t1 or w.t0) - t_ref))
         return ", ".join(parts)
 
+    def read_links(self):
+        """The agent's links: {(mapping, key): (zoho id, base values or None)}."""
+        table = SCHEMA + ("_links" if self.db.dialect == "sqlite" else ".links")
+        out = {}
+        for mapping, key, zid, base in self.db.query(
+                "SELECT mapping, erp_key, %s, %s FROM %s" % (self.db.text("zoho_id"), self.db.text("base_values"),
+                                                             table)):
+            k = json.loads(key)
+            while isinstance(k, list) and len(k) == 1:
+                k = k[0]
+            out[(mapping, int(k) if str(k).isdigit() else key)] = (
+                None if zid == Db.NULL else zid, None if base == Db.NULL else json.loads(base))
+        return out
+
+    def check_links(self, crm):
+        """Once both sides agree, every link names its record and its merge
+        base holds what both sides hold (a stale base turns a later one-sided
+        edit into a conflict that the rule may settle the wrong way)."""
+        problems = []
+        links = self.read_links()
+        names = {MAPPING_NAMES[t]: t for t in ("p", "c")}
+        live = {}
+        for t in ("p", "c"):
+            for zid, rec in crm[t].items():
+                if (rec.get("ERP_Id") or "").isdigit():
+                    live[(MAPPING_NAMES[t], int(rec["ERP_Id"]))] = (zid, rec)
+        for lk, (zid, base) in sorted(links.items(), key=str):
+            t = names.get(lk[0])
+            if t is None:
+                continue
+            if lk not in live:
+                problems.append(("stale link", "link %s key %s (Zoho id %s): no such record and row" % (
+                    lk[0], lk[1], zid)))
+                continue
+            rzid, rec = live[lk]
+            if zid != rzid:
+                problems.append(("link names another record", "link %s key %s: Zoho id %s, the record is %s" % (
+                    lk[0], lk[1], zid, rzid)))
+            if base is None:
+                problems.append(("link without a merge base", "link %s key %s has no base values" % lk))
+                continue
+            for f in FIELDS[t]:
+                if f.field not in base:
+                    problems.append(("merge base differs", "link %s key %s: no base for %s" % (lk[0], lk[1], f.field)))
+                    continue
+                b = json.loads(base[f.field]) if isinstance(base[f.field], str) else base[f.field]
+                c = rec.get(f.field)
+                if f.kind == "lookup":
+                    b = b.get("id") if isinstance(b, dict) else b
+                    c = c.get("id") if isinstance(c, dict) else c
+                elif f.kind in ("decimal", "int") and b is not None and c is not None:
+                    b, c = Decimal(str(b)).normalize(), Decimal(str(c)).normalize()
+                if b != c:
+                    problems.append(("merge base differs", "link %s key %s %s: base %r, both sides %r" % (
+                        lk[0], lk[1], f.field, b, c)))
+        for lk in sorted(set(live) - set(links), key=str):
+            problems.append(("record without a link", "%s key %s (Zoho id %s) has no link" % (lk[0], lk[1], live[lk][0])))
+        return problems
+
     def adopt(self, erp, crm):
         """After a passing check: the observed state is the next round's base."""
         model = self.model
@@ -1513,6 +1573,7 @@ class SeedRun:
         try:
             ctx = Ctx()
             ctx.rng, ctx.db, ctx.log = self.rng, db, self.log
+            ctx.seed, ctx.round = self.seed, 0
             ctx.model = Model()
             ctx.values = Values(self.rng, self.shapes)
             ctx.shapes = self.shapes
@@ -1544,6 +1605,12 @@ class SeedRun:
             rounds = args.rounds
             txid_round = self.rng.randint(1, max(1, rounds)) if "txid" in self.shapes else None
             for rnd in range(1, rounds + 1):
+                # Each round, and each operation in it, draws from its own
+                # seed: what the agent did before (which the model adopts)
+                # does not shift the choices that follow.
+                self.rng.seed("%d/%d" % (self.seed, rnd))
+                self.fault_rng.seed("%d/%d/faults" % (self.seed, rnd))
+                ctx.round = rnd
                 if "batch" in self.shapes:
                     batch = self.pick_batch()
                     agent = self.make_agent(emu, batch)
@@ -1694,9 +1761,15 @@ class SeedRun:
             _, el = agent("errors", "list", expect=None)
             if "RECORD_LOCKED" in el or "locked" in el.lower():
                 agent("errors", "retry", "--all", expect=None)
+        if self.args.plan_log:
+            rc, out = agent("plan", "--all", expect=None, timeout=300)
+            with open(os.path.join(self.work, "barrier.log"), "a") as f:
+                f.write("=== round %d: plan --all (exit %d)\n%s" % (rnd, rc, out))
         ok, last = self.converge(agent)
         erp, crm = oracle.read_erp(), ctx.crm.state()
         problems = oracle.check(erp, crm)
+        if not problems and not self.args.no_link_check:
+            problems = oracle.check_links(crm)
         if not ok:
             tail = [l for l in last.strip().splitlines() if l.strip()][-4:]
             problems.insert(0, ("no convergence", "`run --once` still did work (or failed) after 8 cycles; "
@@ -1741,7 +1814,12 @@ def parse_args(argv):
     p.add_argument("--emulator")
     p.add_argument("--keep", action="store_true", help="keep the work folder (agent.log, emulator.err)")
     p.add_argument("--agent-log-level", default="info", help="the log level of `run` in agent.log")
+    p.add_argument("--plan-log", action="store_true",
+                   help="at each barrier, save `plan --all` (what the next cycle will do, per record) in barrier.log")
     p.add_argument("--list-shapes", action="store_true")
+    p.add_argument("--no-link-check", action="store_true",
+                   help="skip the check of the agent's links table (each record linked once, its merge base "
+                        "equal to both sides once they agree)")
     p.add_argument("--shrink", action="store_true",
                    help="after a failure, leave shapes out one at a time while it still fails the same way")
     p.add_argument("--self-check", action="store_true",
