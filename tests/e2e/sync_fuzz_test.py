@@ -36,6 +36,7 @@ model forget each field's last CRM edit: a seed with CRM edits must fail.
 Exit 0 when every seed passed, 1 on a failure, 77 without a connection string.
 """
 import argparse
+import concurrent.futures
 import copy
 import datetime as dt
 import http.client
@@ -89,7 +90,7 @@ SHAPES = {
     "crm-delete": "CRM deletes",
     "crm-create": "records created in the CRM",
     "crm-scan": "emulator latency, 201-450 CRM edits, then more edits and deletes during the pull's scan",
-    "slow-scan": "with crm-scan: calls slowed to 1.5-2.5 s, edits and deletes more than the pull's 5 s overlap later",
+    "slow-scan": "with crm-scan: calls slowed to 2.5-3 s; edits and deletes as the pull lists, past its 5 s overlap",
     "conflict": "both sides edit the same field of a record in one round",
     # faults
     "f429": "emulator 429 share",
@@ -883,7 +884,9 @@ class Workload:
 
     # --- CRM calls -------------------------------------------------------------
 
-    def crm_update(self, ents, fields_for, label):
+    def crm_update(self, ents, fields_for, label, parallel=False):
+        """PUTs new values (100 records a call; the calls at once when
+        parallel) and records each edit the CRM took."""
         t = ents[0].t
         payload, writes = [], []
         for e in ents:
@@ -897,12 +900,19 @@ class Workload:
                 rec[f.field] = self.crm_value(f, v)
                 writes.append((e, f, v))
             payload.append(rec)
-        done = 0
-        for i in range(0, len(payload), 100):
-            chunk = payload[i:i + 100]
+        chunks = [payload[i:i + 100] for i in range(0, len(payload), 100)]
+
+        def put(chunk):
             t0 = time.time()
             results = self.crm.write("PUT", MODULES[t], chunk)
-            t1 = time.time()
+            return t0, results, time.time()
+        if parallel and len(chunks) > 1:
+            with concurrent.futures.ThreadPoolExecutor(len(chunks)) as pool:
+                answers = list(pool.map(put, chunks))
+        else:
+            answers = [put(c) for c in chunks]
+        done = 0
+        for chunk, (t0, results, t1) in zip(chunks, answers):
             by_id = {}
             for rec, (ok, r) in zip(chunk, results):
                 if ok:
@@ -1036,21 +1046,31 @@ class Workload:
         return "; ".join(out)
 
     def slow_scan(self, ents):
-        """Edits 201-450 records at once, then slows every call down so the
-        next pull's scan of those pages takes seconds, and, more than the
-        pull's 5 s overlap later, while it lists, edits records of its first
-        page and deletes others."""
+        """A pull that lists pages for seconds while the CRM changes: every
+        call is slowed to 2.5-3 s, 201-450 records are edited at once, and
+        more than the pull's 5 s overlap later, as soon as the agent asks
+        for a page of them, records are edited (they move to the end of the
+        list) and others deleted; 6 s later one more is edited (listed, it
+        moves the watermark past those deletes)."""
         t = "p"
         fields = self.crm_fields(t)
-        out = [self.crm_update(ents, lambda e: [self.rng.choice(fields)], "slow scan: at once")]
-        latency = self.rng.choice([1500, 2000, 2500])
+        latency = self.rng.choice([2500, 3000])
         self.crm.emu.config(latency_ms=latency)
-        time.sleep(self.rng.uniform(5.3, 6.5))
-        first = [e for e in ents[:100] if e.crm_alive and not e.locked_crm]
-        few = self.rng.sample(first, min(len(first), self.rng.randint(1, 3)))
-        if few:
-            out.append(self.crm_update(few, lambda e: [self.rng.choice(fields)],
-                                       "then, %d ms a call, during the scan" % latency))
+        t_edit = time.time()  # the emulator does the work when a call arrives
+        out = [self.crm_update(ents, lambda e: [self.rng.choice(fields)],
+                               "slow scan (%d ms a call): at once" % latency, parallel=True)]
+        # Past the overlap (Zoho's If-Modified-Since is exclusive).
+        time.sleep(max(0, t_edit + 5.2 - time.time()))
+        key = "GET /crm/v8/" + MODULES[t]
+        seen = self.crm.emu.stats()["calls"].get(key, 0)
+        deadline = time.time() + 4 * latency / 1000
+        while time.time() < deadline and self.crm.emu.stats()["calls"].get(key, 0) == seen:
+            time.sleep(0.05)
+        asked = self.crm.emu.stats()["calls"].get(key, 0) > seen
+        t_page = time.time()
+        few = self.rng.sample([e for e in ents if e.crm_alive and not e.locked_crm], self.rng.randint(1, 3))
+        out.append(self.crm_update(few, lambda e: [self.rng.choice(fields)],
+                                   "as the agent asked for a page" if asked else "(the agent asked for no page)"))
         if self.on("crm-delete"):
             gone = self.pick_crm(t, self.rng.randint(1, 3), "del")
             if gone:
@@ -1063,6 +1083,10 @@ class Workload:
                         e.timeline.append((time.time(), "CRM delete (during the slow scan)"))
                         n += 1
                 out.append("CRM delete of %d %s" % (n, MODULES[t]))
+        time.sleep(max(0, t_page + 6.2 - time.time()))
+        last = [e for e in ents if e.crm_alive and not e.locked_crm and e not in few]
+        if last:
+            out.append(self.crm_update(self.rng.sample(last, 1), lambda e: [self.rng.choice(fields)], "6 s later"))
         time.sleep(0.3)
         self.crm.emu.config(latency_ms=0)
         return "; ".join(out)
