@@ -11,6 +11,7 @@
 #include "agent/command_support.h"
 #include "agent/commands.h"
 #include "agent/engine.h"
+#include "agent/first_sync.h"
 #include "change_capture/catalog.h"
 #include "change_capture/change_reader.h"
 #include "change_capture/kit_manager.h"
@@ -317,6 +318,12 @@ int RunPlan(const CommandArgs& args, const Context& ctx, std::ostream& out, std:
     err << "zcrmsync plan: " << plans.error().message() << "\n";
     return kExitFailure;
   }
+  auto warnings = FirstSyncWarnings(*e->db, e->kit, e->config, *e->zoho.client);
+  if (!warnings) {
+    err << "zcrmsync plan: " << warnings.error().message() << "\n";
+    return kExitFailure;
+  }
+  for (const auto& w : *warnings) err << "warning: " << w << "\n";
   if (vm.count("json")) {
     crm::JsonValue::Object all;
     for (const auto& [name, p] : *plans) {

@@ -1,5 +1,7 @@
 #include "agent/cli.h"
 
+#include <cstdio>
+#include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -113,6 +115,40 @@ TEST(CliTest, MissingConfigFileIsNamed) {
   Outcome o = Cli({"--config", "/nonexistent/zcrmsync.jsonc", "verify"});
   EXPECT_EQ(o.code, kExitFailure);
   EXPECT_NE(o.err.find("/nonexistent/zcrmsync.jsonc"), std::string::npos) << o.err;
+}
+
+// Issue #12 (13, 8): `check` reports what the config loader refuses, before
+// it connects to anything: a mapping that Zoho cannot list in one call, and
+// two mappings that would take each other's records.
+TEST(CliTest, CheckReportsTheFieldLimitAndSharedModules) {
+  std::string fields;
+  for (int i = 0; i < 48; ++i) {
+    fields += std::string(i > 0 ? ", " : "") + R"({"column": "c)" + std::to_string(i) +
+              R"(", "field": "F)" + std::to_string(i) + R"("})";
+  }
+  const std::string path = ::testing::TempDir() + "zcrmsync-cli-check.json";
+  std::ofstream(path)
+      << R"({"database": {"dialect": "sqlite", "connection_string": "DRIVER={SQLite3};Database=/nonexistent/x.db"},
+    "zoho": {"client_id": "id", "client_secret": "secret", "refresh_token": "refresh"},
+    "mappings": [
+      {"name": "wide", "table": "wide", "module": "Leads", "key_columns": ["id"],
+       "external_id_field": "ERP_Id", "fields": [)" +
+             fields + R"(]},
+      {"name": "customers", "table": "customers", "module": "Accounts", "key_columns": ["id"],
+       "external_id_field": "ERP_Id", "fields": [{"column": "name", "field": "Account_Name"}]},
+      {"name": "suppliers", "table": "suppliers", "module": "Accounts", "key_columns": ["id"],
+       "external_id_field": "Supplier_Id", "fields": [{"column": "name", "field": "Account_Name"}]}]})";
+  Outcome o = Cli({"--config", path, "check", "--skip-zoho"});
+  EXPECT_EQ(o.code, kExitFailure);
+  EXPECT_NE(o.err.find("mappings[0].fields: the agent would ask Zoho for 51 fields of module "
+                       "\"Leads\""),
+            std::string::npos)
+      << o.err;
+  EXPECT_NE(o.err.find("mappings[2].module: mappings \"customers\" (mappings[1]) and "
+                       "\"suppliers\" both map Zoho module \"Accounts\""),
+            std::string::npos)
+      << o.err;
+  std::remove(path.c_str());
 }
 
 TEST(CliTest, SqlNeedsAnAction) {

@@ -6,6 +6,7 @@
 #include "agent/cli.h"
 #include "agent/command_support.h"
 #include "agent/commands.h"
+#include "agent/first_sync.h"
 #include "agent/type_compat.h"
 #include "agent/zoho_session.h"
 #include "change_capture/catalog.h"
@@ -47,9 +48,10 @@ std::optional<Database> OpenDatabase(const mappings::Config& config, const char*
 using TableColumns = std::map<std::string, std::vector<change_capture::TableColumn>>;
 
 // Zoho side of `check`: every module, mapped field and external id field
-// exists, and each mapped column's type fits its field.
-void CheckZoho(const mappings::Config& config, const TableColumns& columns,
-               std::vector<std::string>& problems) {
+// exists, and each mapped column's type fits its field. When all agrees, the
+// warnings of a first sync that would duplicate records (FirstSyncWarnings).
+void CheckZoho(const mappings::Config& config, const TableColumns& columns, Database& db,
+               std::vector<std::string>& problems, std::vector<std::string>& warnings) {
   auto session = MakeZohoSession(config, /*max_attempts=*/2);
   if (!session) {
     problems.push_back("zoho: " + session.error().message());
@@ -105,6 +107,13 @@ void CheckZoho(const mappings::Config& config, const TableColumns& columns,
                          " is not unique in Zoho, so upserts could create duplicates");
     }
   }
+  if (!problems.empty()) return;
+  auto first = FirstSyncWarnings(db.connection, db.options, config, client);
+  if (!first) {
+    problems.push_back("first sync: " + first.error().message());
+  } else {
+    warnings = std::move(*first);
+  }
 }
 
 int PrintProblems(const std::vector<std::string>& problems, const char* ok_message,
@@ -144,7 +153,9 @@ int RunCheck(const CommandArgs& args, const Context& ctx, std::ostream& out, std
     auto c = change_capture::DescribeTable(db->connection, db->options.dialect, t.schema, t.table);
     if (c) columns[t.mapping] = std::move(*c);
   }
-  if (!vm.count("skip-zoho")) CheckZoho(*config, columns, problems);
+  std::vector<std::string> warnings;
+  if (!vm.count("skip-zoho")) CheckZoho(*config, columns, *db, problems, warnings);
+  for (const auto& w : warnings) err << "warning: " << w << "\n";
   return PrintProblems(problems, "ok: the config, the database and Zoho agree", out, err);
 }
 
@@ -171,11 +182,34 @@ int RunSql(const CommandArgs& args, const Context& ctx, std::ostream& out, std::
     return kExitFailure;
   }
   auto tables = change_capture::CaptureTablesFor(*config);
+  // The install script depends on the columns' catalogue types (a column
+  // compared exactly, SQL Server's key text), so it is rendered from the
+  // database as `install` renders it. Without the database, the plain forms
+  // are shown, with a warning.
+  std::string unread;
+  if (action == "install") {
+    auto conn = odbc::Connection::Open({.connection_string = config->database.connection_string});
+    Status described = conn ? Status() : conn.error();
+    for (auto& t : tables) {
+      if (!described.ok()) break;
+      described = change_capture::DescribeCaptureColumns(*conn, options->dialect, t);
+    }
+    if (!described.ok()) unread = described.message();
+  }
   auto script = action == "install" ? change_capture::RenderInstall(*options, tables)
                                     : change_capture::RenderUninstall(*options, tables);
   if (!script) {
     err << "zcrmsync sql: " << script.error().message() << "\n";
     return kExitFailure;
+  }
+  if (!unread.empty()) {
+    const std::string warning =
+        "the database could not be read, so this script does not know the columns' types: "
+        "case-insensitive columns (PostgreSQL citext or a nondeterministic collation, SQL "
+        "Server character columns) are compared loosely and SQL Server date, money and float "
+        "keys lose precision; `zcrmsync install` renders it from the database";
+    err << "zcrmsync sql: warning: " << warning << " (" << unread << ")\n";
+    out << "-- WARNING: " << warning << ".\n";
   }
   out << script->ToText();
   return kExitOk;

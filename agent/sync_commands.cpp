@@ -227,10 +227,11 @@ Agent::CycleOutcome Agent::RunCycle() {
                       {.batch = static_cast<size_t>(e.config.sync.push_batch_size),
                        .erp_time_zone = e.config.database.time_zone,
                        .should_stop = hook});
-  sync::InitialLoader loader(*e.db, e.config, e.kit);
+  sync::InitialLoader loader(*e.db, e.config, e.kit, /*chunk=*/1000, hook);
 
-  // Rows that existed before install are queued for the push (once).
-  if (!ShouldStop()) {
+  // Rows that existed before install are queued for the push (once); the
+  // hook is asked before each chunk, as before each push batch.
+  {
     if (auto loaded = loader.QueueAll(); !loaded) {
       c.failure = loaded.error();
     } else if (loaded->queued > 0) {

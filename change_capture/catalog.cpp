@@ -1,5 +1,6 @@
 #include "change_capture/catalog.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 
@@ -119,8 +120,44 @@ Result<std::vector<TableColumn>> DescribeTable(odbc::Connection& connection, Dia
   ZCRMSYNC_ASSIGN_OR_RETURN(std::vector<Value> params, TableParams(dialect, schema, table));
   ZCRMSYNC_ASSIGN_OR_RETURN(auto rows, Query(connection, dialect, "describe_table.sql", std::move(params)));
   std::vector<TableColumn> out;
-  for (const auto& r : rows) out.push_back({Text(r[0]), Text(r[1]), Text(r[2]) != "NO"});
+  for (const auto& r : rows) {
+    out.push_back(
+        {Text(r[0]), Text(r[1]), Text(r[2]) != "NO", r.size() > 3 && Text(r[3]) == "YES"});
+  }
   return out;
+}
+
+namespace {
+
+Status DescribeColumns(odbc::Connection& connection, Dialect dialect, CaptureTable& table,
+                       bool keys_only) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto columns,
+                            DescribeTable(connection, dialect, table.schema, table.table));
+  auto wanted = [&](const std::string& name) {
+    auto in = [&](const std::vector<std::string>& v) {
+      return std::find(v.begin(), v.end(), name) != v.end();
+    };
+    return in(table.key_columns) || (!keys_only && in(table.mapped_columns));
+  };
+  for (const TableColumn& c : columns) {
+    if (!wanted(c.name)) continue;
+    table.column_types[c.name] = c.type;
+    if (c.loose && !keys_only) table.loose_columns.insert(c.name);
+  }
+  return Status();
+}
+
+}  // namespace
+
+Status DescribeCaptureColumns(odbc::Connection& connection, Dialect dialect, CaptureTable& table) {
+  return DescribeColumns(connection, dialect, table, /*keys_only=*/false)
+      .WithContext("describe table " + table.table);
+}
+
+Status DescribeKeyColumns(odbc::Connection& connection, Dialect dialect, CaptureTable& table) {
+  if (dialect != Dialect::kSqlServer) return Status();
+  return DescribeColumns(connection, dialect, table, /*keys_only=*/true)
+      .WithContext("describe table " + table.table);
 }
 
 Result<std::vector<std::vector<std::string>>> UniqueKeys(odbc::Connection& connection,

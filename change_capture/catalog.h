@@ -19,12 +19,27 @@ struct TableColumn {
   std::string name;
   std::string type;  // as the catalogue spells it, e.g. "character varying(100)"
   bool nullable = true;
+  // '=' may hold between different texts, so a case-only or trailing-space
+  // edit would look like no change: PostgreSQL citext (or an array or domain
+  // of it) and nondeterministic collations; every SQL Server character type
+  // (trailing spaces are padded, collations mostly case-insensitive). Always
+  // false on MySQL and SQLite, whose capture compares every column exactly.
+  bool loose = false;
 };
 
 // The columns in order; empty when the table does not exist.
 Result<std::vector<TableColumn>> DescribeTable(odbc::Connection& connection, Dialect dialect,
                                                const std::optional<std::string>& schema,
                                                const std::string& table);
+
+// Fills table.column_types and table.loose_columns for its key and mapped
+// columns from the catalogue (see CaptureTable). A table that does not exist
+// is left as is: CheckTables reports it.
+Status DescribeCaptureColumns(odbc::Connection& connection, Dialect dialect, CaptureTable& table);
+
+// The same for the key columns' types only, where the dialect renders key
+// text by type (SQL Server); a no-op, without a query, elsewhere.
+Status DescribeKeyColumns(odbc::Connection& connection, Dialect dialect, CaptureTable& table);
 
 // Every primary or unique key of the table, as column sets.
 Result<std::vector<std::vector<std::string>>> UniqueKeys(odbc::Connection& connection,

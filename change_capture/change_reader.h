@@ -11,10 +11,12 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "change_capture/sql_kit.h"
@@ -33,7 +35,10 @@ struct Change {
   std::string mapping;
   std::string key_json;  // the key as a compact JSON array of text, e.g. ["42","A"]
   std::vector<std::string> key;  // the same, decoded: one string per key column
-  char op = 'U';         // 'I', 'U' or 'D'
+  char op = 'U';         // 'I', 'U', 'D', or 'K': the key of one row changed
+  // For 'K': the key before the change (key is the key after it).
+  std::vector<std::string> old_key;
+  std::string old_key_json;
   Timestamp changed_at;  // UTC
   std::string cursor;    // the cursor that lies just after this change
 };
@@ -42,6 +47,9 @@ struct ReaderOptions {
   // MySQL only: how long a gap in the change ids may hold the reader back
   // when open transactions cannot be listed (no PROCESS privilege).
   std::chrono::milliseconds gap_timeout{std::chrono::seconds(60)};
+  // Tests only: called after the change rows are read, before Next() hands
+  // them out (a test commits a transaction there).
+  std::function<void()> on_rows_read;
 };
 
 class ChangeReader {
@@ -62,22 +70,49 @@ class ChangeReader {
   // partly handed out counts whole.
   Result<std::map<std::string, int64_t>> CountAfter(const std::string& cursor);
 
-  // Deletes up to `limit` change rows at or before `cursor` (a row partly
-  // handed out is kept); returns how many.
-  Result<int64_t> Purge(const std::string& cursor, size_t limit);
+  // Deletes up to `limit` change rows of `mappings` at or before `cursor` (a
+  // row partly handed out is kept); returns how many. Rows of other
+  // mappings (removed from the config) are kept.
+  Result<int64_t> Purge(const std::string& cursor, size_t limit,
+                        const std::vector<std::string>& mappings);
+
+  // Moves the change rows of `mapping` at or before `cursor` (kept while the
+  // mapping was not in the config) after it, in order, with their ops and
+  // times; returns how many. REQUIRES: a transaction, so none is lost.
+  Result<int64_t> RequeueKept(const std::string& cursor, const std::string& mapping);
 
  private:
+  // MySQL: the gap before `first_missing` may be stepped over (its
+  // transactions are gone); false for a gap not noted yet.
   Result<bool> GapCanBeSkipped(int64_t first_missing);
+  // A gap first seen now, kept in the agent's state too (a later process
+  // goes on waiting from when it was first seen); forgotten once passed.
+  Status NoteGap(int64_t first_missing);
+  Status ForgetGap(int64_t first_missing);
+  // The gaps kept in the agent's state; those before `expected` forgotten.
+  Status LoadGaps(int64_t expected);
+  // The server's clock, UTC.
+  Result<Timestamp> DbUtcNow();
+  // The oldest open transaction's start and the server's time now.
+  Result<std::pair<std::optional<Timestamp>, std::optional<Timestamp>>> ProbeOpenTransactions();
+  // MySQL: change ids are offset + k * increment (auto_increment_*).
+  Status LoadIdStep();
+  int64_t NextId(int64_t after) const;
 
   odbc::Connection& connection_;
   KitOptions kit_;
   ReaderOptions options_;
   Clock& clock_;
   struct GapSeen {
-    std::chrono::steady_clock::time_point at;
-    std::optional<Timestamp> db_time;  // the server's clock when first seen
+    Timestamp utc;                   // the server's clock (UTC) when first seen
+    std::optional<Timestamp> local;  // the same in the probe's (local) time
   };
   std::map<int64_t, GapSeen> gaps_;  // first missing id -> when first seen
+  struct IdStep {
+    int64_t increment = 1;
+    int64_t offset = 1;
+  };
+  std::optional<IdStep> id_step_;
 };
 
 // Decodes keys_json, a JSON array of keys, each an array of strings or, for

@@ -129,7 +129,12 @@ Status Install(odbc::Connection& connection, const KitOptions& options,
     for (const auto& p : problems) msg += "\n  " + p;
     return FailedPreconditionError(msg);
   }
-  ZCRMSYNC_ASSIGN_OR_RETURN(Script script, RenderInstall(options, tables));
+  // Rendered with the columns' catalogue types, as `sql install` shows it.
+  std::vector<CaptureTable> described = tables;
+  for (CaptureTable& t : described) {
+    ZCRMSYNC_RETURN_IF_ERROR(DescribeCaptureColumns(connection, options.dialect, t));
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(Script script, RenderInstall(options, described));
   ZCRMSYNC_RETURN_IF_ERROR(ApplyScript(connection, script));
   for (const CaptureTable& t : tables) {
     ZCRMSYNC_ASSIGN_OR_RETURN(auto columns, DescribeTable(connection, options.dialect, t.schema, t.table));
@@ -190,7 +195,9 @@ Result<std::vector<std::string>> Verify(odbc::Connection& connection, const KitO
         }
       }
     }
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto expected, ExpectedCaptureObjects(options, t));
+    CaptureTable described = t;
+    ZCRMSYNC_RETURN_IF_ERROR(DescribeCaptureColumns(connection, options.dialect, described));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto expected, ExpectedCaptureObjects(options, described));
     ZCRMSYNC_ASSIGN_OR_RETURN(auto installed, ListCaptureObjects(connection, options, t));
     for (const DbObject& e : expected) {
       auto it = std::find_if(installed.begin(), installed.end(), [&](const DbObject& o) {

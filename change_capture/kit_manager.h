@@ -25,7 +25,8 @@ Result<std::vector<std::string>> CheckTables(odbc::Connection& connection, const
                                              const std::vector<CaptureTable>& tables);
 
 // Checks the tables (FAILED_PRECONDITION listing the problems), applies the
-// install script, and records the captured columns' types for Verify.
+// install script (rendered with the columns' catalogue types, see
+// DescribeCaptureColumns), and records the captured columns' types for Verify.
 Status Install(odbc::Connection& connection, const KitOptions& options,
                const std::vector<CaptureTable>& tables);
 

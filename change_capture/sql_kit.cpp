@@ -255,18 +255,41 @@ Result<std::string> RenderDeleteRow(const KitOptions& options, const CaptureTabl
 
 namespace {
 
-// Each key column as text, aliased (zcrmsync_key_N), the way the capture
-// triggers render a key; `prefix` qualifies the column (SQL Server's
-// "inserted.").
-Result<std::string> KeyTexts(Dialect d, const CaptureTable& table, const std::string& prefix) {
-  const std::string cast = d == Dialect::kPostgreSQL ? "$c::text"
-                           : d == Dialect::kMySQL    ? "CAST($c AS CHAR)"
-                           : d == Dialect::kSQLite   ? "CAST($c AS TEXT)"
-                                                     : "CONVERT(nvarchar(4000), " + prefix + "$c)";
+// Key column `i` as text, the way the capture triggers render a key;
+// `prefix` qualifies the column (SQL Server's "inserted."). SQL Server's
+// text depends on the column's type: `key_types[i]`, else the table's
+// column_types.
+Result<std::string> KeyText(Dialect d, const CaptureTable& table, size_t i,
+                            const std::string& prefix,
+                            const std::vector<std::string>& key_types = {}) {
+  const std::string& column = table.key_columns[i];
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string q, QuoteIdentifier(d, column));
+  switch (d) {
+    case Dialect::kPostgreSQL:
+      return q + "::text";
+    case Dialect::kMySQL:
+      return "CAST(" + q + " AS CHAR)";
+    case Dialect::kSQLite:
+      return "CAST(" + q + " AS TEXT)";
+    case Dialect::kSqlServer: {
+      std::string type;
+      if (i < key_types.size()) {
+        type = key_types[i];
+      } else if (auto it = table.column_types.find(column); it != table.column_types.end()) {
+        type = it->second;
+      }
+      return internal::SqlServerKeyText(prefix + q, type);
+    }
+  }
+  return Error(InternalError("unknown dialect"));
+}
+
+// Each key column as text (KeyText), aliased zcrmsync_key_N.
+Result<std::string> KeyTexts(Dialect d, const CaptureTable& table, const std::string& prefix,
+                             const std::vector<std::string>& key_types = {}) {
   std::string out;
   for (size_t i = 0; i < table.key_columns.size(); ++i) {
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string text,
-                              internal::JoinColumns(d, {table.key_columns[i]}, cast, ""));
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string text, KeyText(d, table, i, prefix, key_types));
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string alias,
                               QuoteIdentifier(d, "zcrmsync_key_" + std::to_string(i + 1)));
     out += (i > 0 ? ", " : "") + text + " AS " + alias;
@@ -303,6 +326,16 @@ Result<Script> RenderInsertRow(const KitOptions& options, const CaptureTable& ta
   return Script{d, SplitStatements(rendered)};
 }
 
+Result<std::string> RenderCountRows(const KitOptions& options, const CaptureTable& table) {
+  sql::Tokens t;
+  ZCRMSYNC_ASSIGN_OR_RETURN(t["table"], QuoteIdentifier(options.dialect, table.table));
+  if (table.schema) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string s, QuoteIdentifier(options.dialect, *table.schema));
+    t["table"] = s + "." + t["table"];
+  }
+  return RenderRowStatement(options, "count_rows.sql", t);
+}
+
 Result<std::string> RenderMatchRows(const KitOptions& options, const CaptureTable& table,
                                     const std::vector<std::string>& match_columns) {
   const Dialect d = options.dialect;
@@ -321,20 +354,10 @@ Result<std::string> RenderSelectKeysAfter(const KitOptions& options, const Captu
   ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t, RowTokens(d, table, table.key_columns, "key_columns",
                                                      "$c", ", "));
   t.erase("key_predicate");
-  // The same text the capture triggers make of a key, so both name a row alike.
-  const char* cast = d == Dialect::kPostgreSQL ? "$c::text"
-                     : d == Dialect::kMySQL    ? "CAST($c AS CHAR)"
-                     : d == Dialect::kSQLite   ? "CAST($c AS TEXT)"
-                                               : "CONVERT(nvarchar(4000), $c)";
-  // Aliased: PostgreSQL resolves ORDER BY names against the select list
-  // first, and would sort by the text.
-  for (size_t i = 0; i < table.key_columns.size(); ++i) {
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string text,
-                              internal::JoinColumns(d, {table.key_columns[i]}, cast, ""));
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string alias,
-                              QuoteIdentifier(d, "zcrmsync_key_" + std::to_string(i + 1)));
-    t["key_texts"] += (i > 0 ? ", " : "") + text + " AS " + alias;
-  }
+  // The same text the capture triggers make of a key, so both name a row
+  // alike. Aliased: PostgreSQL resolves ORDER BY names against the select
+  // list first, and would sort by the text.
+  ZCRMSYNC_ASSIGN_OR_RETURN(t["key_texts"], KeyTexts(d, table, "", key_types));
   params.clear();
   if (d == Dialect::kSqlServer) params.push_back(Value::Int64(limit));
   if (!after) {

@@ -4,8 +4,10 @@
 // apply, and every identifier from the config is quoted by the dialect.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,14 @@ struct CaptureTable {
   std::string table;
   std::vector<std::string> key_columns;      // the primary or a unique key
   std::vector<std::string> mapped_columns;   // other captured columns
+  // What the catalogue says of them (DescribeCaptureColumns, catalog.h),
+  // where the database was at hand; without it the plain forms render. The
+  // capture compares a loose column (TableColumn::loose) exactly: as text in
+  // the "C" collation on PostgreSQL, as bytes and length on SQL Server. SQL
+  // Server turns datetime, money and float keys into text with exact styles
+  // by type. Other columns keep the plain, cheapest comparison.
+  std::map<std::string, std::string> column_types;  // column -> catalogue type
+  std::set<std::string> loose_columns;
 };
 
 struct KitOptions {
@@ -87,8 +97,13 @@ Result<std::string> RenderSelectRows(const KitOptions& options, const CaptureTab
 Result<Script> RenderInsertRow(const KitOptions& options, const CaptureTable& table,
                                     const std::vector<std::string>& columns);
 
+// SELECT COUNT(*) of the table of `table` (count_rows.sql); no parameters.
+Result<std::string> RenderCountRows(const KitOptions& options, const CaptureTable& table);
+
 // The keys (as text) of at most two rows whose `match_columns` equal the
-// parameters, in that order (match_rows.sql).
+// parameters, in that order (match_rows.sql). SQL Server renders key text by
+// the key columns' table.column_types (DescribeKeyColumns), as the capture
+// trigger does; the same holds for RenderInsertRow.
 Result<std::string> RenderMatchRows(const KitOptions& options, const CaptureTable& table,
                                     const std::vector<std::string>& match_columns);
 
@@ -96,7 +111,8 @@ Result<std::string> RenderMatchRows(const KitOptions& options, const CaptureTabl
 // (select_keys_after.sql). `params` receives the parameters to bind, in
 // order, for `after` and `limit`; keys are bound as text. `key_types` (the
 // catalogue's type of each key column) makes PostgreSQL compare in the
-// column's type, not as text.
+// column's type, not as text, and SQL Server render the key text by type
+// (as the capture trigger does; else table.column_types).
 Result<std::string> RenderSelectKeysAfter(const KitOptions& options, const CaptureTable& table,
                                           const std::optional<std::vector<std::string>>& after,
                                           int64_t limit, std::vector<Value>& params,

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "tests/support/status_matchers.h"
@@ -19,10 +20,22 @@ std::vector<CaptureTable> SampleTables(Dialect d) {
   const bool schemas = d != Dialect::kSQLite;
   std::optional<std::string> schema =
       schemas ? std::optional<std::string>(d == Dialect::kSqlServer ? "dbo" : "erp") : std::nullopt;
-  return {
+  std::vector<CaptureTable> tables = {
       {"customers", schema, "Customer List", {"id"}, {"name", "email", "order", "id"}},
-      {"order_lines", schema, "order lines", {"order", "line no"}, {"qty", "Unit \"Price\"", "user"}},
+      {"order_lines",
+       schema,
+       "order lines",
+       {"order", "line no"},
+       {"qty", "Unit \"Price\"", "user"}},
   };
+  // What DescribeCaptureColumns finds (issue #12, 7 and 16i): loose columns
+  // compare exactly (PostgreSQL, SQL Server); SQL Server renders datetime,
+  // float and money keys with exact styles. MySQL and SQLite ignore both.
+  tables[0].column_types = {{"id", "datetime"}, {"email", "citext"}};
+  tables[0].loose_columns = {"email"};
+  tables[1].column_types = {{"order", "float"}, {"line no", "money"}, {"user", "nvarchar"}};
+  tables[1].loose_columns = {"user"};
+  return tables;
 }
 
 std::string ReadFile(const std::string& path) {
@@ -59,7 +72,8 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
     ASSERT_TRUE(part.has_value()) << part.error();
     for (auto& s : part->statements) runtime.statements.push_back(s);
   }
-  for (const char* name : {"read_changes.sql", "purge_changes.sql", "oldest_open_transaction.sql",
+  for (const char* name : {"read_changes.sql", "oldest_open_transaction.sql", "change_id_step.sql",
+                           "requeue_kept_changes.sql", "drop_kept_changes.sql", "bump_error.sql",
                            "save_state.sql", "load_state.sql", "describe_table.sql",
                            "list_capture_objects.sql", "unique_keys.sql", "load_link.sql",
                            "find_link_by_zoho_id.sql",
@@ -71,7 +85,8 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
     ASSERT_TRUE(s.has_value()) << s.error();
     runtime.statements.push_back(*s);
   }
-  for (auto batch : {RenderAgentBatchStatement(options, "load_links.sql", 3, 1),
+  for (auto batch : {RenderAgentBatchStatement(options, "purge_changes.sql", 2, 1),
+                     RenderAgentBatchStatement(options, "load_links.sql", 3, 1),
                      RenderAgentBatchStatement(options, "save_links.sql", 2, 7)}) {
     ASSERT_TRUE(batch.has_value()) << batch.error();
     runtime.statements.push_back(*batch);
@@ -94,10 +109,11 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
   ASSERT_TRUE(insert.has_value()) << insert.error();
   for (auto& st : insert->statements) runtime.statements.push_back(st);
   std::vector<Value> params;
-  for (auto row : {RenderSelectKeysAfter(options, lines, std::nullopt, 100, params),
-                   RenderSelectKeysAfter(options, lines, std::vector<std::string>{"1", "x"}, 100,
-                                         params, {"integer", "character varying(10)"}),
-                   RenderAgentStatement(options, "enqueue_keys.sql")}) {
+  for (auto row :
+       {RenderSelectKeysAfter(options, lines, std::nullopt, 100, params),
+        RenderSelectKeysAfter(options, lines, std::vector<std::string>{"1", "x"}, 100, params,
+                              {"integer", "character varying(10)"}),
+        RenderAgentStatement(options, "enqueue_keys.sql"), RenderCountRows(options, lines)}) {
     ASSERT_TRUE(row.has_value()) << row.error();
     runtime.statements.push_back(*row);
   }
@@ -114,6 +130,80 @@ INSTANTIATE_TEST_SUITE_P(Dialects, GoldenTest,
                          ::testing::Values(Dialect::kPostgreSQL, Dialect::kMySQL, Dialect::kSQLite,
                                            Dialect::kSqlServer),
                          [](const auto& p) { return std::string(DialectName(p.param)); });
+
+// Issue #12 (16i): SQL Server's default CONVERT styles lose precision
+// (datetime to the minute, money to 2 decimals, float to 6 digits), so key
+// text uses exact styles by type, the same in the trigger and in every
+// statement that reads keys. Grammar-checked only, never executed.
+TEST(SqlKitTest, SqlServerKeyTextUsesExactStylesByType) {
+  const KitOptions options{Dialect::kSqlServer, "zcrmsync"};
+  CaptureTable t{"m", std::string("dbo"), "t", {"k"}, {"a"}};
+  auto text_of = [&](const std::string& type) {
+    std::vector<Value> params;
+    auto sql = RenderSelectKeysAfter(options, t, std::nullopt, 10, params, {type});
+    EXPECT_TRUE(sql.has_value());
+    return sql.value_or("");
+  };
+  using ::testing::HasSubstr;
+  EXPECT_THAT(text_of("datetime"), HasSubstr("CONVERT(nvarchar(4000), [k], 126) AS"));
+  EXPECT_THAT(text_of("smalldatetime"), HasSubstr("CONVERT(nvarchar(4000), [k], 126) AS"));
+  EXPECT_THAT(text_of("datetime2"), HasSubstr("CONVERT(nvarchar(4000), [k], 121) AS"));
+  EXPECT_THAT(text_of("DateTimeOffset"), HasSubstr("CONVERT(nvarchar(4000), [k], 121) AS"));
+  EXPECT_THAT(text_of("date"), HasSubstr("CONVERT(nvarchar(4000), [k], 121) AS"));
+  EXPECT_THAT(text_of("time"), HasSubstr("CONVERT(nvarchar(4000), [k], 121) AS"));
+  EXPECT_THAT(text_of("money"), HasSubstr("CONVERT(nvarchar(4000), [k], 2) AS"));
+  EXPECT_THAT(text_of("smallmoney"), HasSubstr("CONVERT(nvarchar(4000), [k], 2) AS"));
+  EXPECT_THAT(text_of("float"), HasSubstr("CONVERT(nvarchar(4000), [k], 3) AS"));
+  EXPECT_THAT(text_of("real"), HasSubstr("CONVERT(nvarchar(4000), [k], 3) AS"));
+  EXPECT_THAT(text_of("int"), HasSubstr("CONVERT(nvarchar(4000), [k]) AS"));
+  EXPECT_THAT(text_of(""), HasSubstr("CONVERT(nvarchar(4000), [k]) AS"));
+  // The trigger, insert_row and match_rows render the same text from the
+  // table's column_types.
+  t.column_types = {{"k", "datetime"}};
+  auto install = RenderCaptureTable(options, t);
+  ASSERT_TRUE(install.has_value()) << install.error();
+  EXPECT_THAT(install->ToText(), HasSubstr("STRING_ESCAPE(CONVERT(nvarchar(4000), i.[k], 126)"));
+  EXPECT_THAT(install->ToText(), HasSubstr("STRING_ESCAPE(CONVERT(nvarchar(4000), d.[k], 126)"));
+  auto insert = RenderInsertRow(options, t, {"a"});
+  ASSERT_TRUE(insert.has_value()) << insert.error();
+  EXPECT_THAT(insert->statements.front(), HasSubstr("CONVERT(nvarchar(4000), inserted.[k], 126)"));
+  auto match = RenderMatchRows(options, t, {"a"});
+  ASSERT_TRUE(match.has_value()) << match.error();
+  EXPECT_THAT(*match, HasSubstr("CONVERT(nvarchar(4000), [k], 126) AS"));
+}
+
+// Issue #12 (7): a case-only or trailing-space edit must count as a change.
+// Only loose columns get the exact comparison on PostgreSQL and SQL Server
+// (the common path stays as cheap); SQLite compares every column BINARY.
+TEST(SqlKitTest, LooseColumnsCompareExactly) {
+  using ::testing::HasSubstr;
+  using ::testing::Not;
+  CaptureTable t{"m", std::string("s"), "t", {"id"}, {"plain", "ci"}};
+  t.loose_columns = {"ci"};
+  auto pg = RenderCaptureTable({Dialect::kPostgreSQL, "zcrmsync"}, t);
+  ASSERT_TRUE(pg.has_value()) << pg.error();
+  EXPECT_THAT(pg->ToText(), HasSubstr("(o.\"ci\"::text COLLATE \"C\" IS DISTINCT FROM "
+                                      "n.\"ci\"::text COLLATE \"C\" OR o.\"plain\" IS "
+                                      "DISTINCT FROM n.\"plain\")"));
+  auto ms = RenderCaptureTable({Dialect::kSqlServer, "zcrmsync"}, t);
+  ASSERT_TRUE(ms.has_value()) << ms.error();
+  EXPECT_THAT(ms->ToText(),
+              HasSubstr("EXISTS (SELECT CAST(d.[ci] AS varbinary(max)), DATALENGTH(d.[ci]), "
+                        "d.[plain] EXCEPT SELECT CAST(i.[ci] AS varbinary(max)), "
+                        "DATALENGTH(i.[ci]), i.[plain])"));
+  t.schema.reset();
+  auto sqlite = RenderCaptureTable({Dialect::kSQLite, "zcrmsync"}, t);
+  ASSERT_TRUE(sqlite.has_value()) << sqlite.error();
+  EXPECT_THAT(sqlite->ToText(), HasSubstr("NOT (OLD.\"ci\" IS NEW.\"ci\" COLLATE BINARY AND "
+                                          "OLD.\"plain\" IS NEW.\"plain\" COLLATE BINARY)"));
+  // Without loose columns the PostgreSQL and SQL Server forms are as before.
+  t.schema = "s";
+  t.loose_columns.clear();
+  EXPECT_THAT(RenderCaptureTable({Dialect::kPostgreSQL, "zcrmsync"}, t)->ToText(),
+              Not(HasSubstr("COLLATE")));
+  EXPECT_THAT(RenderCaptureTable({Dialect::kSqlServer, "zcrmsync"}, t)->ToText(),
+              Not(HasSubstr("varbinary")));
+}
 
 TEST(SqlKitTest, NoSqlTextIsLeftUnrendered) {
   for (Dialect d : {Dialect::kPostgreSQL, Dialect::kMySQL, Dialect::kSQLite, Dialect::kSqlServer}) {

@@ -7,9 +7,31 @@
 namespace zcrmsync {
 namespace {
 
-bool IsPasswordKey(std::string_view key) {
-  const std::string k = AsciiLower(TrimWhitespace(key));
-  return k == "pwd" || k == "password";
+// Whether a connection-string attribute holds a secret. Compared in any case
+// and ignoring '_', '-' and spaces, so "Access_Token" is "accesstoken". The
+// drivers in use and their kin name secrets like this: PWD / Password
+// (every driver), SSLPassword / sslpassword (psqlODBC), TLSKeyPwd (MariaDB
+// Connector/ODBC), KeyStoreSecret / KeyStorePassword and ClientKey
+// ("file:path,password", msodbcsql), TrustStorePassword, KeystorePwd,
+// AccessToken / Auth_AccessToken / AuthToken, ClientSecret, ApiKey,
+// AccessKey / SecretKey, an encryption Key (SQLCipher builds of sqliteodbc),
+// and psqlODBC's pqopt, which passes libpq options (password= among them)
+// through whole. Scrubbing a harmless attribute costs nothing; missing a
+// secret leaks it.
+bool IsSecretAttribute(std::string_view key) {
+  std::string k;
+  for (char c : AsciiLower(TrimWhitespace(key))) {
+    if (c != '_' && c != '-' && c != ' ') k += c;
+  }
+  for (std::string_view word :
+       {"pwd", "password", "passwd", "passphrase", "secret", "token", "apikey", "credential"}) {
+    if (k.find(word) != std::string::npos) return true;
+  }
+  for (std::string_view name :
+       {"key", "clientkey", "privatekey", "accesskey", "encryptionkey", "pqopt"}) {
+    if (k == name) return true;
+  }
+  return false;
 }
 
 // One attribute of a connection string: [key_begin, value_end) in the input.
@@ -81,7 +103,7 @@ std::string ScrubConnectionString(std::string_view cs) {
   std::string out;
   size_t copied = 0;
   for (const Attribute& a : Split(cs)) {
-    if (!IsPasswordKey(a.key)) continue;
+    if (!IsSecretAttribute(a.key)) continue;
     out.append(cs.substr(copied, a.value_begin - copied));
     out.append(kRedacted);
     copied = a.value_end;
@@ -93,7 +115,7 @@ std::string ScrubConnectionString(std::string_view cs) {
 std::vector<std::string> ConnectionStringSecrets(std::string_view cs) {
   std::vector<std::string> out;
   for (const Attribute& a : Split(cs)) {
-    if (!IsPasswordKey(a.key)) continue;
+    if (!IsSecretAttribute(a.key)) continue;
     std::string v = Unbrace(cs.substr(a.value_begin, a.value_end - a.value_begin));
     if (!v.empty()) out.push_back(std::move(v));
   }

@@ -11,12 +11,18 @@ namespace zcrmsync {
 
 inline constexpr std::string_view kRedacted = "***";
 
-// Replaces the value of every PWD= / Password= attribute (any case, braced or
-// not) with ***. Other attributes are kept as written.
+// Replaces the value of every attribute that holds a secret with ***, braced
+// values ({a;b}}c}) whole. Secret attributes, in any case and ignoring '_',
+// '-' and spaces in the name: any name containing pwd, password, passwd,
+// passphrase, secret, token, apikey or credential (PWD, SSLPassword,
+// TLSKeyPwd, KeyStoreSecret, Access_Token, AuthToken, ClientSecret, API_Key,
+// ...), and Key, ClientKey, PrivateKey, AccessKey, EncryptionKey and
+// psqlODBC's pqopt (libpq options, password= among them). Other attributes
+// are kept as written.
 std::string ScrubConnectionString(std::string_view connection_string);
 
-// The values of the PWD= / Password= attributes, unbraced, so that callers can
-// also scrub them from driver messages that quote them.
+// The values of those attributes, unbraced, so that callers can also scrub
+// them from driver messages that quote them.
 std::vector<std::string> ConnectionStringSecrets(std::string_view connection_string);
 
 // Replaces every occurrence of each non-empty secret in `text` with ***.

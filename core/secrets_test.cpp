@@ -23,8 +23,64 @@ TEST(ScrubConnectionStringTest, ScrubsBracedValuesContainingSeparators) {
 TEST(ScrubConnectionStringTest, LeavesOtherKeysAlone) {
   EXPECT_EQ(ScrubConnectionString("DRIVER={SQLite3};Database=/tmp/x.db;"),
             "DRIVER={SQLite3};Database=/tmp/x.db;");
-  // "PWDX" and "OldPassword" are not password attributes.
-  EXPECT_EQ(ScrubConnectionString("PWDX=1;OldPassword=2"), "PWDX=1;OldPassword=2");
+  // Key files, modes and principals are not secrets.
+  const std::string plain =
+      "Server=db;UID=sync;SSLMode=require;SSLKey=/etc/k.pem;KeyStoreAuthentication="
+      "KeyVaultClientSecret;KeyStorePrincipalId=app;TrustServerCertificate=no";
+  EXPECT_EQ(ScrubConnectionString(plain), plain);
+  EXPECT_TRUE(ConnectionStringSecrets(plain).empty());
+}
+
+// Issue #12 (16j): every secret attribute the ODBC drivers take, not only
+// PWD and Password.
+TEST(ScrubConnectionStringTest, ScrubsEverySecretAttributeOfTheDrivers) {
+  for (const char* key : {"PWD",
+                          "Password",
+                          "PASSWORD",
+                          "OldPassword",
+                          "AccessToken",
+                          "Access_Token",
+                          "Token",
+                          "AuthToken",
+                          "Auth_AccessToken",
+                          "Secret",
+                          "ClientSecret",
+                          "Client_Secret",
+                          "Auth_Client_Secret",
+                          "SSLPassword",
+                          "sslpassword",
+                          "TLSKeyPwd",
+                          "KeyStorePassword",
+                          "KeystorePwd",
+                          "KeyStoreSecret",
+                          "TrustStorePassword",
+                          "ApiKey",
+                          "API_Key",
+                          "api-key",
+                          "Key",
+                          "ClientKey",
+                          "PrivateKey",
+                          "AccessKey",
+                          "SecretKey",
+                          "PRIV_KEY_FILE_PWD",
+                          "Passphrase",
+                          "pqopt"}) {
+    const std::string cs = std::string("DRIVER={X};UID=u;") + key + "=hunter2;PORT=1";
+    EXPECT_EQ(ScrubConnectionString(cs), std::string("DRIVER={X};UID=u;") + key + "=***;PORT=1")
+        << key;
+    EXPECT_EQ(ConnectionStringSecrets(cs), std::vector<std::string>{"hunter2"}) << key;
+  }
+  // Braced values may hold ';', '=' and '}}' (msodbcsql's ClientKey holds
+  // the key file's password; pqopt holds libpq options).
+  const std::string cs =
+      "Driver={ODBC Driver 18 for SQL Server};ClientKey={file:/k.pem,pa;ss}}};Encrypt=yes;"
+      "pqopt={sslpassword=p1 password=p2};Access_Token = {t;o=k}";
+  EXPECT_EQ(ScrubConnectionString(cs),
+            "Driver={ODBC Driver 18 for SQL Server};ClientKey=***;Encrypt=yes;pqopt=***;"
+            "Access_Token =***");
+  EXPECT_EQ(
+      ConnectionStringSecrets(cs),
+      (std::vector<std::string>{"file:/k.pem,pa;ss}", "sslpassword=p1 password=p2", "t;o=k"}));
 }
 
 TEST(RedactSecretsTest, ReplacesEveryOccurrence) {

@@ -1,6 +1,7 @@
 #include "crm/curl_transport.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -23,14 +24,42 @@ std::string Describe(const HttpRequest& r) {
   return r.method + " " + r.url.substr(0, r.url.find('?'));
 }
 
+using WallTime = Clock::TimePoint;
+
+// The system clock, as SystemClock() reads it (the client compares the two).
+WallTime WallNow() {
+  return std::chrono::time_point_cast<Clock::Duration>(std::chrono::system_clock::now());
+}
+
 struct Transfer {
   size_t index = 0;
   const HttpRequest* request = nullptr;
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   HttpResponse response;
+  WallTime added_at;  // handed to the multi handle; curl starts it later
   char error[CURL_ERROR_SIZE] = {0};
 };
+
+// The window in which the server produced the response (HttpResponse's
+// sent_at / received_at): curl's timings count from the transfer's start,
+// which is no earlier than added_at, and the first byte came (total -
+// starttransfer) before the end, which is no later than finished_at. Both
+// bounds are therefore safe, whatever the multi loop's delays.
+void StampTimes(CURL* e, WallTime added_at, WallTime finished_at, HttpResponse& response) {
+  curl_off_t pretransfer = 0, starttransfer = 0, total = 0;
+  if (curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) != CURLE_OK ||
+      curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &starttransfer) != CURLE_OK ||
+      curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total) != CURLE_OK) {
+    response.sent_at = added_at;
+    response.received_at = finished_at;
+    return;
+  }
+  response.sent_at = added_at + std::chrono::microseconds(pretransfer);
+  response.received_at = std::max(
+      *response.sent_at,
+      finished_at - std::chrono::microseconds(std::max<curl_off_t>(total - starttransfer, 0)));
+}
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -192,6 +221,7 @@ std::vector<Result<HttpResponse>> CurlTransport::SendAll(std::vector<HttpRequest
       multi->idle.push_back(e);
       return false;
     }
+    t->added_at = WallNow();
     active.push_back(std::move(t));
     return true;
   };
@@ -208,6 +238,7 @@ std::vector<Result<HttpResponse>> CurlTransport::SendAll(std::vector<HttpRequest
       long status = 0;
       curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
       t.response.status = static_cast<int>(status);
+      StampTimes(e, t.added_at, WallNow(), t.response);
       results[t.index] = std::move(t.response);
     } else {
       results[t.index] =

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 
 namespace zcrmsync::crm {
@@ -33,6 +34,13 @@ struct HttpResponse {
   int status = 0;
   Headers headers;  // names as received
   std::string body;
+  // Wall-clock bounds (system clock) of when the server produced this
+  // response, stamped by the transport: the request was sent by `sent_at`
+  // and the response's first byte arrived by `received_at`, so a server
+  // stamped its Date header in between. Unset when the transport does not
+  // know.
+  std::optional<Clock::TimePoint> sent_at;
+  std::optional<Clock::TimePoint> received_at;
 
   // First header with this name, compared case-insensitively.
   std::optional<std::string> Header(std::string_view name) const;

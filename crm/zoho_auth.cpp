@@ -28,6 +28,19 @@ std::string TrimSlash(std::string url) {
   return url;
 }
 
+// "https://www.zohoapis.eu/" -> "www.zohoapis.eu": the host (and port) of a
+// URL, lower-cased; a bare host is returned as is.
+std::string HostOf(std::string_view url) {
+  if (const size_t scheme = url.find("://"); scheme != std::string_view::npos) {
+    url.remove_prefix(scheme + 3);
+  }
+  url = url.substr(0, url.find('/'));
+  std::string host(url);
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return host;
+}
+
 }  // namespace
 
 Result<DataCenter> ParseDataCenter(std::string_view name) {
@@ -71,6 +84,7 @@ DataCenterHosts HostsFor(DataCenter dc) {
 ZohoAuth::ZohoAuth(AuthOptions options, HttpTransport& transport, Clock& clock)
     : options_(std::move(options)), transport_(transport), clock_(clock) {
   DataCenterHosts hosts = HostsFor(options_.data_center);
+  explicit_api_base_url_ = !options_.api_base_url.empty();
   if (options_.accounts_url.empty()) options_.accounts_url = hosts.accounts_url;
   if (options_.api_base_url.empty()) options_.api_base_url = hosts.api_base_url;
   options_.accounts_url = TrimSlash(options_.accounts_url);
@@ -169,8 +183,23 @@ Result<ZohoAuth::Token> ZohoAuth::FetchToken() {
   }
   Token token;
   token.access_token = access->as_string();
-  token.api_base_url = TrimSlash(json.GetString("api_domain"));
-  if (token.api_base_url.empty()) token.api_base_url = options_.api_base_url;
+  // Calls go to the configured (or data centre's) host, never silently to the
+  // reply's api_domain: a sandbox config must not reach the production org.
+  token.api_base_url = options_.api_base_url;
+  const std::string api_domain = TrimSlash(json.GetString("api_domain"));
+  if (!api_domain.empty() && HostOf(api_domain) != HostOf(options_.api_base_url)) {
+    if (!explicit_api_base_url_) {
+      Status s = FailedPreconditionError(
+          "Zoho's token reply names the API host " + HostOf(api_domain) +
+          " for this account, but the agent calls " + HostOf(options_.api_base_url) +
+          " (the data centre's); refusing to switch hosts: set zoho.data_center to the "
+          "account's data centre, or zoho.api_base_url to the host to use");
+      Log().Warn("token refused", {{"error", s.ToString()}});
+      return Error(std::move(s));
+    }
+    Log().Info("the token reply names another API host; the configured api_base_url is used",
+               {{"api_domain", api_domain}, {"api_base_url", options_.api_base_url}});
+  }
   // expires_in is seconds; old replies had expires_in_sec (and expires_in in ms).
   int64_t lifetime_s = 3600;
   if (const JsonValue* v = json.Find("expires_in_sec"); v != nullptr && v->is_int()) {
@@ -188,7 +217,7 @@ Result<ZohoAuth::Token> ZohoAuth::FetchToken() {
     refresh_at_ = started + std::chrono::seconds(lifetime_s - margin_s);
   }
   Log().Info("access token refreshed",
-             {{"expires_in_s", lifetime_s}, {"api_domain", token.api_base_url}});
+             {{"expires_in_s", lifetime_s}, {"api_base_url", token.api_base_url}});
   SaveCachedToken(token, clock_.Now() + std::chrono::seconds(lifetime_s));
   return token;
 }
@@ -228,7 +257,9 @@ void ZohoAuth::LoadCachedToken() {
   const auto left = expires_at - clock_.Now() - options_.refresh_margin;
   if (left <= Clock::Duration::zero()) return;
   token_.access_token = json->GetString("access_token");
-  token_.api_base_url = json->GetString("api_base_url");
+  // Not the cached base URL: a file written under another api_base_url (the
+  // cache is keyed by the credentials and accounts URL) must not redirect calls.
+  token_.api_base_url = options_.api_base_url;
   if (token_.access_token.empty()) return;
   refresh_at_ = clock_.SteadyNow() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
   Log().Info("reusing the cached access token",

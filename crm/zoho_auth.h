@@ -37,6 +37,14 @@ struct AuthOptions {
   std::string refresh_token;  // secret
   // Overrides for the emulator or a proxy: base URLs without a trailing path
   // ("http://127.0.0.1:18080"). Empty: the data centre's hosts.
+  //
+  // API calls always go to api_base_url (or the data centre's), never to the
+  // api_domain of Zoho's token reply, so a sandbox or emulator config cannot
+  // be switched to another org's host. When api_base_url is set, a different
+  // api_domain is logged and ignored (a sandbox's tokens name the production
+  // host). When it is empty and api_domain names another host than the data
+  // centre's, the token is refused (FAILED_PRECONDITION naming both hosts):
+  // data_center is wrong, or the account is not where the config says.
   std::string accounts_url;
   std::string api_base_url;
   // Refresh this long before the token expires.
@@ -54,7 +62,7 @@ class ZohoAuth {
  public:
   struct Token {
     std::string access_token;  // secret
-    std::string api_base_url;  // where API calls go: api_domain from the reply
+    std::string api_base_url;  // where API calls go: the configured or data centre's base
   };
 
   // `transport` and `clock` must outlive this object.
@@ -62,8 +70,10 @@ class ZohoAuth {
 
   // The cached token, refreshed first when missing or within refresh_margin
   // of expiry. Errors: UNAUTHENTICATED (Zoho refused the credentials: the
-  // reply had "error", HTTP 200 or not), or the transport's error (UNAVAILABLE,
-  // DEADLINE_EXCEEDED, ...). Thread-safe: one caller refreshes, others wait.
+  // reply had "error", HTTP 200 or not), FAILED_PRECONDITION (the reply's
+  // api_domain is another host than the data centre's, see AuthOptions), or
+  // the transport's error (UNAVAILABLE, DEADLINE_EXCEEDED, ...). Thread-safe:
+  // one caller refreshes, others wait.
   Result<Token> GetToken();
 
   // Called after the API rejected `rejected_access_token` (401 INVALID_TOKEN):
@@ -71,8 +81,7 @@ class ZohoAuth {
   // the current one. Thread-safe, same errors as GetToken().
   Result<Token> Refresh(std::string_view rejected_access_token);
 
-  // The API base URL for the current token, or the configured one before the
-  // first token.
+  // The API base URL every call goes to: api_base_url, else the data centre's.
   std::string api_base_url();
 
   // Token replies received (successful refreshes). For tests and stats.
@@ -90,6 +99,7 @@ class ZohoAuth {
   void SaveCachedToken(const Token& token, Clock::TimePoint expires_at);
 
   AuthOptions options_;
+  bool explicit_api_base_url_ = false;  // api_base_url was configured
   HttpTransport& transport_;
   Clock& clock_;
   std::mutex mu_;

@@ -134,18 +134,84 @@ TEST(ZohoAuthTest, RefreshesAFewMinutesBeforeExpiry) {
   EXPECT_EQ(issued.load(), 2);
 }
 
-TEST(ZohoAuthTest, ApiDomainFromReplyWinsOverOverride) {
-  std::atomic<int> issued{0};
-  FakeTransport transport(TokenServer(issued));
+// Token endpoint whose replies name `api_domain`.
+FakeTransport::Handler TokenServerNaming(std::string api_domain) {
+  return [api_domain](const HttpRequest& r) -> Result<HttpResponse> {
+    if (r.url.find("/oauth/v2/token") == std::string::npos) return JsonReply(404, "{}");
+    return JsonReply(200, R"({"access_token":"access-1","api_domain":")" + api_domain +
+                              R"(","token_type":"Bearer","expires_in":3600})");
+  };
+}
+
+// Issue #12 (15): the reply's api_domain never replaces an explicit
+// api_base_url, so a sandbox config cannot write to the production org.
+TEST(ZohoAuthTest, ConfiguredApiBaseUrlWinsOverTheReplysApiDomain) {
+  FakeTransport transport(TokenServerNaming("https://www.zohoapis.com"));
   FakeClock clock;
   AuthOptions o = Options();
+  o.data_center = DataCenter::kUs;
+  o.api_base_url = "https://sandbox.zohoapis.com/";
+  ZohoAuth auth(o, transport, clock);
+  EXPECT_EQ(auth.api_base_url(), "https://sandbox.zohoapis.com");
+  auto token = auth.GetToken();
+  ASSERT_THAT(token, IsOk());
+  EXPECT_EQ(token->api_base_url, "https://sandbox.zohoapis.com");
+  EXPECT_EQ(auth.api_base_url(), "https://sandbox.zohoapis.com");
+  EXPECT_EQ(transport.requests()[0].url, "https://accounts.zoho.com/oauth/v2/token");
+  // The emulator: accounts and API on loopback, whatever the reply says.
+  FakeTransport emulator(TokenServerNaming("https://www.zohoapis.eu"));
   o.accounts_url = "http://127.0.0.1:9/";
   o.api_base_url = "http://127.0.0.1:9";
-  ZohoAuth auth(o, transport, clock);
-  EXPECT_EQ(auth.api_base_url(), "http://127.0.0.1:9");
-  ASSERT_THAT(auth.GetToken(), IsOk());
-  EXPECT_EQ(transport.requests()[0].url, "http://127.0.0.1:9/oauth/v2/token");
+  ZohoAuth local(o, emulator, clock);
+  ASSERT_THAT(local.GetToken(), IsOk());
+  EXPECT_EQ(emulator.requests()[0].url, "http://127.0.0.1:9/oauth/v2/token");
+  EXPECT_EQ(local.GetToken()->api_base_url, "http://127.0.0.1:9");
+}
+
+// Without an explicit api_base_url the data centre's host is used, and a
+// reply naming another host is refused, naming both, never followed.
+TEST(ZohoAuthTest, ApiDomainOfAnotherHostThanTheDataCentresIsRefused) {
+  FakeTransport transport(TokenServerNaming("https://www.zohoapis.com"));
+  FakeClock clock;
+  ZohoAuth auth(Options(), transport, clock);  // data centre eu
+  auto token = auth.GetToken();
+  EXPECT_THAT(token, StatusIs(StatusCode::kFailedPrecondition));
+  ASSERT_FALSE(token.has_value());
+  EXPECT_THAT(token.error().message(), HasSubstr("www.zohoapis.com"));
+  EXPECT_THAT(token.error().message(), HasSubstr("www.zohoapis.eu"));
+  EXPECT_THAT(token.error().message(), HasSubstr("zoho.data_center"));
+  EXPECT_THAT(token.error().message(), Not(HasSubstr("access-1")));
   EXPECT_EQ(auth.api_base_url(), "https://www.zohoapis.eu");
+  // The same host, in another case or with a trailing slash, is the same.
+  FakeTransport same(TokenServerNaming("https://WWW.zohoapis.eu/"));
+  ZohoAuth ok(Options(), same, clock);
+  auto good = ok.GetToken();
+  ASSERT_THAT(good, IsOk());
+  EXPECT_EQ(good->api_base_url, "https://www.zohoapis.eu");
+}
+
+// A cached token written under another api_base_url (the cache is keyed by
+// the credentials and the accounts URL) does not redirect the calls either.
+TEST(ZohoAuthTest, CachedTokenKeepsTheConfiguredApiBaseUrl) {
+  FakeTransport transport(TokenServerNaming("https://www.zohoapis.eu"));
+  FakeClock clock;
+  const std::string dir =
+      ::testing::TempDir() + "zcrmsync-token-base-" + std::to_string(::getpid());
+  AuthOptions production = Options();
+  production.token_cache_dir = dir;
+  {
+    ZohoAuth first(production, transport, clock);
+    ASSERT_EQ(first.GetToken()->api_base_url, "https://www.zohoapis.eu");
+  }
+  AuthOptions sandbox = production;
+  sandbox.api_base_url = "https://sandbox.zohoapis.eu";
+  ZohoAuth second(sandbox, transport, clock);
+  auto token = second.GetToken();
+  ASSERT_THAT(token, IsOk());
+  EXPECT_EQ(token->access_token, "access-1");  // from the cache
+  EXPECT_EQ(token->api_base_url, "https://sandbox.zohoapis.eu");
+  EXPECT_EQ(transport.requests().size(), 1u);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ZohoAuthTest, ConcurrentCallersShareOneRefresh) {

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <map>
+#include <set>
 
 #include "core/log.h"
 #include "core/secrets.h"
 #include "core/status_macros.h"
+#include "core/value.h"
 #include "crm/http_errors.h"
 
 namespace zcrmsync::crm {
@@ -33,17 +36,33 @@ Status CheckModule(std::string_view module) {
   return Status::Ok();
 }
 
+// Counts each name once: JoinEncoded sends each once (a mapped field may be
+// Modified_Time or Created_Time, which the pull also asks for).
 Status CheckFields(const std::vector<std::string>& fields) {
-  if (fields.empty() || fields.size() > kMaxFields) {
+  const size_t distinct = std::set<std::string>(fields.begin(), fields.end()).size();
+  if (distinct == 0 || distinct > kMaxFields) {
     return InvalidArgumentError("between 1 and 50 field api names are required, got " +
-                                std::to_string(fields.size()));
+                                std::to_string(distinct));
   }
   return Status::Ok();
 }
 
+// A field api name as COQL takes it unquoted: letters, digits, underscores.
+Status CheckApiName(const std::string& name) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) {
+        return std::isalnum(c) != 0 || c == '_';
+      })) {
+    return InvalidArgumentError("invalid field api name '" + name.substr(0, 100) + "'");
+  }
+  return Status::Ok();
+}
+
+// "a,b,c", each item URL-encoded and sent once, in first-seen order.
 std::string JoinEncoded(const std::vector<std::string>& items) {
   std::string out;
+  std::set<std::string_view> seen;
   for (const std::string& item : items) {
+    if (!seen.insert(item).second) continue;
     if (!out.empty()) out += ',';
     out += UrlEncode(item);
   }
@@ -109,6 +128,30 @@ std::string FormatZohoTime(Clock::TimePoint time) {
                 static_cast<int>(hms.minutes().count()),
                 static_cast<int>(hms.seconds().count()));
   return buf;
+}
+
+std::optional<Clock::TimePoint> ParseZohoTime(std::string_view text) {
+  if (text.size() < 20) return std::nullopt;
+  auto local = ParseTimestamp(text.substr(0, 19));
+  if (!local) return std::nullopt;
+  const std::string_view zone = text.substr(19);
+  std::chrono::minutes offset{0};
+  if (zone != "Z") {
+    auto digit = [&](size_t i) { return std::isdigit(static_cast<unsigned char>(zone[i])) != 0; };
+    if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':' || !digit(1) ||
+        !digit(2) || !digit(4) || !digit(5)) {
+      return std::nullopt;
+    }
+    offset = std::chrono::hours((zone[1] - '0') * 10 + (zone[2] - '0')) +
+             std::chrono::minutes((zone[4] - '0') * 10 + (zone[5] - '0'));
+    if (zone[0] == '-') offset = -offset;
+  }
+  const auto days = std::chrono::sys_days(std::chrono::year(local->year) /
+                                          std::chrono::month(static_cast<unsigned>(local->month)) /
+                                          std::chrono::day(static_cast<unsigned>(local->day)));
+  return Clock::TimePoint(days.time_since_epoch()) + std::chrono::hours(local->hour) +
+         std::chrono::minutes(local->minute) + std::chrono::seconds(local->second) +
+         std::chrono::microseconds(local->microsecond) - offset;
 }
 
 struct ZohoClient::Call {
@@ -187,7 +230,9 @@ void ZohoClient::Execute(std::vector<Call>& calls) {
     // The token is taken when each request starts, so a long batch never runs
     // on an expired one; `used` remembers which token each request carried.
     std::vector<std::string> used(pending.size());
-    auto prepare = [this, &used](size_t k, HttpRequest& r) -> Status {
+    std::vector<Clock::TimePoint> started(pending.size());
+    auto prepare = [this, &used, &started](size_t k, HttpRequest& r) -> Status {
+      started[k] = clock_.Now();
       Result<ZohoAuth::Token> token = auth_.GetToken();
       if (!token.has_value()) {
         Status s = Redact(token.error());
@@ -206,7 +251,7 @@ void ZohoClient::Execute(std::vector<Call>& calls) {
         transport_.SendAll(std::move(requests), slots, prepare);
     ReleaseSlots(slots);
     calls_ += static_cast<int64_t>(pending.size());
-    NoteServerClock(results);
+    NoteServerClock(results, started, clock_.Now());
 
     std::vector<size_t> again;
     Clock::Duration wait{0};
@@ -264,25 +309,41 @@ void ZohoClient::Execute(std::vector<Call>& calls) {
   }
 }
 
-void ZohoClient::NoteServerClock(const std::vector<Result<HttpResponse>>& results) {
-  const Clock::TimePoint now = clock_.Now();
-  for (const auto& r : results) {
+void ZohoClient::NoteServerClock(const std::vector<Result<HttpResponse>>& results,
+                                 const std::vector<Clock::TimePoint>& started,
+                                 Clock::TimePoint round_end) {
+  // The server stamped Date somewhere in [sent, received]; the narrowest
+  // window of the round gives the sample with the least uncertainty.
+  std::optional<ClockSample> best;
+  for (size_t k = 0; k < results.size(); ++k) {
+    const auto& r = results[k];
     if (!r.has_value()) continue;
     auto header = r->Header("Date");
     if (!header) continue;
     auto date = ParseHttpDate(*header);
     if (!date) continue;
+    const Clock::TimePoint sent = r->sent_at.value_or(k < started.size() ? started[k] : round_end);
+    const Clock::TimePoint received = std::max(sent, r->received_at.value_or(round_end));
+    const Clock::Duration window = received - sent;
+    if (best && best->window <= window) continue;
+    const Clock::TimePoint middle = sent + window / 2;
     const auto offset = std::chrono::duration_cast<Clock::Duration>(
-        *date + std::chrono::milliseconds(500) - now.time_since_epoch() -
+        *date + std::chrono::milliseconds(500) - middle.time_since_epoch() -
         std::chrono::system_clock::time_point());
-    clock_offset_us_ = offset.count();
-    has_clock_offset_ = true;
+    best = ClockSample{offset, window, received};
+  }
+  if (!best) return;
+  std::lock_guard<std::mutex> lock(clock_mu_);
+  if (!clock_sample_ || best->window <= clock_sample_->window ||
+      best->taken_at - clock_sample_->taken_at > std::chrono::minutes(10)) {
+    clock_sample_ = *best;
   }
 }
 
 std::optional<Clock::Duration> ZohoClient::ClockOffset() const {
-  if (!has_clock_offset_) return std::nullopt;
-  return Clock::Duration(clock_offset_us_.load());
+  std::lock_guard<std::mutex> lock(clock_mu_);
+  if (!clock_sample_) return std::nullopt;
+  return clock_sample_->offset;
 }
 
 Result<HttpResponse> ZohoClient::ExecuteOne(Call call) {
@@ -295,8 +356,8 @@ Result<HttpResponse> ZohoClient::ExecuteOne(Call call) {
 struct PreparedWrite::State {
   bool insert = false;  // else an update or upsert
   size_t records = 0;
-  size_t batch = 100;
   std::vector<ZohoClient::Call> calls;
+  std::vector<std::vector<size_t>> members;  // per call: the input indexes it carries
 };
 
 PreparedWrite::PreparedWrite(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -308,7 +369,8 @@ size_t PreparedWrite::size() const { return state_ ? state_->records : 0; }
 Result<PreparedWrite> ZohoClient::Prepare(
     WriteKind kind, std::string_view module, std::vector<Record> records,
     const std::vector<std::string>& duplicate_check_fields,
-    std::optional<Clock::TimePoint> if_unmodified_since, const WriteOptions& write) {
+    const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+    const WriteOptions& write) {
   ZCRMSYNC_RETURN_IF_ERROR(CheckModule(module));
   if (kind == WriteKind::kUpdate) {
     for (size_t i = 0; i < records.size(); ++i) {
@@ -319,49 +381,73 @@ Result<PreparedWrite> ZohoClient::Prepare(
       }
     }
   }
+  if (!unmodified_since.empty() && unmodified_since.size() != records.size()) {
+    return Error(InvalidArgumentError("update: " + std::to_string(unmodified_since.size()) +
+                                      " If-Unmodified-Since times for " +
+                                      std::to_string(records.size()) + " records"));
+  }
+  // Zoho takes one If-Unmodified-Since per call, in whole seconds: records
+  // go in calls with the others of the same second (in input order), so
+  // none is checked against another's time. Without times, one group.
+  std::vector<std::pair<std::optional<Clock::TimePoint>, std::vector<size_t>>> groups;
+  {
+    std::map<std::optional<Clock::TimePoint>, size_t> group_of;
+    for (size_t i = 0; i < records.size(); ++i) {
+      std::optional<Clock::TimePoint> t;
+      if (!unmodified_since.empty() && unmodified_since[i]) {
+        t = std::chrono::floor<std::chrono::seconds>(*unmodified_since[i]);
+      }
+      auto [it, added] = group_of.emplace(t, groups.size());
+      if (added) groups.push_back({t, {}});
+      groups[it->second].second.push_back(i);
+    }
+  }
   auto state = std::make_unique<PreparedWrite::State>();
   state->insert = kind == WriteKind::kInsert;
   state->records = records.size();
-  state->batch = static_cast<size_t>(options_.batch_size);
-  const size_t batch = state->batch;
-  for (size_t start = 0; start < records.size(); start += batch) {
-    const size_t end = std::min(records.size(), start + batch);
-    JsonValue::Array data(std::make_move_iterator(records.begin() + static_cast<std::ptrdiff_t>(start)),
-                          std::make_move_iterator(records.begin() + static_cast<std::ptrdiff_t>(end)));
-    JsonValue::Object body;
-    body.emplace("data", JsonValue(std::move(data)));
-    if (write.trigger) {
-      JsonValue::Array trigger;
-      for (const std::string& t : *write.trigger) trigger.emplace_back(t);
-      body.emplace("trigger", JsonValue(std::move(trigger)));
-    }
-    Call c;
-    c.per_record = true;
-    c.credits = WriteCredits(end - start);
-    switch (kind) {
-      case WriteKind::kInsert:
-        c.method = "POST";
-        c.path = "/crm/v8/" + std::string(module);
-        c.idempotent = false;
-        break;
-      case WriteKind::kUpdate:
-        c.method = "PUT";
-        c.path = "/crm/v8/" + std::string(module);
-        if (if_unmodified_since) {
-          c.headers.emplace_back("If-Unmodified-Since", FormatZohoTime(*if_unmodified_since));
-        }
-        break;
-      case WriteKind::kUpsert: {
-        c.method = "POST";
-        c.path = "/crm/v8/" + std::string(module) + "/upsert";
-        JsonValue::Array dcf;
-        for (const std::string& f : duplicate_check_fields) dcf.emplace_back(f);
-        if (!dcf.empty()) body.emplace("duplicate_check_fields", JsonValue(std::move(dcf)));
-        break;
+  const size_t batch = static_cast<size_t>(options_.batch_size);
+  for (const auto& [since, members] : groups) {
+    for (size_t start = 0; start < members.size(); start += batch) {
+      const size_t end = std::min(members.size(), start + batch);
+      std::vector<size_t> in_call(members.begin() + static_cast<std::ptrdiff_t>(start),
+                                  members.begin() + static_cast<std::ptrdiff_t>(end));
+      JsonValue::Array data;
+      data.reserve(in_call.size());
+      for (size_t i : in_call) data.emplace_back(std::move(records[i]));
+      JsonValue::Object body;
+      body.emplace("data", JsonValue(std::move(data)));
+      if (write.trigger) {
+        JsonValue::Array trigger;
+        for (const std::string& t : *write.trigger) trigger.emplace_back(t);
+        body.emplace("trigger", JsonValue(std::move(trigger)));
       }
+      Call c;
+      c.per_record = true;
+      c.credits = WriteCredits(in_call.size());
+      switch (kind) {
+        case WriteKind::kInsert:
+          c.method = "POST";
+          c.path = "/crm/v8/" + std::string(module);
+          c.idempotent = false;
+          break;
+        case WriteKind::kUpdate:
+          c.method = "PUT";
+          c.path = "/crm/v8/" + std::string(module);
+          if (since) c.headers.emplace_back("If-Unmodified-Since", FormatZohoTime(*since));
+          break;
+        case WriteKind::kUpsert: {
+          c.method = "POST";
+          c.path = "/crm/v8/" + std::string(module) + "/upsert";
+          JsonValue::Array dcf;
+          for (const std::string& f : duplicate_check_fields) dcf.emplace_back(f);
+          if (!dcf.empty()) body.emplace("duplicate_check_fields", JsonValue(std::move(dcf)));
+          break;
+        }
+      }
+      c.body = ToJson(JsonValue(std::move(body)));
+      state->calls.push_back(std::move(c));
+      state->members.push_back(std::move(in_call));
     }
-    c.body = ToJson(JsonValue(std::move(body)));
-    state->calls.push_back(std::move(c));
   }
   return PreparedWrite(std::move(state));
 }
@@ -373,19 +459,19 @@ void ZohoClient::Send(PreparedWrite& write) {
 std::vector<RecordResult> ZohoClient::Finish(PreparedWrite write) {
   if (!write.state_) return {};
   const PreparedWrite::State& state = *write.state_;
-  const size_t batch = state.batch;
   std::vector<RecordResult> out(state.records);
   for (size_t b = 0; b < state.calls.size(); ++b) {
-    const size_t start = b * batch;
-    const size_t count = std::min(state.records, start + batch) - start;
+    const std::vector<size_t>& members = state.members[b];
+    const size_t count = members.size();
     const Result<HttpResponse>& outcome = state.calls[b].outcome;
     Result<JsonValue::Array> items = outcome.has_value()
                                          ? ReplyItems(*outcome, count)
                                          : Result<JsonValue::Array>(Error(outcome.error()));
     for (size_t j = 0; j < count; ++j) {
-      RecordResult& r = out[start + j];
+      RecordResult& r = out[members[j]];
       if (!items.has_value()) {
         r.status = items.error();
+        r.call_failed = true;
         continue;
       }
       const JsonValue& item = (*items)[j];
@@ -406,10 +492,11 @@ std::vector<RecordResult> ZohoClient::Finish(PreparedWrite write) {
 Result<std::vector<RecordResult>> ZohoClient::Write(
     WriteKind kind, std::string_view module, std::vector<Record> records,
     const std::vector<std::string>& duplicate_check_fields,
-    std::optional<Clock::TimePoint> if_unmodified_since, const WriteOptions& write) {
+    const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+    const WriteOptions& write) {
   ZCRMSYNC_ASSIGN_OR_RETURN(PreparedWrite prepared,
                             Prepare(kind, module, std::move(records), duplicate_check_fields,
-                                    if_unmodified_since, write));
+                                    unmodified_since, write));
   Send(prepared);
   return Finish(std::move(prepared));
 }
@@ -417,32 +504,50 @@ Result<std::vector<RecordResult>> ZohoClient::Write(
 Result<PreparedWrite> ZohoClient::PrepareUpdate(std::string_view module, std::vector<Record> records,
                                                 std::optional<Clock::TimePoint> if_unmodified_since,
                                                 const WriteOptions& write) {
-  return Prepare(WriteKind::kUpdate, module, std::move(records), {}, if_unmodified_since, write);
+  const size_t n = records.size();
+  return Prepare(WriteKind::kUpdate, module, std::move(records), {},
+                 std::vector<std::optional<Clock::TimePoint>>(n, if_unmodified_since), write);
+}
+
+Result<PreparedWrite> ZohoClient::PrepareUpdate(
+    std::string_view module, std::vector<Record> records,
+    const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+    const WriteOptions& write) {
+  return Prepare(WriteKind::kUpdate, module, std::move(records), {}, unmodified_since, write);
 }
 
 Result<PreparedWrite> ZohoClient::PrepareUpsert(
     std::string_view module, std::vector<Record> records,
     const std::vector<std::string>& duplicate_check_fields, const WriteOptions& write) {
-  return Prepare(WriteKind::kUpsert, module, std::move(records), duplicate_check_fields,
-                 std::nullopt, write);
+  return Prepare(WriteKind::kUpsert, module, std::move(records), duplicate_check_fields, {},
+                 write);
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Insert(std::string_view module,
                                                      const std::vector<Record>& records,
                                                      const WriteOptions& write) {
-  return Write(WriteKind::kInsert, module, records, {}, std::nullopt, write);
+  return Write(WriteKind::kInsert, module, records, {}, {}, write);
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Update(
     std::string_view module, const std::vector<Record>& records,
     std::optional<Clock::TimePoint> if_unmodified_since, const WriteOptions& write) {
-  return Write(WriteKind::kUpdate, module, records, {}, if_unmodified_since, write);
+  return Write(WriteKind::kUpdate, module, records, {},
+               std::vector<std::optional<Clock::TimePoint>>(records.size(), if_unmodified_since),
+               write);
+}
+
+Result<std::vector<RecordResult>> ZohoClient::Update(
+    std::string_view module, const std::vector<Record>& records,
+    const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+    const WriteOptions& write) {
+  return Write(WriteKind::kUpdate, module, records, {}, unmodified_since, write);
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Upsert(
     std::string_view module, const std::vector<Record>& records,
     const std::vector<std::string>& duplicate_check_fields, const WriteOptions& write) {
-  return Write(WriteKind::kUpsert, module, records, duplicate_check_fields, std::nullopt, write);
+  return Write(WriteKind::kUpsert, module, records, duplicate_check_fields, {}, write);
 }
 
 Result<std::vector<RecordResult>> ZohoClient::Delete(std::string_view module,
@@ -474,6 +579,7 @@ Result<std::vector<RecordResult>> ZohoClient::Delete(std::string_view module,
       r.id = ids[start + j];
       if (!items.has_value()) {
         r.status = items.error();
+        r.call_failed = true;
         continue;
       }
       const JsonValue& item = (*items)[j];
@@ -520,22 +626,39 @@ Result<std::vector<Record>> ZohoClient::GetByIds(std::string_view module,
   return out;
 }
 
-Status ZohoClient::ListModifiedSince(std::string_view module,
-                                     const std::vector<std::string>& fields,
-                                     std::optional<Clock::TimePoint> since,
-                                     const std::function<Status(std::vector<Record>&&)>& on_page) {
+Status ZohoClient::ScanModified(std::string_view module, std::vector<std::string> fields,
+                                const ListPosition& from,
+                                const std::function<Status(ListPage&&)>& on_page) {
   ZCRMSYNC_RETURN_IF_ERROR(CheckModule(module));
+  if (std::find(fields.begin(), fields.end(), "Modified_Time") == fields.end()) {
+    fields.push_back("Modified_Time");
+  }
   ZCRMSYNC_RETURN_IF_ERROR(CheckFields(fields));
+  for (const std::string& f : fields) ZCRMSYNC_RETURN_IF_ERROR(CheckApiName(f));
   const std::string base = "/crm/v8/" + std::string(module) + "?fields=" + JoinEncoded(fields) +
                            "&sort_by=Modified_Time&sort_order=asc&per_page=" +
                            std::to_string(kPerPage);
-  int page = 1;
-  std::string page_token;
+  ListPosition pos = from;
+  if (pos.time) pos.time = std::chrono::floor<std::chrono::seconds>(*pos.time);
+  // The ids delivered with Modified_Time in pos.time's second: a restart
+  // there lists them again.
+  std::set<std::string> seen;
+  bool by_id = pos.time.has_value() && !pos.after_id.empty();
   while (true) {
+    if (by_id) {
+      ZCRMSYNC_RETURN_IF_ERROR(ScanSecond(module, fields, pos, seen, on_page));
+      pos = ListPosition{*pos.time + std::chrono::seconds(1), ""};
+      seen.clear();
+      by_id = false;
+      continue;
+    }
     Call c;
-    c.path = base + (page_token.empty() ? "&page=" + std::to_string(page)
-                                        : "&page_token=" + UrlEncode(page_token));
-    if (since) c.headers.emplace_back("If-Modified-Since", FormatZohoTime(*since));
+    c.path = base;
+    // "Modified after": one second before, so pos.time's second is included.
+    if (pos.time) {
+      c.headers.emplace_back("If-Modified-Since",
+                             FormatZohoTime(*pos.time - std::chrono::seconds(1)));
+    }
     ZCRMSYNC_ASSIGN_OR_RETURN(HttpResponse response, ExecuteOne(std::move(c)));
     if (response.status == 204 || response.status == 304 || response.body.empty()) {
       return Status::Ok();
@@ -547,29 +670,93 @@ Status ZohoClient::ListModifiedSince(std::string_view module,
         if (rec.is_object()) records.push_back(rec.as_object());
       }
     }
-    ZCRMSYNC_RETURN_IF_ERROR(on_page(std::move(records)));
+    if (records.empty()) return Status::Ok();
+    std::vector<Clock::TimePoint> times;
+    for (const Record& r : records) {
+      auto t = r.find("Modified_Time");
+      auto when = t != r.end() && t->second.is_string() ? ParseZohoTime(t->second.as_string())
+                                                        : std::nullopt;
+      if (!when) {
+        auto id = r.find("id");
+        return InternalError(
+            "list " + std::string(module) + ": record " +
+            (id != r.end() && id->second.is_string() ? id->second.as_string() : std::string("?")) +
+            " has no readable Modified_Time");
+      }
+      times.push_back(std::chrono::floor<std::chrono::seconds>(*when));
+    }
     const JsonValue* info = json.Find("info");
-    const JsonValue* more = info != nullptr ? info->Find("more_records") : nullptr;
-    if (more == nullptr || !more->is_bool() || !more->as_bool()) return Status::Ok();
-    // Page numbers reach 2,000 records; beyond that only next_page_token does.
-    if (page_token.empty() && (page + 1) * kPerPage <= kDiscretePagingLimit) {
-      ++page;
+    const JsonValue* more_value = info != nullptr ? info->Find("more_records") : nullptr;
+    const bool more = more_value != nullptr && more_value->is_bool() && more_value->as_bool();
+    const Clock::TimePoint last = times.back();
+    if (more && times.front() == last) {
+      // More records share this second than a page holds: a restart at it
+      // would list the same page again. They are read by id instead.
+      if (pos.time != last) seen.clear();
+      pos = ListPosition{last, ""};
+      by_id = true;
       continue;
     }
-    page_token = info->GetString("next_page_token");
-    if (page_token.empty()) {
-      return OutOfRangeError("list " + std::string(module) +
-                             ": more records but no next_page_token past 2,000 records");
+    ListPage page;
+    std::set<std::string> seen_last;
+    for (size_t i = 0; i < records.size(); ++i) {
+      const std::string id = records[i].contains("id") && records[i].at("id").is_string()
+                                 ? records[i].at("id").as_string()
+                                 : std::string();
+      if (pos.time == times[i] && seen.contains(id)) continue;  // delivered already
+      if (times[i] == last) seen_last.insert(id);
+      page.records.push_back(std::move(records[i]));
     }
+    if (pos.time == last) seen_last.merge(seen);
+    seen = std::move(seen_last);
+    pos = ListPosition{last, ""};
+    page.next = pos;
+    ZCRMSYNC_RETURN_IF_ERROR(on_page(std::move(page)));
+    if (!more) return Status::Ok();
+  }
+}
+
+Status ZohoClient::ScanSecond(std::string_view module, const std::vector<std::string>& fields,
+                              const ListPosition& at, const std::set<std::string>& seen,
+                              const std::function<Status(ListPage&&)>& on_page) {
+  std::string select;
+  for (const std::string& f : fields) select += (select.empty() ? "" : ", ") + f;
+  std::string after = at.after_id;
+  while (true) {
+    if (!after.empty() && !std::all_of(after.begin(), after.end(),
+                                       [](unsigned char c) { return std::isdigit(c) != 0; })) {
+      return InvalidArgumentError("list " + std::string(module) + ": record id '" +
+                                  after.substr(0, 30) + "' is not a number");
+    }
+    const std::string query = "select " + select + " from " + std::string(module) +
+                              " where Modified_Time = '" + FormatZohoTime(*at.time) + "'" +
+                              (after.empty() ? "" : " and id > '" + after + "'") +
+                              " order by id asc limit " + std::to_string(kPerPage);
+    ZCRMSYNC_ASSIGN_OR_RETURN(CoqlResult result, Coql(query));
+    ListPage page;
+    for (Record& r : result.rows) {
+      auto id = r.find("id");
+      if (id == r.end() || !id->second.is_string()) continue;
+      std::string text = id->second.as_string();
+      if (!seen.contains(text)) page.records.push_back(std::move(r));
+      after = std::move(text);
+    }
+    if (result.rows.empty()) return Status::Ok();
+    page.next = ListPosition{at.time, after};
+    ZCRMSYNC_RETURN_IF_ERROR(on_page(std::move(page)));
+    if (!result.more_records) return Status::Ok();
   }
 }
 
 Result<std::vector<Record>> ZohoClient::ListModifiedSince(std::string_view module,
                                                           const std::vector<std::string>& fields,
                                                           std::optional<Clock::TimePoint> since) {
+  ListPosition from;
+  // "Modified after": Zoho's times are whole seconds.
+  if (since) from.time = std::chrono::floor<std::chrono::seconds>(*since) + std::chrono::seconds(1);
   std::vector<Record> all;
-  ZCRMSYNC_RETURN_IF_ERROR(ListModifiedSince(module, fields, since, [&](std::vector<Record>&& page) {
-    for (Record& r : page) all.push_back(std::move(r));
+  ZCRMSYNC_RETURN_IF_ERROR(ScanModified(module, fields, from, [&](ListPage&& page) {
+    for (Record& r : page.records) all.push_back(std::move(r));
     return Status::Ok();
   }));
   return all;
@@ -662,6 +849,25 @@ Result<std::vector<FieldInfo>> ZohoClient::Fields(std::string_view module) {
     out.push_back(std::move(info));
   }
   return out;
+}
+
+Result<int64_t> ZohoClient::Count(std::string_view module) {
+  ZCRMSYNC_RETURN_IF_ERROR(CheckModule(module));
+  Call c;
+  c.path = "/crm/v8/" + std::string(module) + "/actions/count";
+  ZCRMSYNC_ASSIGN_OR_RETURN(HttpResponse response, ExecuteOne(std::move(c)));
+  if (response.status == 204 || response.body.empty()) return int64_t{0};
+  ZCRMSYNC_ASSIGN_OR_RETURN(JsonValue json, ParseJson(response.body));
+  // Zoho's schema types it a string; the emulator (and Zoho's SDK) a number.
+  if (const JsonValue* count = json.Find("count"); count != nullptr) {
+    if (count->is_int() && count->as_int() >= 0) return count->as_int();
+    if (count->is_string() && !count->as_string().empty() && count->as_string().size() <= 18 &&
+        std::all_of(count->as_string().begin(), count->as_string().end(),
+                    [](unsigned char ch) { return std::isdigit(ch) != 0; })) {
+      return static_cast<int64_t>(std::stoll(count->as_string()));
+    }
+  }
+  return Error(InternalError("count of " + std::string(module) + ": no count in Zoho's reply"));
 }
 
 }  // namespace zcrmsync::crm

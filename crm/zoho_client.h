@@ -12,6 +12,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,9 @@ struct RecordResult {
   std::string id;             // the Zoho record id (writes and deletes)
   std::string action;         // Upsert: "insert" or "update"; else as Zoho says
   std::string modified_time;  // details.Modified_Time, when given
+  // The whole call failed (after retries): `status` is the call's error,
+  // not this record's (a revoked token, a missing scope, an outage).
+  bool call_failed = false;
 };
 
 struct DeletedRecord {
@@ -70,6 +74,25 @@ struct FieldInfo {
 struct CoqlResult {
   std::vector<Record> rows;
   bool more_records = false;
+};
+
+// Where a scan of modified records starts or resumes (ZohoClient::
+// ScanModified): the records modified at `time` or later (whole seconds, as
+// Zoho keeps them; nullopt: from the oldest), and within `time`'s second
+// only those whose id is above `after_id` (numerically) when it is not empty.
+struct ListPosition {
+  std::optional<Clock::TimePoint> time;
+  std::string after_id;
+
+  bool operator==(const ListPosition&) const = default;
+};
+
+// One page of a scan and the position after it: a scan started again from
+// `next` delivers every record not delivered yet, and of those delivered
+// only records of `next.time`'s second (none when `after_id` is set).
+struct ListPage {
+  std::vector<Record> records;
+  ListPosition next;
 };
 
 struct ClientStats {
@@ -125,6 +148,15 @@ class ZohoClient {
       std::string_view module, const std::vector<Record>& records,
       std::optional<Clock::TimePoint> if_unmodified_since = std::nullopt,
       const WriteOptions& write = {});
+  // The same, each record with its own If-Unmodified-Since (one per record,
+  // or empty for none). Zoho takes one per call, in whole seconds, so the
+  // records are sent in calls with the others of the same second: none is
+  // refused for another's time, and a record changed since its own time is
+  // always refused (ABORTED).
+  Result<std::vector<RecordResult>> Update(
+      std::string_view module, const std::vector<Record>& records,
+      const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+      const WriteOptions& write = {});
   // Inserts or updates, matching on `duplicate_check_fields` in order
   // (use a unique ERP key field). Safe to retry.
   Result<std::vector<RecordResult>> Upsert(std::string_view module,
@@ -138,6 +170,10 @@ class ZohoClient {
   Result<PreparedWrite> PrepareUpdate(std::string_view module, std::vector<Record> records,
                                       std::optional<Clock::TimePoint> if_unmodified_since,
                                       const WriteOptions& write = {});
+  Result<PreparedWrite> PrepareUpdate(
+      std::string_view module, std::vector<Record> records,
+      const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+      const WriteOptions& write = {});
   Result<PreparedWrite> PrepareUpsert(std::string_view module, std::vector<Record> records,
                                       const std::vector<std::string>& duplicate_check_fields,
                                       const WriteOptions& write = {});
@@ -155,13 +191,23 @@ class ZohoClient {
   Result<std::vector<Record>> GetByIds(std::string_view module, const std::vector<std::string>& ids,
                                        const std::vector<std::string>& fields);
 
-  // Every record modified after `since` (all when nullopt), oldest first,
-  // page by page (200 per page; page numbers up to 2,000 records, then
-  // page_token). `on_page` may stop the scan by returning an error, which is
-  // returned. Errors: the call's classified error.
-  Status ListModifiedSince(std::string_view module, const std::vector<std::string>& fields,
-                           std::optional<Clock::TimePoint> since,
-                           const std::function<Status(std::vector<Record>&&)>& on_page);
+  // Every record modified at or after `from`, oldest first, a page (at most
+  // 200 records) at a time, paged by key: each page is a new list call with
+  // If-Modified-Since one second before the last Modified_Time delivered
+  // (records of that second delivered already are dropped by id, so a record
+  // comes again only with a new Modified_Time), and a second holding more
+  // records than a page is read with COQL ordered by id ("where
+  // Modified_Time = T and id > X"). So a record edited during the scan moves
+  // to the end and is delivered there, nothing is skipped when pages shift,
+  // and Zoho's paging limits (2,000 records by page number, 100,000 by
+  // page_token) never apply. `fields` gets Modified_Time when it lacks it.
+  // `on_page` receives each page with the position after it; an error it
+  // returns stops the scan and is returned. Errors: the calls' classified
+  // errors; INTERNAL for a record without a readable Modified_Time.
+  Status ScanModified(std::string_view module, std::vector<std::string> fields,
+                      const ListPosition& from, const std::function<Status(ListPage&&)>& on_page);
+  // The records modified after `since` (all when nullopt): ScanModified's
+  // pages gathered.
   Result<std::vector<Record>> ListModifiedSince(std::string_view module,
                                                 const std::vector<std::string>& fields,
                                                 std::optional<Clock::TimePoint> since);
@@ -176,10 +222,19 @@ class ZohoClient {
   // Field metadata of a module.
   Result<std::vector<FieldInfo>> Fields(std::string_view module);
 
+  // How many records the module holds (GET /{module}/actions/count, 1
+  // credit). Errors: the call's classified error; INTERNAL without a count.
+  Result<int64_t> Count(std::string_view module);
+
   ClientStats stats() const;
 
-  // Zoho's clock minus ours, from the Date header of the latest response
-  // (whole seconds, so centred on the half second); nullopt before any.
+  // Zoho's clock minus ours, from a response's Date header (whole seconds,
+  // so centred on the half second) against the middle of the window in which
+  // the server produced it (HttpResponse::sent_at / received_at, else the
+  // call's start and the end of its round). Of each round of calls the
+  // response with the narrowest window counts (the error is at most half of
+  // it plus half a second); it replaces the kept sample when its window is no
+  // wider, or the kept one is over 10 minutes old. nullopt before any.
   std::optional<Clock::Duration> ClockOffset() const;
 
  private:
@@ -187,19 +242,26 @@ class ZohoClient {
   friend struct PreparedWrite::State;  // holds the calls
   enum class WriteKind { kInsert, kUpdate, kUpsert };
 
+  // `unmodified_since`: one time per record (updates), or empty.
   Result<PreparedWrite> Prepare(WriteKind kind, std::string_view module, std::vector<Record> records,
                                 const std::vector<std::string>& duplicate_check_fields,
-                                std::optional<Clock::TimePoint> if_unmodified_since,
+                                const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
                                 const WriteOptions& write);
-  Result<std::vector<RecordResult>> Write(WriteKind kind, std::string_view module,
-                                          std::vector<Record> records,
-                                          const std::vector<std::string>& duplicate_check_fields,
-                                          std::optional<Clock::TimePoint> if_unmodified_since,
-                                          const WriteOptions& write);
+  Result<std::vector<RecordResult>> Write(
+      WriteKind kind, std::string_view module, std::vector<Record> records,
+      const std::vector<std::string>& duplicate_check_fields,
+      const std::vector<std::optional<Clock::TimePoint>>& unmodified_since,
+      const WriteOptions& write);
   // Sends every call, retrying per options_.retry; fills each call's outcome.
   void Execute(std::vector<Call>& calls);
   Result<HttpResponse> ExecuteOne(Call call);
-  void NoteServerClock(const std::vector<Result<HttpResponse>>& results);
+  // ScanModified's pages of one second (at.time) by id, above at.after_id
+  // (all when empty), skipping the ids in `seen`.
+  Status ScanSecond(std::string_view module, const std::vector<std::string>& fields,
+                    const ListPosition& at, const std::set<std::string>& seen,
+                    const std::function<Status(ListPage&&)>& on_page);
+  void NoteServerClock(const std::vector<Result<HttpResponse>>& results,
+                       const std::vector<Clock::TimePoint>& started, Clock::TimePoint round_end);
   int AcquireSlots(int wanted);
   void ReleaseSlots(int count);
   Status Redact(Status status);
@@ -214,12 +276,20 @@ class ZohoClient {
   std::atomic<int64_t> calls_{0};
   std::atomic<int64_t> retries_{0};
   std::atomic<int64_t> credits_{0};
-  std::atomic<int64_t> clock_offset_us_{0};
-  std::atomic<bool> has_clock_offset_{false};
+  struct ClockSample {
+    Clock::Duration offset;
+    Clock::Duration window;  // received - sent: the sample's uncertainty
+    Clock::TimePoint taken_at;
+  };
+  mutable std::mutex clock_mu_;
+  std::optional<ClockSample> clock_sample_;  // guarded by clock_mu_
 };
 
 // Zoho's date-time for headers and COQL: "2026-11-30T09:40:01+00:00" (UTC,
 // whole seconds).
 std::string FormatZohoTime(Clock::TimePoint time);
+// Zoho's date-time as Zoho renders it ("2026-11-30T15:10:01+05:30", or with
+// "Z") -> the UTC instant; nullopt when malformed.
+std::optional<Clock::TimePoint> ParseZohoTime(std::string_view text);
 
 }  // namespace zcrmsync::crm

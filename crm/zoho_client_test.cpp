@@ -1,12 +1,18 @@
 #include "crm/zoho_client.h"
 
-#include <atomic>
-#include <sstream>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "core/log.h"
 #include "crm/testing/fake_transport.h"
@@ -191,6 +197,103 @@ TEST_F(ZohoClientTest, ClockOffsetComesFromTheDateHeader) {
   EXPECT_EQ(*client.ClockOffset(), std::chrono::milliseconds(3500));
 }
 
+// "Thu, 01 Jan 2026 00:00:03 GMT" for a time.
+std::string HttpDate(Clock::TimePoint t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(
+      std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+// Issue #12 (16f): the offset is measured per response, against the window
+// in which the server answered, and the round's narrowest window wins; not
+// against the time the whole round ended.
+TEST_F(ZohoClientTest, ClockOffsetUsesTheResponseWithTheShortestRoundTrip) {
+  transport_.set_clock(&clock_);
+  const auto zoho_ahead = std::chrono::seconds(30);
+  std::atomic<int> call{0};
+  // Three calls of one round, one after the other: 2 s, 0.2 s and 5 s.
+  const std::vector<std::chrono::milliseconds> latency = {std::chrono::milliseconds(2000),
+                                                          std::chrono::milliseconds(200),
+                                                          std::chrono::milliseconds(5000)};
+  SetApi([&](const HttpRequest&) -> Result<HttpResponse> {
+    const auto half = latency[static_cast<size_t>(call++) % latency.size()] / 2;
+    clock_.Advance(half);
+    HttpResponse reply = JsonReply(200, R"({"data":[]})");
+    reply.headers.emplace_back("Date", HttpDate(clock_.Now() + zoho_ahead));
+    clock_.Advance(half);
+    return reply;
+  });
+  ClientOptions options;
+  options.max_concurrency = 1;
+  ZohoClient& client = Client(options);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 250; ++i) ids.push_back(std::to_string(1000 + i));
+  ASSERT_THAT(client.GetByIds("Leads", ids, {"Last_Name"}), IsOk());
+  ASSERT_EQ(call.load(), 3);
+  ASSERT_TRUE(client.ClockOffset().has_value());
+  // The 0.2 s call: sent at +2.0 s, Zoho's Date 00:00:32 (its clock read
+  // 32.1 s), received at +2.2 s: 32.5 - 2.1 = 30.4 s. The round ended at
+  // +7.2 s, which would have given 34.5 - 7.2 = 27.3 s from the last reply.
+  EXPECT_EQ(*client.ClockOffset(), std::chrono::milliseconds(30400));
+  // A later, slower call does not replace the better sample ...
+  call = 2;  // 5 s
+  ASSERT_THAT(client.GetByIds("Leads", {"1"}, {"Last_Name"}), IsOk());
+  EXPECT_EQ(*client.ClockOffset(), std::chrono::milliseconds(30400));
+  // ... unless the kept one is over 10 minutes old.
+  clock_.Advance(std::chrono::minutes(11));
+  call = 2;
+  ASSERT_THAT(client.GetByIds("Leads", {"1"}, {"Last_Name"}), IsOk());
+  const auto offset = *client.ClockOffset();
+  EXPECT_NE(offset, std::chrono::milliseconds(30400));
+  EXPECT_LE(std::chrono::abs(offset - zoho_ahead), std::chrono::milliseconds(500 + 2500));
+}
+
+TEST_F(ZohoClientTest, CountReadsTheModulesRecordCount) {
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    if (r.url.find("/Accounts/actions/count") != std::string::npos) {
+      return JsonReply(200, R"({"count":950})");
+    }
+    if (r.url.find("/Leads/actions/count") != std::string::npos) {
+      return JsonReply(200, R"({"count":"1200"})");
+    }
+    HttpResponse empty;
+    empty.status = 204;
+    return empty;
+  });
+  ZohoClient& client = Client();
+  EXPECT_THAT(client.Count("Accounts"), ::zcrmsync::testing::IsOkAndHolds(950));
+  EXPECT_THAT(client.Count("Leads"), ::zcrmsync::testing::IsOkAndHolds(1200));
+  EXPECT_THAT(client.Count("Deals"), ::zcrmsync::testing::IsOkAndHolds(0));
+  EXPECT_THAT(client.Count("bad module"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_EQ(ApiRequests()[0].url, "https://www.zohoapis.com/crm/v8/Accounts/actions/count");
+}
+
+// Issue #12 (13): each field name is asked for once, and the 50-field limit
+// counts distinct names (a mapping may map Modified_Time or Created_Time,
+// which the pull asks for anyway), as the config loader counts them.
+TEST_F(ZohoClientTest, FieldListsAskForEachFieldOnce) {
+  SetApi([](const HttpRequest&) -> Result<HttpResponse> {
+    return JsonReply(200, R"({"data":[]})");
+  });
+  ZohoClient& client = Client();
+  std::vector<std::string> fields = {"Modified_Time", "Created_Time", "ERP_Id"};
+  for (int i = 0; i < 47; ++i) fields.push_back("F" + std::to_string(i));
+  fields.push_back("Created_Time");  // mapped too: 51 names, 50 distinct
+  ASSERT_THAT(client.GetByIds("Leads", {"1"}, fields), IsOk());
+  ASSERT_THAT(client.ListModifiedSince("Leads", fields, std::nullopt), IsOk());
+  for (const HttpRequest& r : ApiRequests()) {
+    EXPECT_THAT(r.url, HasSubstr("?fields=Modified_Time,Created_Time,ERP_Id,F0,"));
+    EXPECT_THAT(r.url, HasSubstr(",F46&"));
+    EXPECT_THAT(r.url, Not(HasSubstr("F46,Created_Time")));
+  }
+  fields.push_back("F47");  // 51 distinct
+  EXPECT_THAT(client.GetByIds("Leads", {"1"}, fields), StatusIs(StatusCode::kInvalidArgument));
+}
+
 TEST_F(ZohoClientTest, TriggerArrayIsSentOnlyWhenSet) {
   SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
     return JsonReply(200, SuccessItems(CountRecords(r.body)));
@@ -360,6 +463,72 @@ TEST_F(ZohoClientTest, UpdateSendsIfUnmodifiedSinceAndReportsConflict) {
   EXPECT_THAT(client.Update("Leads", Records(1)), StatusIs(StatusCode::kInvalidArgument));
 }
 
+// Each record is checked against its own last-seen time: records of one
+// second share calls, a record with another time never shares its call
+// (with one header per call, the oldest time would refuse the others, and
+// the newest would miss an edit of the older ones). Results stay in input
+// order.
+TEST_F(ZohoClientTest, UpdateGroupsRecordsByTheirOwnIfUnmodifiedSince) {
+  std::mutex seen_mu;
+  std::map<std::string, std::vector<std::string>> ids_by_header;  // header -> record ids
+  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
+    std::string header = "(none)";
+    for (const auto& [k, v] : r.headers) {
+      if (k == "If-Unmodified-Since") header = v;
+    }
+    Result<JsonValue> body = ParseJson(r.body);
+    std::string out = R"({"data":[)";
+    bool first = true;
+    for (const JsonValue& rec : body->Find("data")->as_array()) {
+      const std::string id = rec.GetString("id");
+      {
+        std::lock_guard<std::mutex> lock(seen_mu);
+        ids_by_header[header].push_back(id);
+      }
+      out += std::string(first ? "" : ",") +
+             R"({"code":"SUCCESS","status":"success","message":"record updated","details":{"id":")" +
+             id + R"(","Modified_Time":"2026-01-01T00:00:00+05:30"}})";
+      first = false;
+    }
+    return JsonReply(200, out + "]}");
+  });
+  ClientOptions o;
+  o.batch_size = 2;
+  ZohoClient& client = Client(o);
+  const Clock::TimePoint t0 = clock_.Now();
+  std::vector<Record> recs;
+  std::vector<std::optional<Clock::TimePoint>> since;
+  // ids 0..6: times t0, t0+1s, t0 (+300 ms: the same second), none, t0+1s, t0, t0.
+  const std::vector<std::optional<Clock::TimePoint>> times = {
+      t0, t0 + std::chrono::seconds(1), t0 + std::chrono::milliseconds(300), std::nullopt,
+      t0 + std::chrono::seconds(1), t0, t0};
+  for (size_t i = 0; i < times.size(); ++i) {
+    recs.push_back(Record{{"id", JsonValue(std::to_string(i))}, {"Phone", JsonValue("1")}});
+    since.push_back(times[i]);
+  }
+  auto results = client.Update("Leads", recs, since);
+  ASSERT_THAT(results, IsOk());
+  ASSERT_EQ(results->size(), recs.size());
+  for (size_t i = 0; i < recs.size(); ++i) {
+    EXPECT_THAT((*results)[i].status, IsOk());
+    EXPECT_EQ((*results)[i].id, std::to_string(i)) << "results follow the input order";
+  }
+  // t0's four records in two calls of two, t0+1s's two in one, the one
+  // without a time alone: four calls.
+  EXPECT_EQ(ApiRequests().size(), 4u);
+  const std::string h0 = FormatZohoTime(t0), h1 = FormatZohoTime(t0 + std::chrono::seconds(1));
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(sorted(ids_by_header[h0]), (std::vector<std::string>{"0", "2", "5", "6"}));
+  EXPECT_EQ(sorted(ids_by_header[h1]), (std::vector<std::string>{"1", "4"}));
+  EXPECT_EQ(ids_by_header["(none)"], (std::vector<std::string>{"3"}));
+  // One time per record, or none at all.
+  EXPECT_THAT(client.Update("Leads", recs, std::vector<std::optional<Clock::TimePoint>>(2)),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
 TEST_F(ZohoClientTest, DeleteUnknownIdIsNotFound) {
   SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
     EXPECT_EQ(r.method, "DELETE");
@@ -373,28 +542,215 @@ TEST_F(ZohoClientTest, DeleteUnknownIdIsNotFound) {
   EXPECT_EQ((*results)[1].id, "2");
 }
 
-TEST_F(ZohoClientTest, ListSwitchesToPageTokenAfter2000Records) {
-  std::vector<std::string> urls;
-  SetApi([&](const HttpRequest& r) -> Result<HttpResponse> {
-    urls.push_back(r.url);
-    std::string data = "[";
-    for (int i = 0; i < 200; ++i) data += std::string(i ? "," : "") + R"({"id":"1"})";
-    data += "]";
-    const bool last = urls.size() == 12;
-    return JsonReply(200, R"({"data":)" + data + R"(,"info":{"more_records":)" +
-                              (last ? "false" : "true") + R"(,"next_page_token":"tok)" +
-                              std::to_string(urls.size()) + R"("}})");
-  });
-  auto all = Client().ListModifiedSince("Leads", {"Last_Name", "Email"}, clock_.Now());
+// A module's records as Zoho lists them: If-Modified-Since ("modified
+// after"), sorted by Modified_Time (then id), 200 a page; page numbers past
+// 1 and page tokens are refused, as past Zoho's limits. COQL answers the one
+// query shape the scan uses. `after_call` runs after each list call.
+class FakeModule {
+ public:
+  struct Rec {
+    std::string id;
+    int64_t modified;  // seconds since the epoch
+  };
+  std::vector<Rec> records;
+  std::function<void(int list_calls)> after_call;
+  int list_calls = 0;
+  std::vector<std::string> coql_queries;
+
+  static std::string Id(int n) { return std::to_string(5725767000001000000LL + n); }
+  static std::string Time(int64_t secs) {
+    return FormatZohoTime(Clock::TimePoint(std::chrono::seconds(secs)));
+  }
+  static int64_t Secs(std::string_view zoho_time) {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               ParseZohoTime(zoho_time).value().time_since_epoch())
+        .count();
+  }
+
+  Result<HttpResponse> Answer(const HttpRequest& r) {
+    if (r.method == "POST" && r.url.find("/coql") != std::string::npos) return Coql(r);
+    if (r.url.find("page_token=") != std::string::npos ||
+        (r.url.find("&page=") != std::string::npos && r.url.find("&page=1") == std::string::npos)) {
+      return JsonReply(400, R"({"code":"PAGINATION_LIMIT_EXCEEDED","status":"error"})");
+    }
+    std::optional<int64_t> ims;
+    for (const auto& [k, v] : r.headers) {
+      if (k == "If-Modified-Since") ims = Secs(v);
+    }
+    std::vector<Rec> rows;
+    for (const Rec& rec : records) {
+      if (!ims || rec.modified > *ims) rows.push_back(rec);
+    }
+    std::sort(rows.begin(), rows.end(), [](const Rec& a, const Rec& b) {
+      return std::tie(a.modified, a.id) < std::tie(b.modified, b.id);
+    });
+    ++list_calls;
+    const size_t n = std::min<size_t>(rows.size(), 200);
+    std::string body = Render(std::vector<Rec>(rows.begin(), rows.begin() + n), rows.size() > n);
+    if (after_call) after_call(list_calls);
+    return rows.empty() ? JsonReply(304, "") : JsonReply(200, body);
+  }
+
+  void Touch(int n, int64_t secs) {
+    for (Rec& rec : records) {
+      if (rec.id == Id(n)) rec.modified = secs;
+    }
+  }
+
+ private:
+  static std::string Render(const std::vector<Rec>& rows, bool more) {
+    std::string data;
+    for (const Rec& rec : rows) {
+      data += std::string(data.empty() ? "" : ",") + R"({"id":")" + rec.id +
+              R"(","Modified_Time":")" + Time(rec.modified) + R"("})";
+    }
+    return R"({"data":[)" + data + R"(],"info":{"more_records":)" + (more ? "true" : "false") +
+           "}}";
+  }
+
+  Result<HttpResponse> Coql(const HttpRequest& r) {
+    auto body = ParseJson(r.body);
+    const std::string q = body.value().GetString("select_query");
+    coql_queries.push_back(q);
+    static const std::regex shape(
+        R"(select .* from \w+ where Modified_Time = '([^']+)'(?: and id > '(\d+)')? order by id asc limit (\d+))");
+    std::smatch m;
+    if (!std::regex_match(q, m, shape)) {
+      return JsonReply(400, R"({"code":"SYNTAX_ERROR","status":"error"})");
+    }
+    const int64_t at = Secs(m[1].str());
+    const std::string after = m[2].str();
+    std::vector<Rec> rows;
+    for (const Rec& rec : records) {
+      if (rec.modified == at && (after.empty() || rec.id > after)) rows.push_back(rec);
+    }
+    std::sort(rows.begin(), rows.end(), [](const Rec& a, const Rec& b) { return a.id < b.id; });
+    const size_t limit = std::stoul(m[3].str());
+    if (rows.empty()) return JsonReply(204, "");
+    const size_t n = std::min(rows.size(), limit);
+    return JsonReply(200,
+                     Render(std::vector<Rec>(rows.begin(), rows.begin() + n), rows.size() > n));
+  }
+};
+
+// Every page of a scan, with the ids delivered.
+struct Scanned {
+  std::vector<std::string> ids;
+  std::vector<ListPosition> positions;
+};
+
+TEST_F(ZohoClientTest, ScanPagesByKeyAndNeverSkipsWhenPagesShift) {
+  FakeModule zoho;
+  const int64_t t0 = 1'767'225'600;
+  for (int i = 0; i < 450; ++i) zoho.records.push_back({FakeModule::Id(i), t0 + i / 10});
+  // After the first page, a CRM edit moves record 5 to the end: with page
+  // numbers, the record then at position 201 would never be listed.
+  zoho.after_call = [&](int call) {
+    if (call == 1) zoho.Touch(5, t0 + 100);
+  };
+  SetApi([&](const HttpRequest& r) { return zoho.Answer(r); });
+  Scanned got;
+  ASSERT_THAT(Client().ScanModified("Leads", {"Last_Name"}, {},
+                                    [&](ListPage&& page) {
+                                      for (const Record& r : page.records)
+                                        got.ids.push_back(r.at("id").as_string());
+                                      got.positions.push_back(page.next);
+                                      return Status::Ok();
+                                    }),
+              IsOk());
+  std::set<std::string> distinct(got.ids.begin(), got.ids.end());
+  EXPECT_EQ(distinct.size(), 450u);
+  EXPECT_EQ(got.ids.size(), 451u);  // record 5 twice: as listed, then with its edit
+  EXPECT_EQ(got.ids.back(), FakeModule::Id(5));
+  for (const ListPosition& p : got.positions) EXPECT_EQ(p.after_id, "");
+  EXPECT_EQ(got.positions.back().time, Clock::TimePoint(std::chrono::seconds(t0 + 100)));
+  EXPECT_TRUE(zoho.coql_queries.empty());
+  for (const HttpRequest& r : ApiRequests()) {
+    EXPECT_THAT(r.url, Not(HasSubstr("page_token")));
+    EXPECT_THAT(r.url, Not(HasSubstr("&page=")));
+    EXPECT_THAT(r.url, HasSubstr("fields=Last_Name,Modified_Time"));
+  }
+}
+
+TEST_F(ZohoClientTest, ScanReadsASecondHoldingMoreThanAPageById) {
+  FakeModule zoho;
+  const int64_t t0 = 1'767'225'600;
+  int n = 0;
+  for (int i = 0; i < 150; ++i) zoho.records.push_back({FakeModule::Id(n++), t0});
+  for (int i = 0; i < 450; ++i) zoho.records.push_back({FakeModule::Id(n++), t0 + 1});
+  for (int i = 0; i < 10; ++i) zoho.records.push_back({FakeModule::Id(n++), t0 + 2});
+  SetApi([&](const HttpRequest& r) { return zoho.Answer(r); });
+  Scanned got;
+  ASSERT_THAT(Client().ScanModified("Leads", {"Modified_Time", "Last_Name"}, {},
+                                    [&](ListPage&& page) {
+                                      for (const Record& r : page.records) {
+                                        got.ids.push_back(r.at("id").as_string());
+                                      }
+                                      got.positions.push_back(page.next);
+                                      return Status::Ok();
+                                    }),
+              IsOk());
+  EXPECT_EQ(got.ids.size(), 610u);
+  EXPECT_EQ(std::set<std::string>(got.ids.begin(), got.ids.end()).size(), 610u);
+  // The second t0 + 1 went by id, 200 a query, from its start.
+  ASSERT_EQ(zoho.coql_queries.size(), 3u);
+  EXPECT_THAT(zoho.coql_queries[0], HasSubstr("where Modified_Time = '" + FakeModule::Time(t0 + 1) +
+                                              "' order by id asc"));
+  EXPECT_THAT(zoho.coql_queries[1], HasSubstr("and id > '" + FakeModule::Id(349) + "'"));
+  bool by_id = false;
+  for (const ListPosition& p : got.positions) by_id = by_id || p.after_id == FakeModule::Id(549);
+  EXPECT_TRUE(by_id);
+  // Then the records after that second: If-Modified-Since = t0 + 1.
+  auto lists = ApiRequests();
+  ASSERT_FALSE(lists.empty());
+  bool after_second = false;
+  for (const HttpRequest& r : lists) {
+    for (const auto& [k, v] : r.headers)
+      after_second = after_second || (k == "If-Modified-Since" && v == FakeModule::Time(t0 + 1));
+  }
+  EXPECT_TRUE(after_second);
+}
+
+TEST_F(ZohoClientTest, ScanResumesInsideASecondAfterTheLastIdDelivered) {
+  FakeModule zoho;
+  const int64_t t0 = 1'767'225'600;
+  for (int i = 0; i < 300; ++i) zoho.records.push_back({FakeModule::Id(i), t0});
+  zoho.records.push_back({FakeModule::Id(300), t0 + 5});
+  SetApi([&](const HttpRequest& r) { return zoho.Answer(r); });
+  std::vector<std::string> ids;
+  const ListPosition from{Clock::TimePoint(std::chrono::seconds(t0)), FakeModule::Id(249)};
+  ASSERT_THAT(Client().ScanModified("Leads", {"Last_Name"}, from,
+                                    [&](ListPage&& page) {
+                                      for (const Record& r : page.records)
+                                        ids.push_back(r.at("id").as_string());
+                                      return Status::Ok();
+                                    }),
+              IsOk());
+  ASSERT_EQ(ids.size(), 51u);
+  EXPECT_EQ(ids.front(), FakeModule::Id(250));
+  EXPECT_EQ(ids.back(), FakeModule::Id(300));
+}
+
+TEST_F(ZohoClientTest, ListModifiedSinceMeansAfterThatSecond) {
+  FakeModule zoho;
+  const int64_t t0 = 1'767'225'600;
+  for (int i = 0; i < 3; ++i) zoho.records.push_back({FakeModule::Id(i), t0 + i});
+  SetApi([&](const HttpRequest& r) { return zoho.Answer(r); });
+  auto all = Client().ListModifiedSince(
+      "Leads", {"Last_Name"},
+      Clock::TimePoint(std::chrono::seconds(t0 + 1)) + std::chrono::milliseconds(300));
   ASSERT_THAT(all, IsOk());
-  EXPECT_EQ(all->size(), 2400u);
-  ASSERT_EQ(urls.size(), 12u);
-  EXPECT_THAT(urls[0], HasSubstr("fields=Last_Name,Email"));
-  EXPECT_THAT(urls[0], HasSubstr("&page=1"));
-  EXPECT_THAT(urls[9], HasSubstr("&page=10"));
-  EXPECT_THAT(urls[10], HasSubstr("&page_token=tok10"));
-  EXPECT_THAT(urls[10], Not(HasSubstr("&page=")));
-  EXPECT_THAT(urls[11], HasSubstr("&page_token=tok11"));
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->at(0).at("id").as_string(), FakeModule::Id(2));
+}
+
+TEST(ParseZohoTimeTest, OffsetsAndZ) {
+  const Clock::TimePoint t(std::chrono::seconds(1'767'225'600));
+  EXPECT_EQ(ParseZohoTime("2026-01-01T05:30:00+05:30"), t);
+  EXPECT_EQ(ParseZohoTime("2025-12-31T16:00:00-08:00"), t);
+  EXPECT_EQ(ParseZohoTime("2026-01-01T00:00:00Z"), t);
+  EXPECT_EQ(ParseZohoTime("2026-01-01T00:00:00+0530"), std::nullopt);
+  EXPECT_EQ(ParseZohoTime("2026-01-01"), std::nullopt);
 }
 
 TEST_F(ZohoClientTest, ListNotModifiedIsEmpty) {
@@ -455,11 +811,40 @@ TEST_F(ZohoClientTest, SecretsNeverInLogsOrErrors) {
   EXPECT_THAT(logs.str(), HasSubstr("access token refreshed"));
 }
 
-TEST_F(ZohoClientTest, PlainHttpToRemoteApiDomainIsRefused) {
+// Issue #12 (15): the token reply's api_domain never redirects the calls.
+// Without an explicit api_base_url, a reply naming another host than the
+// data centre's is refused before any API call is made.
+TEST_F(ZohoClientTest, ApiDomainOfAnotherHostIsNeverCalled) {
+  transport_.set_handler([](const HttpRequest& r) -> Result<HttpResponse> {
+    if (r.url.find("/oauth/v2/token") != std::string::npos) {
+      return JsonReply(
+          200, R"({"access_token":"t","api_domain":"http://evil.example","expires_in":3600})");
+    }
+    return JsonReply(200, SuccessItems(CountRecords(r.body)));
+  });
+  auto results = Client().Upsert("Leads", Records(1), {"ERP_Id"});
+  ASSERT_THAT(results, IsOk());
+  EXPECT_THAT((*results)[0].status, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT((*results)[0].status.message(), HasSubstr("evil.example"));
+  EXPECT_THAT((*results)[0].status.message(), HasSubstr("www.zohoapis.com"));
+  for (const HttpRequest& r : transport_.requests()) {
+    EXPECT_THAT(r.url, Not(HasSubstr("evil.example")));
+  }
+  EXPECT_TRUE(ApiRequests().empty());
+}
+
+TEST_F(ZohoClientTest, PlainHttpToARemoteApiBaseUrlIsRefused) {
   transport_.set_handler([](const HttpRequest&) -> Result<HttpResponse> {
     return JsonReply(200, R"({"access_token":"t","api_domain":"http://evil.example","expires_in":3600})");
   });
-  auto results = Client().Upsert("Leads", Records(1), {"ERP_Id"});
+  AuthOptions a;
+  a.client_id = "id";
+  a.client_secret = kSecret;
+  a.refresh_token = kRefresh;
+  a.api_base_url = "http://evil.example";
+  ZohoAuth auth(a, transport_, clock_);
+  ZohoClient client(ClientOptions{}, auth, transport_, clock_);
+  auto results = client.Upsert("Leads", Records(1), {"ERP_Id"});
   ASSERT_THAT(results, IsOk());
   EXPECT_THAT((*results)[0].status, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT((*results)[0].status.message(), HasSubstr("TLS is required"));

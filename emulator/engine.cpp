@@ -2984,6 +2984,20 @@ int Compare(const CoqlValue& x, const CoqlValue& y) {
   return 0;
 }
 
+// Record ids are numbers to Zoho (bigint): "10" is above "9".
+int CompareIds(const CoqlValue& x, const CoqlValue& y) {
+  if (std::holds_alternative<std::string>(x) && std::holds_alternative<std::string>(y)) {
+    std::string_view a = std::get<std::string>(x);
+    std::string_view b = std::get<std::string>(y);
+    a.remove_prefix(std::min(a.find_first_not_of('0'), a.size()));
+    b.remove_prefix(std::min(b.find_first_not_of('0'), b.size()));
+    if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+    const int c = a.compare(b);
+    return c < 0 ? -1 : c > 0 ? 1 : 0;
+  }
+  return Compare(x, y);
+}
+
 }  // namespace
 
 HttpResponse Engine::State::Coql(const HttpRequest& req, int& credits) {
@@ -3196,7 +3210,9 @@ HttpResponse Engine::State::Coql(const HttpRequest& req, int& credits) {
       default: break;
     }
     if (is_null) return false;  // SQL semantics: comparisons with null fail
-    auto cmp = [&](size_t i) { return Compare(v, b.values[i]); };
+    auto cmp = [&](size_t i) {
+      return b.column.type == "id" ? CompareIds(v, b.values[i]) : Compare(v, b.values[i]);
+    };
     switch (c->op) {
       case CoqlOp::kEq: return cmp(0) == 0;
       case CoqlOp::kNe: return cmp(0) != 0;
@@ -3243,7 +3259,9 @@ HttpResponse Engine::State::Coql(const HttpRequest& req, int& credits) {
   // Without ORDER BY rows come in id order (unconfirmed: Zoho's order is unspecified).
   std::stable_sort(rows.begin(), rows.end(), [&](const Record* x, const Record* y) {
     for (const auto& [col, asc] : order) {
-      int c = Compare(value_of(col, *x), value_of(col, *y));
+      const CoqlValue vx = value_of(col, *x);
+      const CoqlValue vy = value_of(col, *y);
+      const int c = col.type == "id" ? CompareIds(vx, vy) : Compare(vx, vy);
       if (c != 0) return asc ? c < 0 : c > 0;
     }
     return false;

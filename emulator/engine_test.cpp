@@ -698,6 +698,26 @@ TEST_F(CoqlEngineTest, ResultShapeLimitOffsetAndLookups) {
   EXPECT_EQ(Coql("select Last_Name from Leads where Last_Name = 'Nobody'").status, 204);
 }
 
+TEST_F(CoqlEngineTest, IdsCompareAsNumbers) {
+  ASSERT_THAT(emu_->ImportState(R"({"modules": {"Accounts": {"records": [
+      {"id": "9", "fields": {"Account_Name": "Nine"}},
+      {"id": "10", "fields": {"Account_Name": "Ten"}},
+      {"id": "100", "fields": {"Account_Name": "Hundred"}}]}}})"),
+              ::zcrmsync::testing::IsOk());
+  auto names = [&](const std::string& query) {
+    std::vector<std::string> out;
+    Reply r = Coql(query);
+    if (r.status != 200) return out;
+    for (const auto& d : r.json["data"].GetArray()) out.emplace_back(d["Account_Name"].GetString());
+    return out;
+  };
+  using ::testing::ElementsAre;
+  EXPECT_THAT(names("select Account_Name from Accounts where id > '9' order by id asc"),
+              ElementsAre("Ten", "Hundred"));
+  EXPECT_THAT(names("select Account_Name from Accounts where id is not null order by id desc"),
+              ElementsAre("Hundred", "Ten", "Nine"));
+}
+
 TEST_F(CoqlEngineTest, Errors) {
   Reply r = Coql("select Last_Name from Leads wher Last_Name = 'x'");
   EXPECT_EQ(r.status, 400);

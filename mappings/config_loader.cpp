@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/secrets.h"
+#include "core/text.h"
 
 namespace zcrmsync::mappings {
 namespace internal {
@@ -34,6 +35,9 @@ using rapidjson::SchemaDocument;
 using rapidjson::SchemaValidator;
 using rapidjson::SizeType;
 using rapidjson::Value;
+
+// Zoho's limit on the fields of one list (or get-by-ids, or COQL) call.
+constexpr size_t kMaxZohoFields = 50;
 
 constexpr unsigned kParseFlags = rapidjson::kParseCommentsFlag |
                                  rapidjson::kParseTrailingCommasFlag |
@@ -949,6 +953,64 @@ void CheckMapping(Mapping& m, const Config& c, const Path& path, Problems& probl
         Child(Child(path, "deletes"), "soft_delete_column"),
         Quote(m.deletes.soft_delete_column) + " is a key column; use a separate flag column");
   }
+
+  // Zoho lists at most 50 fields a call. The pull (and the push's 412
+  // reconcile) asks for Modified_Time, Created_Time, the external id field
+  // and every mapped field, each once.
+  std::set<std::string> asked = {"Modified_Time", "Created_Time", m.external_id_field};
+  for (const FieldMapping& f : m.fields) asked.insert(f.field);
+  if (asked.size() > kMaxZohoFields) {
+    problems.Add(fields_path,
+                 "the agent would ask Zoho for " + std::to_string(asked.size()) +
+                     " fields of module " + Quote(m.module) +
+                     " (Modified_Time, Created_Time, the external_id_field and the " +
+                     std::to_string(m.fields.size()) +
+                     " mapped fields), but Zoho returns at most " + std::to_string(kMaxZohoFields) +
+                     " fields per list call, so every sync cycle would fail; map at most " +
+                     std::to_string(kMaxZohoFields - (asked.size() - fields.size())) +
+                     " fields in one mapping");
+  }
+}
+
+// Two mappings on one Zoho module see each other's records. Only ERP -> CRM
+// mappings never read the module (no pull), and upsert and delete only
+// through their own external id field and links; match_fields would link a
+// row to a record the other mapping made.
+void CheckSharedModules(const Config& c, Problems& problems) {
+  const Path mappings_path{{"mappings", std::nullopt}};
+  for (size_t j = 0; j < c.mappings.size(); ++j) {
+    const Mapping& b = c.mappings[j];
+    for (size_t i = 0; i < j; ++i) {
+      const Mapping& a = c.mappings[i];
+      if (AsciiLower(a.module) != AsciiLower(b.module)) continue;
+      const std::string both = "mappings " + Quote(a.name) + " (" +
+                               FormatPath(Child(mappings_path, i)) + ") and " + Quote(b.name) +
+                               " both map Zoho module " + Quote(b.module);
+      const Mapping* pulls = FlowsCrmToErp(a.direction)   ? &a
+                             : FlowsCrmToErp(b.direction) ? &b
+                                                          : nullptr;
+      std::string why;
+      if (pulls != nullptr) {
+        const Mapping& other = pulls == &a ? b : a;
+        why = "mapping " + Quote(pulls->name) + " has direction " +
+              Quote(DirectionName(pulls->direction)) + ", so its pull would take " +
+              Quote(other.name) + "'s records for its own (creating, changing and deleting " +
+              "its rows from them)";
+      } else if (AsciiLower(a.external_id_field) == AsciiLower(b.external_id_field)) {
+        why = "both write their ERP keys to external_id_field " + Quote(b.external_id_field) +
+              ", so equal keys in the two tables would upsert the same record";
+      } else if (!a.match_fields.empty() || !b.match_fields.empty()) {
+        why = "mapping " + Quote(a.match_fields.empty() ? b.name : a.name) +
+              " has match_fields, which could link its rows to records the other mapping created";
+      } else {
+        continue;
+      }
+      problems.Add(Child(Child(mappings_path, j), "module"),
+                   both + ": " + why +
+                       ". Several mappings may feed one module only when each is erp_to_crm, "
+                       "with its own external_id_field and no match_fields");
+    }
+  }
 }
 
 void CheckConfig(Config& c, Problems& problems) {
@@ -979,6 +1041,7 @@ void CheckConfig(Config& c, Problems& problems) {
     }
     CheckMapping(m, c, path, problems);
   }
+  CheckSharedModules(c, problems);
 }
 
 std::vector<std::string> SecretsOf(const Value& root) {

@@ -186,7 +186,7 @@ TEST(ParseConfigTest, DeletesAndTriggers) {
       R"({"name": "m", "table": "t", "module": "Leads", "key_columns": ["id", "site"],
           "external_id_field": "ERP_Id", "deletes": {"soft_delete_column": "deleted"},
           "zoho_triggers": [], "fields": [{"column": "a", "field": "A"}]},
-         {"name": "n", "table": "u", "module": "Leads", "key_columns": ["id"],
+         {"name": "n", "table": "u", "module": "Contacts", "key_columns": ["id"],
           "external_id_field": "ERP_Id", "deletes": "ignore",
           "zoho_triggers": ["workflow", "approval"], "fields": [{"column": "a", "field": "A"}]})"));
   ASSERT_THAT(r, IsOk());
@@ -373,6 +373,105 @@ TEST(ParseConfigErrorTest, DuplicateMappingNameAndTable) {
                                "mappings[0]"));
 }
 
+// A mapping named `name` of table `table` on module Accounts.
+std::string AccountsMapping(std::string_view name, std::string_view direction,
+                            std::string_view external_id, std::string_view extra = "") {
+  return std::string(R"({"name": ")") + std::string(name) + R"(", "table": ")" + std::string(name) +
+         R"(", "module": "Accounts", "key_columns": ["id"],
+        "external_id_field": ")" +
+         std::string(external_id) + R"(", "direction": ")" + std::string(direction) +
+         R"(", "fields": [{"column": "name", "field": "Account_Name"}])" + std::string(extra) + "}";
+}
+
+// Issue #12 (8): two mappings on one module overwrote each other's rows and
+// records. Allowed only for ERP -> CRM mappings with their own external id
+// field and no match_fields.
+TEST(ParseConfigErrorTest, TwoMappingsOnOneModuleThatLetCrmChangesIn) {
+  for (const char* direction : {"both", "crm_to_erp"}) {
+    const std::string error =
+        ErrorOf(Parse(WithMapping(AccountsMapping("customers", "erp_to_crm", "ERP_Id") + ", " +
+                                  AccountsMapping("suppliers", direction, "Supplier_Id"))));
+    EXPECT_THAT(error, HasSubstr("agent.json: mappings[1].module: mappings \"customers\" "
+                                 "(mappings[0]) and \"suppliers\" both map Zoho module "
+                                 "\"Accounts\": mapping \"suppliers\" has direction \"" +
+                                 std::string(direction) +
+                                 "\", so its pull would take "
+                                 "\"customers\"'s records for its own"))
+        << direction;
+    EXPECT_THAT(error, HasSubstr("only when each is erp_to_crm"));
+  }
+  // The mapping's direction counts, not its fields': a "both" mapping pulls
+  // the module (new records, deletes) even when every field is erp_to_crm.
+  const std::string fields_one_way = ErrorOf(Parse(WithMapping(
+      AccountsMapping("customers", "erp_to_crm", "ERP_Id") + ", " +
+      R"({"name": "suppliers", "table": "suppliers", "module": "Accounts", "key_columns": ["id"],
+          "external_id_field": "Supplier_Id",
+          "fields": [{"column": "name", "field": "Account_Name", "direction": "erp_to_crm"}]})")));
+  EXPECT_THAT(fields_one_way, HasSubstr("mapping \"suppliers\" has direction \"both\""));
+  // The module's API name in another case is the same module.
+  std::string lower = AccountsMapping("suppliers", "both", "Supplier_Id");
+  lower.replace(lower.find("\"Accounts\""), 10, "\"accounts\"");
+  EXPECT_THAT(ErrorOf(Parse(WithMapping(AccountsMapping("customers", "erp_to_crm", "ERP_Id") +
+                                        ", " + lower))),
+              HasSubstr("mappings[1].module"));
+}
+
+TEST(ParseConfigErrorTest, TwoErpToCrmMappingsOnOneModuleNeedTheirOwnExternalIdField) {
+  const std::string error =
+      ErrorOf(Parse(WithMapping(AccountsMapping("customers", "erp_to_crm", "ERP_Id") + ", " +
+                                AccountsMapping("suppliers", "erp_to_crm", "ERP_Id"))));
+  EXPECT_THAT(error, HasSubstr("mappings[1].module: mappings \"customers\" (mappings[0]) and "
+                               "\"suppliers\" both map Zoho module \"Accounts\": both write "
+                               "their ERP keys to external_id_field \"ERP_Id\""));
+  const std::string matching = ErrorOf(Parse(WithMapping(
+      AccountsMapping("customers", "erp_to_crm", "ERP_Id") + ", " +
+      AccountsMapping("suppliers", "erp_to_crm", "Supplier_Id",
+                      R"(, "match_fields": [{"column": "name", "field": "Account_Name"}])"))));
+  EXPECT_THAT(matching, HasSubstr("mapping \"suppliers\" has match_fields"));
+  // Allowed: ERP -> CRM only, each with its own external id field.
+  Result<Config> ok =
+      Parse(WithMapping(AccountsMapping("customers", "erp_to_crm", "ERP_Id") + ", " +
+                        AccountsMapping("suppliers", "erp_to_crm", "Supplier_Id")));
+  EXPECT_THAT(ok, IsOk());
+  // One pair is reported once; a third mapping is checked against both.
+  const std::string three =
+      ErrorOf(Parse(WithMapping(AccountsMapping("customers", "erp_to_crm", "ERP_Id") + ", " +
+                                AccountsMapping("suppliers", "erp_to_crm", "Supplier_Id") + ", " +
+                                AccountsMapping("partners", "both", "Partner_Id"))));
+  EXPECT_THAT(three, HasSubstr("\"customers\" (mappings[0]) and \"partners\""));
+  EXPECT_THAT(three, HasSubstr("\"suppliers\" (mappings[1]) and \"partners\""));
+  EXPECT_THAT(three, Not(HasSubstr("\"customers\" (mappings[0]) and \"suppliers\"")));
+}
+
+// Issue #12 (13): Zoho lists at most 50 fields a call; the pull asks for
+// Modified_Time, Created_Time, the external id field and every mapped field.
+std::string MappingWithFields(size_t n, std::string_view first_field = "") {
+  std::string fields;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string field =
+        i == 0 && !first_field.empty() ? std::string(first_field) : "F" + std::to_string(i);
+    fields += std::string(i > 0 ? ", " : "") + R"({"column": "c)" + std::to_string(i) +
+              R"(", "field": ")" + field + R"("})";
+  }
+  return R"({"name": "wide", "table": "wide", "module": "Leads", "key_columns": ["id"],
+             "external_id_field": "ERP_Id", "fields": [)" +
+         fields + "]}";
+}
+
+TEST(ParseConfigErrorTest, MoreFieldsThanZohoListsInOneCall) {
+  EXPECT_THAT(Parse(WithMapping(MappingWithFields(47))), IsOk());
+  const std::string error = ErrorOf(Parse(WithMapping(MappingWithFields(48))));
+  EXPECT_THAT(error, HasSubstr("agent.json: mappings[0].fields: the agent would ask Zoho for 51 "
+                               "fields of module \"Leads\" (Modified_Time, Created_Time, the "
+                               "external_id_field and the 48 mapped fields), but Zoho returns "
+                               "at most 50 fields per list call, so every sync cycle would "
+                               "fail; map at most 47 fields in one mapping"));
+  // A mapped Created_Time is asked for once: 48 fields then make 50.
+  EXPECT_THAT(Parse(WithMapping(MappingWithFields(48, "Created_Time"))), IsOk());
+  EXPECT_THAT(ErrorOf(Parse(WithMapping(MappingWithFields(49, "Created_Time")))),
+              HasSubstr("map at most 48 fields"));
+}
+
 TEST(ParseConfigErrorTest, DuplicateColumnFieldAndKey) {
   const std::string error = ErrorOf(Parse(WithMapping(
       R"({"name": "m", "table": "t", "module": "Leads", "key_columns": ["id", "id"],
@@ -497,7 +596,7 @@ TEST(ParseConfigErrorTest, AllSemanticProblemsOnePerLine) {
   std::string two =
       R"({"name": "m", "table": "t", "module": "Leads", "key_columns": ["id", "id"],
           "external_id_field": "ERP_Id", "fields": [{"column": "a", "field": "A"}]},
-         {"name": "m", "table": "t", "module": "Leads", "key_columns": ["id"],
+         {"name": "m", "table": "t", "module": "Contacts", "key_columns": ["id"],
           "external_id_field": "ERP_Id", "fields": [{"column": "a", "field": "A"}]})";
   const std::string error = ErrorOf(Parse(WithMapping(two)));
   EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 2) << error;

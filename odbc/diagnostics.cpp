@@ -49,6 +49,7 @@ StatusCode ClassifyMySqlNative(int32_t native) {
       return StatusCode::kUnavailable;
     case 1048: case 1062: case 1216: case 1217: case 1451: case 1452: case 1406: case 1264:
     case 1366: case 3819:  // null, duplicate, foreign key, too long, out of range, check
+    case 1644:             // ER_SIGNAL_EXCEPTION: a trigger's SIGNAL
       return StatusCode::kInvalidArgument;
     case 1054: case 1064: case 1146: case 1049:  // unknown column / syntax / table / database
       return StatusCode::kFailedPrecondition;
@@ -141,6 +142,13 @@ StatusCode ClassifyDiagnostic(DriverFamily family, const DiagnosticRecord& r) {
   // 21: cardinality violation (a guard in the kit's SQL fails a statement
   // with it on MySQL, as a constraint would elsewhere).
   if (StartsWith(s, "23") || StartsWith(s, "22") || StartsWith(s, "21") || s == "44000") {
+    return StatusCode::kInvalidArgument;
+  }
+  // The ERP's own rules refusing a row: a trigger or function raising an
+  // error (PostgreSQL RAISE EXCEPTION: P0001, an ASSERT: P0004; MySQL SIGNAL
+  // of an unhandled user exception: 45000), a triggered action or data
+  // change failing (09, 27). Data errors: the record is parked, never fatal.
+  if (s == "P0001" || s == "P0004" || s == "45000" || StartsWith(s, "09") || StartsWith(s, "27")) {
     return StatusCode::kInvalidArgument;
   }
   if (StartsWith(s, "42") || s == "3D000" || s == "3F000" || StartsWith(s, "0A")) {

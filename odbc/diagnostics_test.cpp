@@ -58,6 +58,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{F::kSqlServer, "23000", 2627, "Violation of PRIMARY KEY", S::kInvalidArgument},
         Case{F::kPostgreSQL, "22001", 1, "value too long", S::kInvalidArgument},
         Case{F::kMySQL, "21000", 1242, "Subquery returns more than 1 row", S::kInvalidArgument},
+        // The ERP's own triggers refusing a row: a data error, not fatal.
+        Case{F::kPostgreSQL, "P0001", 1, "ERROR: credit limit exceeded", S::kInvalidArgument},
+        Case{F::kPostgreSQL, "P0004", 1, "assertion failed", S::kInvalidArgument},
+        Case{F::kMySQL, "45000", 1644, "credit limit exceeded", S::kInvalidArgument},
+        Case{F::kPostgreSQL, "27000", 1, "triggered data change violation", S::kInvalidArgument},
         // Syntax error or missing object: permanent.
         Case{F::kPostgreSQL, "42601", 1, "syntax error", S::kFailedPrecondition},
         Case{F::kPostgreSQL, "42P01", 1, "relation does not exist", S::kFailedPrecondition},

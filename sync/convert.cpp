@@ -1250,4 +1250,9 @@ std::string CanonicalValue(const crm::JsonValue& zoho, const FieldSpec& spec) {
   return CanonicalValue(zoho);
 }
 
+Result<Timestamp> ErpLocalTime(Clock::TimePoint when, std::string_view erp_time_zone) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(Zone zone, FindZone(erp_time_zone));
+  return ToTimestamp(SysToLocal(zone, SysUs(when.time_since_epoch())).time_since_epoch());
+}
+
 }  // namespace zcrmsync::sync

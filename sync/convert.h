@@ -204,4 +204,9 @@ Result<Value> ToErp(const crm::JsonValue& zoho, const FieldSpec& spec);
 std::string CanonicalValue(const crm::JsonValue& zoho);
 std::string CanonicalValue(const crm::JsonValue& zoho, const FieldSpec& spec);
 
+// The wall time in `erp_time_zone` (named as in FieldSpec) at the instant
+// `when`: what an ERP timestamp column without a zone holds for it.
+// INVALID_ARGUMENT for an unknown zone.
+Result<Timestamp> ErpLocalTime(Clock::TimePoint when, std::string_view erp_time_zone);
+
 }  // namespace zcrmsync::sync

@@ -11,8 +11,13 @@
 namespace zcrmsync::sync {
 
 InitialLoader::InitialLoader(odbc::Connection& db, const mappings::Config& config,
-                             change_capture::KitOptions kit, int64_t chunk)
-    : db_(db), config_(config), kit_(std::move(kit)), chunk_(chunk) {}
+                             change_capture::KitOptions kit, int64_t chunk,
+                             std::function<bool()> should_stop)
+    : db_(db),
+      config_(config),
+      kit_(std::move(kit)),
+      chunk_(chunk),
+      should_stop_(std::move(should_stop)) {}
 
 Result<LoadProgress> InitialLoader::QueueAll() {
   LoadProgress progress;
@@ -47,6 +52,9 @@ Result<LoadProgress> InitialLoader::QueueAll() {
       if (keys.size() == 1) after = keys.front();
     }
     for (;;) {
+      // A big table takes a while: the service's watchdog and lease are
+      // looked after between chunks, and a stop ends the load here.
+      if (should_stop_ && should_stop_()) return progress;
       std::vector<Value> params;
       ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectKeysAfter(
                                                      kit_, table, after, chunk_, params, key_types));
@@ -78,7 +86,8 @@ Result<LoadProgress> InitialLoader::QueueAll() {
       }
       keys_json += "]";
       ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement enqueue, db_.Prepare(enqueue_sql));
-      ZCRMSYNC_RETURN_IF_ERROR(enqueue.BindAll({Value::Text(m.name), Value::Text(keys_json)}));
+      ZCRMSYNC_RETURN_IF_ERROR(enqueue.BindAll({Value::Text(m.name), Value::Text(keys_json),
+                                                   Value::Null(ValueType::kTimestamp)}));
       ZCRMSYNC_RETURN_IF_ERROR(StatusOf(enqueue.Execute()).WithContext("queue initial load"));
       ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, after_name,
                                                         change_capture::KeyToJson(keys.back())));

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -25,8 +26,12 @@ struct LoadProgress {
 class InitialLoader {
  public:
   // REQUIRES: the SQL kit is installed; everything outlives the loader.
+  // `should_stop` is asked before each chunk (the service feeds its watchdog
+  // and renews its lease there); true ends QueueAll() after the chunks
+  // committed so far, and the next call resumes.
   InitialLoader(odbc::Connection& db, const mappings::Config& config,
-                change_capture::KitOptions kit, int64_t chunk = 1000);
+                change_capture::KitOptions kit, int64_t chunk = 1000,
+                std::function<bool()> should_stop = {});
 
   // Queues every key not queued yet, chunk by chunk; a finished mapping is
   // skipped at once.
@@ -37,6 +42,7 @@ class InitialLoader {
   const mappings::Config& config_;
   change_capture::KitOptions kit_;
   int64_t chunk_;
+  std::function<bool()> should_stop_;
 };
 
 }  // namespace zcrmsync::sync

@@ -167,6 +167,14 @@ Status LinkStore::Delete(const std::string& mapping, const std::string& erp_key)
 }
 
 Status LinkStore::Park(const ParkedRecord& r) {
+  // A record parked again while its parked row is open: that row counts it.
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * bump, Get("bump_error.sql"));
+  ZCRMSYNC_RETURN_IF_ERROR(bump->BindAll(
+      {Value::Text(r.status_code), OptText(r.field), Value::Text(r.message), Value::Text(r.mapping),
+       Value::Text(r.direction), OptText(r.erp_key), OptText(r.erp_key), OptText(r.zoho_id),
+       OptText(r.zoho_id)}));
+  ZCRMSYNC_ASSIGN_OR_RETURN(int64_t bumped, bump->Execute());
+  if (bumped > 0) return Status();
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * stmt, Get("park_error.sql"));
   ZCRMSYNC_RETURN_IF_ERROR(stmt->BindAll(
       {Value::Text(r.mapping), OptText(r.erp_key), OptText(r.zoho_id), Value::Text(r.direction),
@@ -230,7 +238,7 @@ Status LinkStore::SettleConflict(int64_t conflict_id, std::string_view side) {
   return Status();
 }
 
-Status LinkStore::Retry(const ParkedRecord& record) {
+Status LinkStore::Retry(const ParkedRecord& record, std::optional<Timestamp> changed_at) {
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * resolve, Get("resolve_error.sql"));
   ZCRMSYNC_RETURN_IF_ERROR(resolve->BindAll({Value::Int64(record.error_id)}));
   ZCRMSYNC_ASSIGN_OR_RETURN(int64_t rows, resolve->Execute());
@@ -238,13 +246,17 @@ Status LinkStore::Retry(const ParkedRecord& record) {
     return NotFoundError("no open parked record " + std::to_string(record.error_id));
   }
   if (record.direction == "erp_to_crm" && record.erp_key) {
-    return Enqueue(record.mapping, *record.erp_key);
+    return Enqueue(record.mapping, *record.erp_key, changed_at);
   }
   if (record.direction == "crm_to_erp" && record.zoho_id) {
     // The pull fetches the record again, changed in Zoho or not.
-    return change_capture::SaveState(connection_, kit_, RefetchStateName(record.mapping, *record.zoho_id),
-                                     "errors retry " + std::to_string(record.error_id));
+    ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(
+        connection_, kit_, RefetchStateName(record.mapping, *record.zoho_id),
+        "errors retry " + std::to_string(record.error_id)));
   }
+  // ERP changes to the row waited behind the parked record (the push skips
+  // them): its row goes to the push as it is now, or they would be lost.
+  if (record.erp_key) return Enqueue(record.mapping, *record.erp_key, changed_at);
   return Status();
 }
 
@@ -254,9 +266,11 @@ std::string RefetchStateName(const std::string& mapping, const std::string& zoho
   return RefetchStatePrefix(mapping) + zoho_id;
 }
 
-Status LinkStore::Enqueue(const std::string& mapping, const std::string& erp_key) {
+Status LinkStore::Enqueue(const std::string& mapping, const std::string& erp_key,
+                          std::optional<Timestamp> changed_at) {
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement * enqueue, Get("enqueue_keys.sql"));
-  ZCRMSYNC_RETURN_IF_ERROR(enqueue->BindAll({Value::Text(mapping), Value::Text("[" + erp_key + "]")}));
+  ZCRMSYNC_RETURN_IF_ERROR(enqueue->BindAll(
+      {Value::Text(mapping), Value::Text("[" + erp_key + "]"), OptTime(changed_at)}));
   return StatusOf(enqueue->Execute()).WithContext("queue " + mapping + " " + erp_key + " for the push");
 }
 

@@ -80,7 +80,9 @@ class LinkStore {
   Status SaveMany(const std::vector<Link>& links);
   Status Delete(const std::string& mapping, const std::string& erp_key);
 
-  // The dead letter.
+  // The dead letter. A record with an open parked row (same mapping,
+  // direction, ERP key and Zoho id) is not parked twice: its row counts the
+  // attempt and takes the newest error.
   Status Park(const ParkedRecord& record);
   Result<std::vector<ParkedRecord>> ListParked();
   // The manual rule's held fields: recorded once per open (record, field).
@@ -99,13 +101,16 @@ class LinkStore {
   Status SettleConflict(int64_t conflict_id, std::string_view side);
 
   // Closes a parked record; an ERP -> CRM one is queued for the push again
-  // (its row's current state is sent), a CRM -> ERP one for the next pull
-  // (the record is fetched again by id). NOT_FOUND when no open record has
-  // that id.
-  Status Retry(const ParkedRecord& record);
+  // (its row's current state is sent; at `changed_at` when given), a
+  // CRM -> ERP one for the next pull (the record is fetched again by id),
+  // and its ERP key for the push too: ERP changes that waited behind it go
+  // out. NOT_FOUND when no open record has that id.
+  Status Retry(const ParkedRecord& record, std::optional<Timestamp> changed_at = std::nullopt);
   // Queues one ERP key (compact JSON, e.g. ["42"]) for the push, as if its
-  // row had changed.
-  Status Enqueue(const std::string& mapping, const std::string& erp_key);
+  // row had changed: at `changed_at` (UTC) when given, so a change queued
+  // again keeps its own time for latest_wins, else now.
+  Status Enqueue(const std::string& mapping, const std::string& erp_key,
+                 std::optional<Timestamp> changed_at = std::nullopt);
 
  private:
   struct Statements;

@@ -10,6 +10,7 @@
 #include "odbc/statement.h"
 #include "sync/convert.h"
 #include "sync/link_store.h"
+#include "sync/pull.h"
 #include "sync/record_merge.h"
 #include "sync/sync_util.h"
 
@@ -58,13 +59,25 @@ Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
   change_capture::ChangeReader reader(db_, kit_);
   ZCRMSYNC_ASSIGN_OR_RETURN(auto changes, reader.Next(cursor.value_or(""), limit_));
   ZCRMSYNC_ASSIGN_OR_RETURN(auto waiting, reader.CountAfter(cursor.value_or("")));
-  // Coalesced per key, as the push does: the last operation wins.
-  std::map<std::string, std::vector<std::pair<std::string, std::vector<std::string>>>> keys;
+  // Coalesced per key, as the push does: the last operation wins. A key
+  // change (K) names the old key: its record moves to the new key.
+  struct Key {
+    std::string key_json;
+    std::vector<std::string> key;
+    std::optional<std::string> moved_from;
+  };
+  std::map<std::string, std::vector<Key>> keys;
   std::set<std::pair<std::string, std::string>> seen;
   std::map<std::string, int64_t> shown;
   for (const auto& c : changes) {
     ++shown[c.mapping];
-    if (seen.insert({c.mapping, c.key_json}).second) keys[c.mapping].push_back({c.key_json, c.key});
+    if (c.op == 'K' && seen.insert({c.mapping, c.old_key_json}).second) {
+      keys[c.mapping].push_back({c.old_key_json, c.old_key, std::nullopt});
+    }
+    if (seen.insert({c.mapping, c.key_json}).second) {
+      keys[c.mapping].push_back({c.key_json, c.key, c.op == 'K' ? std::optional(c.old_key_json)
+                                                                  : std::nullopt});
+    }
   }
   for (auto& [name, plan] : plans) {
     if (waiting.contains(name)) plan.not_shown = std::max<int64_t>(0, waiting.at(name) - shown[name]);
@@ -93,7 +106,7 @@ Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
     const change_capture::CaptureTable table = RowTable(*m);
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(kit_, table, columns));
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(sql));
-    for (const auto& [key_json, key] : list) {
+    for (const auto& [key_json, key, moved_from] : list) {
       PlannedAction a{"erp_to_crm", "", key_json, "", ""};
       if (parked_keys.contains({name, key_json})) {
         a.action = "wait";
@@ -102,9 +115,40 @@ Status Planner::PlanPush(std::map<std::string, MappingPlan>& plans) {
         continue;
       }
       ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.Load(name, key_json));
+      if (moved_from && !link && !parked_keys.contains({name, *moved_from})) {
+        ZCRMSYNC_ASSIGN_OR_RETURN(auto old_link, store.Load(name, *moved_from));
+        if (old_link && old_link->zoho_id) {
+          // The push moves the record: the same updates as for the old key,
+          // plus the external id.
+          a.action = "move";
+          a.zoho_id = *old_link->zoho_id;
+          a.detail = "the record of key " + *moved_from +
+                     " moves to this key (its id and history stay; its external id follows)";
+          Add(plan, std::move(a));
+          continue;
+        }
+      }
       if (link && link->zoho_id) a.zoho_id = *link->zoho_id;
       ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(select, key, m->table));
       if (row && soft_index && IsDeletedMarker((*row)[*soft_index])) row.reset();
+      if (link && link->zoho_id) {
+        // The old key of a key change whose record moves: no delete, and a
+        // row that takes the key again gets a record of its own.
+        std::optional<std::string> moves_to;
+        for (const auto& other : list) {
+          if (other.moved_from != key_json) continue;
+          ZCRMSYNC_ASSIGN_OR_RETURN(auto new_link, store.Load(name, other.key_json));
+          if (!new_link && !parked_keys.contains({name, other.key_json})) moves_to = other.key_json;
+        }
+        if (moves_to && !row) continue;  // shown as the new key's move
+        if (moves_to) {
+          a.action = "create";
+          a.zoho_id.clear();
+          a.detail = "a new record: this key's record moves to key " + *moves_to;
+          Add(plan, std::move(a));
+          continue;
+        }
+      }
       if (!row) {
         if (m->deletes.kind == mappings::DeleteKind::kIgnore) {
           a.action = "nothing";
@@ -158,10 +202,20 @@ Status Planner::PlanPull(const mappings::Mapping& m, MappingPlan& plan) {
   const change_capture::CaptureTable table = RowTable(m);
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(kit_, table, resolved.columns));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(sql));
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto saved, change_capture::LoadState(db_, kit_, "pull/" + m.name + "/watermark"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto saved,
+                            change_capture::LoadState(db_, kit_, PullWatermarkStateName(m.name)));
+  ZCRMSYNC_ASSIGN_OR_RETURN(
+      auto deleted_saved,
+      change_capture::LoadState(db_, kit_, PullDeletedWatermarkStateName(m.name)));
   std::optional<Clock::TimePoint> since;
   if (saved) {
     if (auto t = ParseTimestamp(*saved)) since = ToTimePoint(*t) - std::chrono::seconds(5);
+  }
+  // Deletions have their own watermark (the pull's); before it, this one.
+  std::optional<Clock::TimePoint> deleted_since = since;
+  if (deleted_saved) {
+    if (auto t = ParseTimestamp(*deleted_saved))
+      deleted_since = ToTimePoint(*t) - std::chrono::seconds(5);
   }
   ZCRMSYNC_ASSIGN_OR_RETURN(auto records, crm_.ListModifiedSince(m.module, api_fields, since));
   LinkStore store(db_, kit_);
@@ -233,7 +287,7 @@ Status Planner::PlanPull(const mappings::Mapping& m, MappingPlan& plan) {
     }
     Add(plan, std::move(a));
   }
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto deleted, crm_.DeletedSince(m.module, since));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto deleted, crm_.DeletedSince(m.module, deleted_since));
   for (const auto& d : deleted) {
     ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.FindByZohoId(m.name, d.id));
     if (!link) continue;

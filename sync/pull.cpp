@@ -1,6 +1,7 @@
 #include "sync/pull.h"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 #include "change_capture/catalog.h"
@@ -25,8 +26,94 @@ const log::Logger& Log() {
   return *logger;
 }
 
+// The resume id of a scan stopped between pages: every record of the
+// watermark's second (Zoho ids are positive).
+constexpr char kWholeSecond[] = "0";
+
+// Deletions landed per transaction, and refetch requests per page.
+constexpr size_t kDeletesPerTransaction = 200;
+constexpr size_t kRefetchPerPage = 100;
+
+// The column of `columns` an ERP error message names ("null value in column
+// "x"", "Column 'x' cannot be null", "NOT NULL constraint failed: t.x"), or
+// "" when none or several do.
+std::string ColumnNamedIn(const std::string& error, const std::vector<std::string>& columns) {
+  // The database's own words, after the statement text the error repeats.
+  const size_t diagnostic = error.find("(native ");
+  const std::string message = diagnostic == std::string::npos ? error : error.substr(diagnostic);
+  std::string found;
+  for (const std::string& c : columns) {
+    for (const std::string& form : {"\"" + c + "\"", "'" + c + "'", "`" + c + "`", "." + c}) {
+      const size_t at = message.find(form);
+      const size_t after = at + form.size();
+      const bool word_end =
+          at != std::string::npos &&
+          (after >= message.size() ||
+           !(std::isalnum(static_cast<unsigned char>(message[after])) || message[after] == '_'));
+      if (word_end) {
+        if (!found.empty() && found != c) return "";
+        found = c;
+        break;
+      }
+    }
+  }
+  return found;
+}
 
 }  // namespace
+
+std::string PullWatermarkStateName(const std::string& mapping) {
+  return "pull/" + mapping + "/watermark";
+}
+std::string PullResumeIdStateName(const std::string& mapping) {
+  return "pull/" + mapping + "/watermark_id";
+}
+std::string PullDeletedWatermarkStateName(const std::string& mapping) {
+  return "pull/" + mapping + "/deleted_watermark";
+}
+
+// One mapping's pull: what every page shares.
+struct Puller::Run {
+  Run(odbc::Connection& db, const change_capture::KitOptions& kit, const mappings::Mapping& mapping,
+      PullCounts& counts)
+      : m(mapping), store(db, kit), stats(counts) {}
+
+  const mappings::Mapping& m;
+  ResolvedMapping resolved;
+  std::vector<std::string> api_fields;
+  std::optional<odbc::Statement> select;      // the ERP row by key
+  std::optional<odbc::Statement> delete_row;  // prepared on first use
+  LinkStore store;
+  change_capture::Script begin;  // echo suppression on and off
+  change_capture::Script end;
+  PullCounts& stats;
+  std::optional<Clock::Duration> skew;
+  bool skew_measured = false;
+  bool resume_saved = false;  // the resume id state entry exists
+};
+
+// One CRM record's writes: they land together or not at all.
+struct Puller::PageItem {
+  std::string zoho_id;
+  std::string erp_key;                            // the link's key, e.g. ["42"]
+  std::optional<ErpWrite> write;                  // the ERP share, or a soft-delete marker
+  std::optional<std::vector<std::string>> erase;  // the key of an ERP row to delete
+  std::optional<Link> link;                       // to save (the new base)
+  bool unlink = false;                            // drop the link (a Zoho delete)
+  std::vector<HeldConflict> held;
+  std::optional<crm::Record> crm_update;     // the CRM share
+  std::optional<Timestamp> listed_modified;  // Modified_Time as listed
+  bool dropped = false;
+};
+
+struct Puller::Landing {
+  std::vector<ParkedRecord> parks;
+  std::vector<HeldConflict> held;             // ambiguous initial matches
+  std::vector<std::string> refetch_done;      // refetch state entries handled
+  std::vector<std::string> refetch_ask;       // Zoho ids the next pull fetches again
+  std::optional<crm::ListPosition> position;  // the scan's position after the page
+  std::optional<Clock::TimePoint> deleted_listed_at;
+};
 
 Puller::Puller(odbc::Connection& db, const mappings::Config& config, change_capture::KitOptions kit,
                crm::ZohoClient& crm, std::map<std::string, std::vector<crm::FieldInfo>> fields,
@@ -59,259 +146,481 @@ PullCounts& PullCounts::operator+=(const PullCounts& o) {
 
 Result<PullStats> Puller::RunOnce() {
   PullStats stats;
+  stopping_ = false;
   for (const mappings::Mapping& m : config_.mappings) {
     if (!mappings::FlowsCrmToErp(m.direction)) continue;
-    if (options_.should_stop && options_.should_stop()) break;
+    if (stopping_ || (options_.should_stop && options_.should_stop())) break;
     PullCounts counts;
     const crm::ClientStats calls_before = crm_.stats();
-    ZCRMSYNC_RETURN_IF_ERROR(PullMapping(m, counts).WithContext("pull mapping " + m.name));
+    const Status pulled = PullMapping(m, counts).WithContext("pull mapping " + m.name);
     const crm::ClientStats calls_after = crm_.stats();
     counts.zoho_calls = calls_after.calls - calls_before.calls;
     counts.zoho_credits = calls_after.credits - calls_before.credits;
     stats += counts;
     stats.by_mapping[m.name] += counts;
+    ZCRMSYNC_RETURN_IF_ERROR(pulled);
   }
   return stats;
 }
 
 Status Puller::PullMapping(const mappings::Mapping& m, PullCounts& stats) {
-  ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping resolved,
-                            ResolveFields(m, fields_, /*erp_to_crm_only=*/false));
-  const std::vector<std::string>& columns = resolved.columns;
-  const std::vector<ResolvedField>& mapped = resolved.fields;
-  std::vector<std::string> api_fields = {"Modified_Time", "Created_Time", m.external_id_field};
-  for (const ResolvedField& f : mapped) api_fields.push_back(f.mapping->field);
-  const change_capture::CaptureTable table = RowTable(m);
-  ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql, change_capture::RenderSelectRow(kit_, table, columns));
-  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(select_sql));
+  Run run(db_, kit_, m, stats);
+  ZCRMSYNC_ASSIGN_OR_RETURN(run.resolved, ResolveFields(m, fields_, /*erp_to_crm_only=*/false));
+  run.api_fields = {"Modified_Time", "Created_Time", m.external_id_field};
+  for (const ResolvedField& f : run.resolved.fields) run.api_fields.push_back(f.mapping->field);
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql, change_capture::RenderSelectRow(
+                                                        kit_, RowTable(m), run.resolved.columns));
+  ZCRMSYNC_ASSIGN_OR_RETURN(run.select, db_.Prepare(select_sql));
+  ZCRMSYNC_ASSIGN_OR_RETURN(run.begin, change_capture::RenderBeginAgentWrites(kit_));
+  ZCRMSYNC_ASSIGN_OR_RETURN(run.end, change_capture::RenderEndAgentWrites(kit_));
 
-  const std::string watermark_name = "pull/" + m.name + "/watermark";
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto saved, change_capture::LoadState(db_, kit_, watermark_name));
-  std::optional<Timestamp> watermark;
+  // Where the scan resumes: after a crash or a stop mid-scan, exactly where
+  // it was; after a complete scan, at the watermark minus the overlap.
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto saved,
+                            change_capture::LoadState(db_, kit_, PullWatermarkStateName(m.name)));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto resume_id,
+                            change_capture::LoadState(db_, kit_, PullResumeIdStateName(m.name)));
+  std::optional<Clock::TimePoint> watermark;
   if (saved) {
-    if (auto t = ParseTimestamp(*saved)) watermark = *t;
+    if (auto t = ParseTimestamp(*saved)) watermark = ToTimePoint(*t);
   }
-  std::optional<Clock::TimePoint> since;
-  if (watermark) since = ToTimePoint(*watermark) - options_.overlap;
+  run.resume_saved = resume_id.has_value();
+  crm::ListPosition from;
+  if (watermark && resume_id && !resume_id->empty()) {
+    from = crm::ListPosition{watermark, *resume_id};
+  } else if (watermark) {
+    from.time = *watermark - options_.overlap;
+  }
+  // Deletions have their own watermark: the Zoho time they were last listed
+  // at. Before it existed, the modified records' watermark served.
+  ZCRMSYNC_ASSIGN_OR_RETURN(
+      auto deleted_saved,
+      change_capture::LoadState(db_, kit_, PullDeletedWatermarkStateName(m.name)));
+  std::optional<Clock::TimePoint> deleted_since;
+  if (deleted_saved) {
+    if (auto t = ParseTimestamp(*deleted_saved)) deleted_since = ToTimePoint(*t) - options_.overlap;
+  } else if (watermark) {
+    deleted_since = *watermark - options_.overlap;
+  }
 
-  // The deleted records are listed on a second thread meanwhile: one
-  // round trip less per mapping and cycle.
-  Result<std::vector<crm::DeletedRecord>> deleted_since = std::vector<crm::DeletedRecord>();
-  Result<std::vector<crm::Record>> listed = std::vector<crm::Record>();
-  RunConcurrently([&] { deleted_since = crm_.DeletedSince(m.module, since); },
-                  [&] { listed = crm_.ListModifiedSince(m.module, api_fields, since); });
-  if (!listed) return listed.error();
-  std::vector<crm::Record> records = std::move(*listed);
-  // Records `errors retry` asked for are fetched again, changed or not.
+  // The deleted records are listed on a second thread while the scan runs.
+  // Their watermark is Zoho's clock when the listing started: a record
+  // deleted after that is listed next time, however long the scan takes.
+  Result<std::vector<crm::DeletedRecord>> deleted = std::vector<crm::DeletedRecord>();
+  Clock::TimePoint deleted_listed_at{};
+  Status scanned;
+  RunConcurrently(
+      [&] {
+        const Clock::TimePoint local = SystemClock().Now();
+        const std::optional<Clock::Duration> offset = crm_.ClockOffset();
+        deleted = crm_.DeletedSince(m.module, deleted_since);
+        // Without an earlier reply, this one's Date header gives the offset.
+        deleted_listed_at =
+            local + offset.value_or(crm_.ClockOffset().value_or(Clock::Duration(0)));
+      },
+      [&] { scanned = Scan(run, from); });
+  if (stopping_) return Status::Ok();  // the pages pulled are committed
+  ZCRMSYNC_RETURN_IF_ERROR(scanned);
+  if (!deleted) return deleted.error();
+  return ApplyDeletes(run, *deleted, deleted_listed_at);
+}
+
+Status Puller::Scan(Run& run, const crm::ListPosition& from) {
+  const mappings::Mapping& m = run.m;
+  // Records `errors retry` (or a 412 on a CRM share) asked for are fetched
+  // again, changed or not.
   const std::string refetch_prefix = RefetchStatePrefix(m.name);
   ZCRMSYNC_ASSIGN_OR_RETURN(auto refetch, change_capture::ListStates(db_, kit_, refetch_prefix));
-  if (!refetch.empty()) {
-    std::set<std::string> have;
-    for (const crm::Record& r : records) {
-      if (auto id = r.find("id"); id != r.end() && id->second.is_string()) have.insert(id->second.as_string());
-    }
+  std::vector<std::string> names;
+  for (const auto& [name, unused] : refetch) names.push_back(name);
+  for (size_t start = 0; start < names.size(); start += kRefetchPerPage) {
+    Landing landing;
     std::vector<std::string> ids;
-    for (const auto& [name, unused] : refetch) {
-      std::string id = name.substr(refetch_prefix.size());
-      if (!have.contains(id)) ids.push_back(std::move(id));
+    for (size_t i = start; i < std::min(names.size(), start + kRefetchPerPage); ++i) {
+      landing.refetch_done.push_back(names[i]);
+      ids.push_back(names[i].substr(refetch_prefix.size()));
     }
-    if (!ids.empty()) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(auto again, crm_.GetByIds(m.module, ids, api_fields));
-      Log().Info("fetched records again for errors retry",
-                 {{"mapping", m.name}, {"records", static_cast<int64_t>(again.size())}});
-      for (auto& r : again) records.push_back(std::move(r));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto again, crm_.GetByIds(m.module, ids, run.api_fields));
+    Log().Info("fetched records again on request",
+               {{"mapping", m.name}, {"records", static_cast<int64_t>(again.size())}});
+    ZCRMSYNC_RETURN_IF_ERROR(PullPage(run, std::move(again), landing));
+  }
+  std::optional<Clock::TimePoint> last;
+  const Status scanned =
+      crm_.ScanModified(m.module, run.api_fields, from, [&](crm::ListPage&& page) -> Status {
+        Landing landing;
+        last = page.next.time;
+        landing.position = std::move(page.next);
+        // Until the scan ends, it resumes exactly where it is, without the
+        // overlap, so a crash or a stop re-reads at most that second.
+        if (landing.position->after_id.empty()) landing.position->after_id = kWholeSecond;
+        ZCRMSYNC_RETURN_IF_ERROR(PullPage(run, std::move(page.records), landing));
+        if (options_.should_stop && options_.should_stop()) {
+          stopping_ = true;
+          return CancelledError("pull of " + m.name + " stopped between pages");
+        }
+        return Status::Ok();
+      });
+  ZCRMSYNC_RETURN_IF_ERROR(scanned);
+  if (run.resume_saved && last) {
+    // The scan is complete: the next one starts at its last second minus
+    // the overlap (records of the last seconds may become visible late, or
+    // be modified later within the second).
+    std::vector<PageItem> none;
+    Landing landing;
+    landing.position = crm::ListPosition{last, ""};
+    ZCRMSYNC_RETURN_IF_ERROR(Land(run, none, landing));
+  }
+  return Status::Ok();
+}
+
+Status Puller::PullPage(Run& run, std::vector<crm::Record> records, Landing& landing) {
+  claimed_keys_.clear();  // a match landed in an earlier page is in its link
+  run.stats.fetched += static_cast<int64_t>(records.size());
+  if (!run.skew_measured && !records.empty()) {
+    // Measured after a Zoho reply, so its Date header is fresh.
+    ZCRMSYNC_ASSIGN_OR_RETURN(run.skew, MeasureClockSkew(db_, kit_, crm_, SystemClock()));
+    run.skew_measured = true;
+    if (run.skew && std::chrono::abs(*run.skew) > TieTolerance(config_.sync)) {
+      Log().Warn(
+          "Zoho's clock and the database's differ by more than clock_skew_tolerance_seconds; "
+          "latest_wins corrects for it",
+          {{"skew_ms",
+            static_cast<int64_t>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(*run.skew).count())}});
     }
   }
-  claimed_keys_.clear();
-  stats.fetched += static_cast<int64_t>(records.size());
-  // Measured after a Zoho reply, so its Date header is fresh.
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto skew, MeasureClockSkew(db_, kit_, crm_, SystemClock()));
-  if (skew && std::chrono::abs(*skew) > TieTolerance(config_.sync)) {
-    Log().Warn("Zoho's clock and the database's differ by more than clock_skew_tolerance_seconds; "
-               "latest_wins corrects for it",
-               {{"skew_ms", static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(*skew).count())}});
+  std::vector<PageItem> items;
+  for (const crm::Record& r : records) ZCRMSYNC_RETURN_IF_ERROR(MergeOne(run, r, items, landing));
+  records.clear();
+  // The CRM shares go out before the ERP commit; repeating them after a
+  // crash writes the same values again.
+  ZCRMSYNC_RETURN_IF_ERROR(SendCrmShares(run, items, landing));
+  return Land(run, items, landing);
+}
+
+Status Puller::MergeOne(Run& run, const crm::Record& r, std::vector<PageItem>& items,
+                        Landing& landing) {
+  const mappings::Mapping& m = run.m;
+  auto id_it = r.find("id");
+  if (id_it == r.end() || !id_it->second.is_string()) return Status::Ok();
+  const std::string id = id_it->second.as_string();
+  const std::optional<Timestamp> modified = RecordTime(r, "Modified_Time");
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto link, run.store.FindByZohoId(m.name, id));
+  bool adopted = false;
+  if (!link) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(link, FirstContact(m, run.resolved, r, id, modified, run.store,
+                                                 run.stats, landing.held, landing.parks, adopted));
+    if (!link) return Status::Ok();
   }
+  auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
+  if (!keys || keys->size() != 1) {
+    landing.parks.push_back(
+        Park(run, link->erp_key, id, DataLossError("malformed link key " + link->erp_key), ""));
+    return Status::Ok();
+  }
+  const std::vector<std::string> key = keys->front();
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(*run.select, key, m.table));
+  if (!row) return Status::Ok();  // deleted in the ERP: the push deletes the record
 
-  LinkStore store(db_, kit_);
-  std::vector<Link> links;
-  std::vector<std::pair<std::string, std::string>> unlink;
-  std::vector<ErpWrite> erp_writes;
-  std::vector<std::vector<std::string>> erp_deletes;
-  std::vector<ParkedRecord> parks;
-  std::vector<HeldConflict> held;
-  std::vector<crm::Record> crm_updates;
-  std::vector<size_t> crm_update_link;  // index into links
-  std::optional<Timestamp> newest = watermark;
-  auto park = [&](const Link& link, const Status& s, const std::string& field) {
-    ParkedRecord r;
-    r.mapping = m.name;
-    r.erp_key = link.erp_key;
-    r.zoho_id = link.zoho_id;
-    r.direction = "crm_to_erp";
-    r.status_code = std::string(StatusCodeName(s.code()));
-    if (!field.empty()) r.field = field;
-    r.message = s.message();
-    Log().Warn("parked a record", {{"mapping", m.name}, {"key", link.erp_key}, {"error", s.message()}});
-    parks.push_back(std::move(r));
-    ++stats.parked;
-  };
+  RecordMergeInput in;
+  in.config = &config_;
+  in.mapping = &m;
+  in.resolved = &run.resolved;
+  in.erp_time_zone = options_.erp_time_zone;
+  in.link = &*link;
+  in.key = &key;
+  in.row = &*row;
+  in.crm = &r;
+  in.crm_modified = modified;
+  in.clock_skew = run.skew.value_or(Clock::Duration(0));
+  in.links = &run.store;
+  ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
+  PageItem item;
+  item.zoho_id = id;
+  item.erp_key = link->erp_key;
+  if (merged.kind == RecordMergeOutcome::Kind::kEcho) {
+    ++run.stats.echoes;
+    // An adopted link learns its Zoho id even when nothing else changed.
+    if (adopted || merged.crm_update) {
+      link->crm_modified_at = modified;
+      item.link = std::move(*link);
+      item.crm_update = std::move(merged.crm_update);  // its external id only
+      item.listed_modified = modified;
+      items.push_back(std::move(item));
+    }
+    return Status::Ok();
+  }
+  if (merged.kind == RecordMergeOutcome::Kind::kParked) {
+    landing.parks.push_back(Park(run, link->erp_key, id, merged.error, merged.error_field));
+    return Status::Ok();
+  }
+  if (merged.needs_erp_time) {
+    // Both sides changed a latest_wins field and the ERP edit is not pushed
+    // yet: its time is in the change table, not here. The push sends it
+    // with If-Unmodified-Since, Zoho answers 412, and the push's reconcile
+    // merges the two with the ERP change's own time.
+    ++run.stats.deferred;
+    if (adopted) {
+      // The push then updates by id, not by upsert, with the record's
+      // creation as the last CRM time it saw: Zoho's 412 brings the CRM
+      // edit into its reconcile.
+      auto created = RecordTime(r, "Created_Time");
+      link->crm_modified_at = created ? created : modified;
+      item.link = std::move(*link);
+      items.push_back(std::move(item));
+    }
+    return Status::Ok();
+  }
+  run.stats.conflicts += merged.conflicts;
+  for (const auto& c : merged.held) {
+    ++run.stats.held;
+    Log().Warn("conflict held for a person (manual rule)",
+               {{"mapping", m.name}, {"key", link->erp_key}, {"field", c.field}});
+  }
+  item.held = std::move(merged.held);
+  if (!merged.erp_columns.empty()) {
+    item.write = ErpWrite{key, std::move(merged.erp_columns), std::move(merged.erp_values)};
+  }
+  item.link = std::move(merged.link);
+  item.crm_update = std::move(merged.crm_update);
+  item.listed_modified = modified;
+  items.push_back(std::move(item));
+  return Status::Ok();
+}
 
-  for (const crm::Record& r : records) {
-    auto id_it = r.find("id");
-    if (id_it == r.end() || !id_it->second.is_string()) continue;
-    const std::string id = id_it->second.as_string();
-    const std::optional<Timestamp> modified = RecordTime(r, "Modified_Time");
-    if (modified && (!newest || *modified > *newest)) newest = modified;
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.FindByZohoId(m.name, id));
-    bool adopted = false;
-    if (!link) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(link, FirstContact(m, resolved, r, id, modified, store, stats,
-                                                   held, parks, adopted));
+Status Puller::SendCrmShares(Run& run, std::vector<PageItem>& items, Landing& landing) {
+  const mappings::Mapping& m = run.m;
+  // Each record with the Modified_Time it was listed with as
+  // If-Unmodified-Since (the client sends those of one second together).
+  std::vector<size_t> sent;
+  std::vector<crm::Record> records;
+  std::vector<std::optional<Clock::TimePoint>> unmodified_since;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].crm_update) continue;
+    sent.push_back(i);
+    records.push_back(*items[i].crm_update);
+    unmodified_since.push_back(items[i].listed_modified
+                                   ? std::optional(ToTimePoint(*items[i].listed_modified))
+                                   : std::nullopt);
+  }
+  if (records.empty()) return Status::Ok();
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto results,
+                            crm_.Update(m.module, records, unmodified_since, WriteOptionsFor(m)));
+  for (size_t j = 0; j < sent.size() && j < results.size(); ++j) {
+    PageItem& item = items[sent[j]];
+    const crm::RecordResult& result = results[j];
+    if (result.status.ok()) {
+      if (auto t = ParseZohoTime(result.modified_time); t && item.link) {
+        item.link->crm_modified_at = *t;
+      }
+      ++run.stats.crm_updated;
+      continue;
+    }
+    const Status s = result.status.WithContext("update " + m.module + " " + item.erp_key);
+    // A call that failed as a whole (a revoked token, a missing scope, an
+    // outage past the retries) is no record's fault: the pull stops there.
+    if (result.call_failed) return s;
+    item.dropped = true;  // nothing of the record lands
+    if (result.status.code() == StatusCode::kAborted || retry::IsTransient(result.status.code())) {
+      // 412: the record changed in Zoho after it was listed (or Zoho
+      // refuses it for now, RECORD_LOCKED). Neither its ERP share nor its
+      // new base lands: the next pull fetches it again and merges it with
+      // the change (this scan lists it again too when it was edited).
+      landing.refetch_ask.push_back(item.zoho_id);
+      Log().Info("a record changed in Zoho since it was listed (or is locked); merged again",
+                 {{"mapping", m.name},
+                  {"key", item.erp_key},
+                  {"zoho_id", item.zoho_id},
+                  {"error", result.status.message()}});
+    } else {
+      // Refused for good: its new base would hold values Zoho never took.
+      landing.parks.push_back(Park(run, item.erp_key, item.zoho_id, s,
+                                   std::string(result.status.GetPayload("field").value_or(""))));
+    }
+  }
+  std::erase_if(items, [](const PageItem& item) { return item.dropped; });
+  return Status::Ok();
+}
+
+Status Puller::ApplyDeletes(Run& run, const std::vector<crm::DeletedRecord>& deleted,
+                            Clock::TimePoint listed_at) {
+  const mappings::Mapping& m = run.m;
+  for (size_t start = 0; start == 0 || start < deleted.size(); start += kDeletesPerTransaction) {
+    const size_t stop = std::min(deleted.size(), start + kDeletesPerTransaction);
+    std::vector<PageItem> items;
+    Landing landing;
+    // The watermark moves with the last of them.
+    if (stop == deleted.size()) landing.deleted_listed_at = listed_at;
+    for (size_t i = start; i < stop; ++i) {
+      const crm::DeletedRecord& d = deleted[i];
+      ZCRMSYNC_ASSIGN_OR_RETURN(auto link, run.store.FindByZohoId(m.name, d.id));
       if (!link) continue;
-    }
-    auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
-    if (!keys || keys->size() != 1) {
-      park(*link, DataLossError("malformed link key " + link->erp_key), "");
-      continue;
-    }
-    const std::vector<std::string> key = keys->front();
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(select, key, m.table));
-    if (!row) continue;  // deleted in the ERP: the push deletes the record
-
-    RecordMergeInput in;
-    in.config = &config_;
-    in.mapping = &m;
-    in.resolved = &resolved;
-    in.erp_time_zone = options_.erp_time_zone;
-    in.link = &*link;
-    in.key = &key;
-    in.row = &*row;
-    in.crm = &r;
-    in.crm_modified = modified;
-    in.clock_skew = skew.value_or(Clock::Duration(0));
-    in.links = &store;
-    ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
-    if (merged.kind == RecordMergeOutcome::Kind::kEcho) {
-      ++stats.echoes;
-      // An adopted link learns its Zoho id even when nothing else changed.
-      if (adopted) {
-        link->crm_modified_at = modified;
-        links.push_back(std::move(*link));
+      PageItem item;
+      item.zoho_id = d.id;
+      item.erp_key = link->erp_key;
+      item.unlink = true;
+      auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
+      const bool one_key = keys && keys->size() == 1;
+      if (m.deletes.kind == mappings::DeleteKind::kPropagate) {
+        if (one_key) item.erase = keys->front();
+      } else if (m.deletes.kind == mappings::DeleteKind::kSoftDelete) {
+        ZCRMSYNC_ASSIGN_OR_RETURN(ValueType type, ColumnType(m, m.deletes.soft_delete_column));
+        auto marker = DeletedMarker(type, SystemClock().Now(), options_.erp_time_zone);
+        if (!marker) {
+          landing.parks.push_back(
+              Park(run, link->erp_key, d.id, marker.error(), m.deletes.soft_delete_column));
+        } else if (one_key) {
+          item.write =
+              ErpWrite{keys->front(), {m.deletes.soft_delete_column}, {std::move(*marker)}};
+        }
       }
-      continue;
+      items.push_back(std::move(item));
     }
-    if (merged.kind == RecordMergeOutcome::Kind::kParked) {
-      park(*link, merged.error, merged.error_field);
-      continue;
-    }
-    if (merged.needs_erp_time) {
-      // Both sides changed a latest_wins field and the ERP edit is not pushed
-      // yet: its time is in the change table, not here. The push sends it
-      // with If-Unmodified-Since, Zoho answers 412, and the push's reconcile
-      // merges the two with the ERP change's own time.
-      ++stats.deferred;
-      if (adopted) {
-        // The push then updates by id, not by upsert, with the record's
-        // creation as the last CRM time it saw: Zoho's 412 brings the CRM
-        // edit into its reconcile.
-        auto created = RecordTime(r, "Created_Time");
-        link->crm_modified_at = created ? created : modified;
-        links.push_back(std::move(*link));
-      }
-      continue;
-    }
-    stats.conflicts += merged.conflicts;
-    for (const auto& c : merged.held) {
-      ++stats.held;
-      Log().Warn("conflict held for a person (manual rule)",
-                 {{"mapping", m.name}, {"key", link->erp_key}, {"field", c.field}});
-      held.push_back(c);
-    }
-    if (!merged.erp_columns.empty()) {
-      erp_writes.push_back({key, std::move(merged.erp_columns), std::move(merged.erp_values)});
-    }
-    links.push_back(std::move(merged.link));
-    if (merged.crm_update) {
-      crm_updates.push_back(std::move(*merged.crm_update));
-      crm_update_link.push_back(links.size() - 1);
-    }
+    ZCRMSYNC_RETURN_IF_ERROR(Land(run, items, landing));
+    if (stop == deleted.size()) break;
   }
+  return Status::Ok();
+}
 
-  // The merge's CRM share goes out before the ERP commit; repeating it after
-  // a crash writes the same values again.
-  if (!crm_updates.empty()) {
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto results,
-                              crm_.Update(m.module, crm_updates, std::nullopt, WriteOptionsFor(m)));
-    for (size_t i = 0; i < results.size() && i < crm_update_link.size(); ++i) {
-      Link& link = links[crm_update_link[i]];
-      if (results[i].status.ok()) {
-        if (auto t = ParseZohoTime(results[i].modified_time)) link.crm_modified_at = *t;
-        ++stats.crm_updated;
-      } else if (retry::IsTransient(results[i].status.code())) {
-        return results[i].status.WithContext("update " + m.module + " " + link.erp_key);
+Status Puller::Land(Run& run, std::vector<PageItem>& items, Landing& landing) {
+  const mappings::Mapping& m = run.m;
+  auto count = [&](const PageItem& item) {
+    if (item.erase || (item.write && item.unlink)) {
+      ++run.stats.erp_deleted;
+    } else if (item.write) {
+      ++run.stats.erp_updated;
+    }
+  };
+  Status together = InAgentTransaction(run, [&]() -> Status {
+    for (const PageItem& item : items) ZCRMSYNC_RETURN_IF_ERROR(LandItem(run, item));
+    return LandRest(run, landing);
+  });
+  if (together.code() == StatusCode::kInvalidArgument) {
+    // A data error (NOT NULL, length, foreign key, unique, check, a trigger
+    // raising one): the transaction is gone (psqlODBC rolls back all of it,
+    // so savepoints would not help there). Each record lands on its own;
+    // those refused are parked and the rest land.
+    Log().Warn("the ERP refused a write of this page; its records land one at a time",
+               {{"mapping", m.name}, {"error", together.message()}});
+    for (const PageItem& item : items) {
+      const Status one = InAgentTransaction(run, [&] { return LandItem(run, item); });
+      if (one.ok()) {
+        count(item);
+      } else if (one.code() == StatusCode::kInvalidArgument) {
+        std::string field;
+        if (item.write) {
+          const std::string column = ColumnNamedIn(one.message(), item.write->columns);
+          field = column;
+          for (const ResolvedField& f : run.resolved.fields) {
+            if (f.mapping->column == column) field = f.mapping->field;
+          }
+        }
+        landing.parks.push_back(Park(run, item.erp_key, item.zoho_id, one, field));
       } else {
-        park(link, results[i].status, "");
+        return one;
       }
     }
+    together = InAgentTransaction(run, [&] { return LandRest(run, landing); });
+  } else if (together.ok()) {
+    for (const PageItem& item : items) count(item);
   }
+  ZCRMSYNC_RETURN_IF_ERROR(together);
+  if (landing.position) run.resume_saved = !landing.position->after_id.empty();
+  return Status::Ok();
+}
 
-  // Zoho deletes.
-  if (!deleted_since) return deleted_since.error();
-  const std::vector<crm::DeletedRecord>& deleted = *deleted_since;
-  for (const auto& d : deleted) {
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store.FindByZohoId(m.name, d.id));
-    if (!link) continue;
-    if (m.deletes.kind == mappings::DeleteKind::kPropagate) {
-      auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
-      if (keys && keys->size() == 1) erp_deletes.push_back(keys->front());
-    } else if (m.deletes.kind == mappings::DeleteKind::kSoftDelete) {
-      auto keys = change_capture::ParseKeys("[" + link->erp_key + "]");
-      ZCRMSYNC_ASSIGN_OR_RETURN(ValueType type, ColumnType(m, m.deletes.soft_delete_column));
-      auto marker = DeletedMarker(type, Clock::TimePoint(std::chrono::duration_cast<Clock::Duration>(
-                                            std::chrono::system_clock::now().time_since_epoch())));
-      if (!marker) {
-        park(*link, marker.error(), m.deletes.soft_delete_column);
-      } else if (keys && keys->size() == 1) {
-        erp_writes.push_back({keys->front(), {m.deletes.soft_delete_column}, {std::move(*marker)}});
-      }
-    }
-    unlink.push_back({m.name, link->erp_key});
-  }
-
-  // ERP writes, links, parked records and the watermark land together, as
-  // the agent's own transaction (the capture triggers skip it).
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto begin, change_capture::RenderBeginAgentWrites(kit_));
-  ZCRMSYNC_ASSIGN_OR_RETURN(auto end, change_capture::RenderEndAgentWrites(kit_));
-  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
-  for (const auto& s : begin.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
-  for (const ErpWrite& w : erp_writes) {
-    ZCRMSYNC_RETURN_IF_ERROR(WriteErpRow(db_, kit_, m, w));
-    ++stats.erp_updated;
-  }
-  if (!erp_deletes.empty()) {
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderDeleteRow(kit_, table));
-    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement del, db_.Prepare(sql));
-    for (const auto& key : erp_deletes) {
-      std::vector<Value> params;
-      for (const auto& k : key) params.push_back(Value::Text(k));
-      ZCRMSYNC_RETURN_IF_ERROR(del.BindAll(std::move(params)));
-      ZCRMSYNC_RETURN_IF_ERROR(StatusOf(del.Execute()).WithContext("delete from " + m.table));
-      ++stats.erp_deleted;
-    }
-  }
-  for (const Link& l : links) ZCRMSYNC_RETURN_IF_ERROR(store.Save(l));
-  for (const auto& [mapping, key] : unlink) ZCRMSYNC_RETURN_IF_ERROR(store.Delete(mapping, key));
-  for (const ParkedRecord& p : parks) ZCRMSYNC_RETURN_IF_ERROR(store.Park(p));
-  for (const HeldConflict& c : held) ZCRMSYNC_RETURN_IF_ERROR(store.Hold(c));
-  if (newest) {
+Status Puller::LandItem(Run& run, const PageItem& item) {
+  const mappings::Mapping& m = run.m;
+  if (item.write) {
     ZCRMSYNC_RETURN_IF_ERROR(
-        change_capture::SaveState(db_, kit_, watermark_name, FormatTimestamp(*newest)));
+        WriteErpRow(db_, kit_, m, *item.write)
+            .WithContext("key " + item.erp_key + ", Zoho record " + item.zoho_id));
   }
-  for (const auto& [name, unused] : refetch) {
+  if (item.erase) {
+    if (!run.delete_row) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql,
+                                change_capture::RenderDeleteRow(kit_, RowTable(m)));
+      ZCRMSYNC_ASSIGN_OR_RETURN(run.delete_row, db_.Prepare(sql));
+    }
+    std::vector<Value> params;
+    for (const auto& k : *item.erase) params.push_back(Value::Text(k));
+    ZCRMSYNC_RETURN_IF_ERROR(run.delete_row->BindAll(std::move(params)));
+    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(run.delete_row->Execute())
+                                 .WithContext("delete from " + m.table + " key " + item.erp_key +
+                                              " (Zoho record " + item.zoho_id + " was deleted)"));
+  }
+  if (item.link) ZCRMSYNC_RETURN_IF_ERROR(run.store.Save(*item.link));
+  if (item.unlink) ZCRMSYNC_RETURN_IF_ERROR(run.store.Delete(m.name, item.erp_key));
+  for (const HeldConflict& c : item.held) ZCRMSYNC_RETURN_IF_ERROR(run.store.Hold(c));
+  return Status::Ok();
+}
+
+Status Puller::LandRest(Run& run, const Landing& landing) {
+  const mappings::Mapping& m = run.m;
+  for (const ParkedRecord& p : landing.parks) ZCRMSYNC_RETURN_IF_ERROR(run.store.Park(p));
+  for (const HeldConflict& c : landing.held) ZCRMSYNC_RETURN_IF_ERROR(run.store.Hold(c));
+  for (const std::string& name : landing.refetch_done) {
     ZCRMSYNC_RETURN_IF_ERROR(change_capture::DeleteState(db_, kit_, name));
   }
-  for (const auto& s : end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
-  return tx.Commit();
+  for (const std::string& id : landing.refetch_ask) {
+    ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, RefetchStateName(m.name, id),
+                                                       "changed in Zoho during a pull"));
+  }
+  if (landing.position && landing.position->time) {
+    ZCRMSYNC_RETURN_IF_ERROR(
+        change_capture::SaveState(db_, kit_, PullWatermarkStateName(m.name),
+                                  FormatTimestamp(FromTimePoint(*landing.position->time))));
+    if (!landing.position->after_id.empty()) {
+      ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, PullResumeIdStateName(m.name),
+                                                         landing.position->after_id));
+    } else if (run.resume_saved) {
+      ZCRMSYNC_RETURN_IF_ERROR(
+          change_capture::DeleteState(db_, kit_, PullResumeIdStateName(m.name)));
+    }
+  }
+  if (landing.deleted_listed_at) {
+    ZCRMSYNC_RETURN_IF_ERROR(
+        change_capture::SaveState(db_, kit_, PullDeletedWatermarkStateName(m.name),
+                                  FormatTimestamp(FromTimePoint(*landing.deleted_listed_at))));
+  }
+  return Status::Ok();
+}
+
+Status Puller::InAgentTransaction(const Run& run, const std::function<Status()>& body) {
+  const Status done = [&]() -> Status {
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+    for (const auto& s : run.begin.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
+    ZCRMSYNC_RETURN_IF_ERROR(body());
+    for (const auto& s : run.end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
+    return tx.Commit();
+  }();
+  if (!done.ok()) {
+    // Rolled back; echo suppression that outlives a transaction (MySQL's
+    // session variable) is turned off all the same.
+    for (const auto& s : run.end.statements) (void)db_.Execute(s);
+  }
+  return done;
+}
+
+ParkedRecord Puller::Park(Run& run, std::optional<std::string> erp_key,
+                          std::optional<std::string> zoho_id, const Status& s,
+                          const std::string& field) {
+  ParkedRecord r;
+  r.mapping = run.m.name;
+  r.erp_key = std::move(erp_key);
+  r.zoho_id = std::move(zoho_id);
+  r.direction = "crm_to_erp";
+  r.status_code = std::string(StatusCodeName(s.code()));
+  if (!field.empty()) r.field = field;
+  r.message = s.message();
+  Log().Warn("parked a record", {{"mapping", run.m.name},
+                                 {"key", r.erp_key.value_or("")},
+                                 {"zoho_id", r.zoho_id.value_or("")},
+                                 {"field", field},
+                                 {"error", s.message()}});
+  ++run.stats.parked;
+  return r;
 }
 
 Result<ValueType> Puller::ColumnType(const mappings::Mapping& m, const std::string& column) {
@@ -333,7 +642,9 @@ Result<std::optional<Link>> Puller::FirstContact(
     const mappings::Mapping& m, const ResolvedMapping& resolved, const crm::Record& r,
     const std::string& id, std::optional<Timestamp> modified, LinkStore& store, PullCounts& stats,
     std::vector<HeldConflict>& held, std::vector<ParkedRecord>& parks, bool& adopted) {
-  const change_capture::CaptureTable table = RowTable(m);
+  change_capture::CaptureTable table = RowTable(m);
+  // Key text as the capture trigger renders it (SQL Server: by type).
+  ZCRMSYNC_RETURN_IF_ERROR(change_capture::DescribeKeyColumns(db_, kit_.dialect, table));
   // A record that carries an external id is one of ours whose link a crash
   // lost before the push committed. The push wrote its link ahead of the
   // call, with no Zoho id and the values it was about to send: that link is
@@ -523,6 +834,11 @@ Result<std::optional<Link>> Puller::FirstContact(
     link.base_values = BaseToJson(base);
     link.crm_modified_at = modified;
     ZCRMSYNC_RETURN_IF_ERROR(store.Save(link));
+    // Until Zoho has the row's key as its external id (just below), the
+    // next pull fetches the record again: a crash or a failed call in
+    // between would leave it without one for good.
+    ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, RefetchStateName(m.name, id),
+                                                       "external id of a new row"));
     for (const auto& s : end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
     return tx.Commit();
   }();
@@ -546,9 +862,11 @@ Result<std::optional<Link>> Puller::FirstContact(
   ZCRMSYNC_ASSIGN_OR_RETURN(auto results, crm_.Update(m.module, {rec}, std::nullopt, WriteOptionsFor(m)));
   if (!results.empty() && !results[0].status.ok()) {
     if (retry::IsTransient(results[0].status.code())) return Error(results[0].status);
-    Log().Warn("could not set the external id on the new CRM record; the next merge retries",
+    Log().Warn("could not set the external id on the new CRM record; the next pull retries",
                {{"mapping", m.name}, {"zoho_id", id}, {"error", results[0].status.message()}});
+    return std::optional<Link>();
   }
+  ZCRMSYNC_RETURN_IF_ERROR(change_capture::DeleteState(db_, kit_, RefetchStateName(m.name, id)));
   return std::optional<Link>();
 }
 

@@ -22,6 +22,19 @@ namespace zcrmsync::sync {
 namespace {
 
 constexpr char kCursorState[] = "push/cursor";
+// "push/deferred/<mapping>/<erp key>": a record Zoho refused for now.
+constexpr char kDeferredPrefix[] = "push/deferred/";
+// "push/kept/<mapping>": how many changes of a mapping not in the config
+// were kept behind the cursor (unsent, not purged) for when it is back.
+constexpr char kKeptPrefix[] = "push/kept/";
+// A record refused for now is tried again after 5 minutes, then 10, 20, ...
+// After kMaxDeferrals tries it stays parked for a person (errors retry).
+constexpr std::chrono::minutes kFirstDeferral{5};
+constexpr int kMaxDeferrals = 6;
+// A row whose lookup target is not in Zoho yet (its change comes later, as
+// in an initial load of a child table before its parent) waits for it this
+// long after its change, then is parked.
+constexpr std::chrono::hours kLookupWait{1};
 // COQL calls in flight at once: Zoho counts COQL among its "complex" APIs,
 // with a lower concurrency than plain writes.
 constexpr size_t kCoqlConcurrency = 5;
@@ -33,12 +46,71 @@ const log::Logger& Log() {
 
 }  // namespace
 
+// A record Zoho refused for now (RECORD_LOCKED, ...), parked until
+// `retry_at`; `changed_at` is its change's own time, kept for latest_wins.
+struct Deferral {
+  int attempts = 0;
+  Timestamp retry_at;
+  Timestamp changed_at;
+};
+
+namespace {
+
+// The key of a key_json ("[\"1\",\"a\"]" -> {"1", "a"}); empty if malformed.
+std::vector<std::string> KeyOf(const std::string& key_json) {
+  auto keys = change_capture::ParseKeys("[" + key_json + "]");
+  return keys && keys->size() == 1 ? keys->front() : std::vector<std::string>{};
+}
+
+std::string DeferralName(const std::string& mapping, const std::string& key_json) {
+  return std::string(kDeferredPrefix) + mapping + "/" + key_json;
+}
+
+std::string DeferralToText(const Deferral& d) {
+  return std::to_string(d.attempts) + "|" + FormatTimestamp(d.retry_at) + "|" +
+         FormatTimestamp(d.changed_at);
+}
+
+std::optional<Deferral> DeferralFromText(const std::string& text) {
+  const size_t a = text.find('|');
+  const size_t b = a == std::string::npos ? a : text.find('|', a + 1);
+  if (b == std::string::npos) return std::nullopt;
+  Deferral d;
+  try {
+    d.attempts = std::stoi(text.substr(0, a));
+  } catch (...) {
+    return std::nullopt;
+  }
+  auto retry_at = ParseTimestamp(text.substr(a + 1, b - a - 1));
+  auto changed_at = ParseTimestamp(text.substr(b + 1));
+  if (!retry_at || !changed_at) return std::nullopt;
+  d.retry_at = *retry_at;
+  d.changed_at = *changed_at;
+  return d;
+}
+
+// (mapping, erp key) of a deferral's state name.
+std::optional<std::pair<std::string, std::string>> DeferralKey(const std::string& name) {
+  const std::string rest = name.substr(std::string(kDeferredPrefix).size());
+  const size_t slash = rest.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  return std::pair{rest.substr(0, slash), rest.substr(slash + 1)};
+}
+
+}  // namespace
+
 // One key after coalescing: the last operation wins.
 struct PushPending {
   std::string key_json;
   std::vector<std::string> key;
   char op = 'U';
   Timestamp changed_at;
+  // A key change of one row (a 'K' change): the new key's pending names the
+  // old key (`moved_from`), the old key's names the new one (`moved_to`).
+  // The CRM record linked to the old key moves to the new key (its link
+  // and external id follow) instead of being deleted and created again.
+  std::optional<std::string> moved_from;  // key_json of the old key
+  std::optional<std::string> moved_to;    // key_json of the new key
 };
 
 // What one key becomes.
@@ -47,6 +119,8 @@ struct PushOutgoing {
   std::optional<Link> link;
   crm::Record record;                            // for upsert/update
   std::map<std::string, std::string> new_base;   // the base once it lands
+  // A key change: the old key whose link this record's link replaces.
+  std::optional<std::string> moved_from;
 };
 using Pending = PushPending;
 using Outgoing = PushOutgoing;
@@ -80,7 +154,19 @@ struct PushPass {
   std::vector<ParkedRecord> to_park;
   std::vector<HeldConflict> to_hold;
   std::vector<std::pair<const mappings::Mapping*, ErpWrite>> erp_writes;  // the 412 reconcile's
-  std::vector<std::pair<std::string, std::string>> requeue;  // (mapping, key) to push again
+  struct Requeue {
+    std::string mapping, key_json;
+    Timestamp changed_at;  // the change's own time, kept for latest_wins
+  };
+  std::vector<Requeue> requeue;  // keys to push again
+  // Records Zoho refused for now (RECORD_LOCKED and other per-record
+  // transient codes): parked, and released again after a backoff.
+  std::map<std::pair<std::string, std::string>, Deferral> deferred;  // as read: (mapping, key)
+  std::vector<std::pair<std::pair<std::string, std::string>, Deferral>> to_defer;
+  std::set<std::pair<std::string, std::string>> landed_keys;  // their deferral ends
+  std::map<std::string, int64_t> kept;  // keys of mappings not in the config, per mapping
+  // Per looked-up mapping: its row by key (WaitsForLookup).
+  std::map<std::string, std::unique_ptr<odbc::Statement>> lookup_selects;
 };
 
 namespace {
@@ -206,15 +292,73 @@ PushCounts& PushCounts::operator+=(const PushCounts& o) {
   return *this;
 }
 
+Status Pusher::ReleaseDeferred() {
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto deferred, change_capture::ListStates(db_, kit_, kDeferredPrefix));
+  if (deferred.empty()) return Status();
+  const auto now = std::chrono::system_clock::now();
+  LinkStore store(db_, kit_);
+  std::optional<std::vector<ParkedRecord>> parked;
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+  for (const auto& [name, value] : deferred) {
+    auto key = DeferralKey(name);
+    auto d = DeferralFromText(value);
+    if (!key || !d) {
+      Log().Warn("dropped a malformed deferral", {{"state", name}});
+      ZCRMSYNC_RETURN_IF_ERROR(change_capture::DeleteState(db_, kit_, name));
+      continue;
+    }
+    if (ToTimePoint(d->retry_at) > now) continue;
+    if (!parked) {
+      ZCRMSYNC_ASSIGN_OR_RETURN(parked, store.ListParked());
+    }
+    for (const ParkedRecord& r : *parked) {
+      if (r.mapping != key->first || r.erp_key != key->second || r.direction != "erp_to_crm") continue;
+      Log().Info("trying a record Zoho refused for now again",
+                 {{"mapping", r.mapping}, {"key", key->second}, {"try", d->attempts + 1}});
+      // Queued with its change's own time (latest_wins compares it).
+      ZCRMSYNC_RETURN_IF_ERROR(store.Retry(r, d->changed_at));
+    }
+  }
+  return tx.Commit();
+}
+
+Status Pusher::HandleKept(change_capture::ChangeReader& reader, const std::string& cursor) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto kept, change_capture::ListStates(db_, kit_, kKeptPrefix));
+  for (const auto& [name, value] : kept) {
+    const std::string mapping = name.substr(std::string(kKeptPrefix).size());
+    if (mappings::FindMapping(config_, mapping) == nullptr) {
+      Log().Warn("changes of a mapping that is not in the config are kept in the change table, "
+                 "unsent: add the mapping back to send them, or uninstall to drop them",
+                 {{"mapping", mapping}, {"kept", value}});
+      continue;
+    }
+    // Back in the config: its kept changes go after the cursor, in order.
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+    ZCRMSYNC_ASSIGN_OR_RETURN(int64_t moved, reader.RequeueKept(cursor, mapping));
+    ZCRMSYNC_RETURN_IF_ERROR(change_capture::DeleteState(db_, kit_, name));
+    ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
+    Log().Info("a mapping is back in the config: its kept changes are pushed",
+               {{"mapping", mapping}, {"change_rows", moved}});
+  }
+  return Status();
+}
+
 Result<PushStats> Pusher::Drain() {
   PushStats stats;
+  requeued_.clear();
+  ZCRMSYNC_RETURN_IF_ERROR(ReleaseDeferred());
   change_capture::ChangeReader reader(db_, kit_);
   ZCRMSYNC_ASSIGN_OR_RETURN(auto saved_cursor, change_capture::LoadState(db_, kit_, kCursorState));
   std::string cursor = saved_cursor.value_or("");
+  ZCRMSYNC_RETURN_IF_ERROR(HandleKept(reader, cursor));
   std::optional<std::string> to_purge;  // committed, not purged yet
+  // Only changes of the mappings in the config are purged; a removed
+  // mapping's are kept for when it is back (or until uninstall).
+  std::vector<std::string> mapping_names;
+  for (const auto& m : config_.mappings) mapping_names.push_back(m.name);
   auto purge = [&]() -> Status {
     if (!to_purge) return Status();
-    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(reader.Purge(*to_purge, options_.batch)));
+    ZCRMSYNC_RETURN_IF_ERROR(StatusOf(reader.Purge(*to_purge, options_.batch, mapping_names)));
     to_purge.reset();
     return Status();
   };
@@ -356,7 +500,38 @@ Result<std::unique_ptr<PushPass>> Pusher::ReadAhead(change_capture::ChangeReader
 Result<std::unique_ptr<PushPass>> Pusher::Read(change_capture::ChangeReader& reader,
                                                const std::string& cursor, size_t limit) {
   ZCRMSYNC_ASSIGN_OR_RETURN(auto changes, reader.Next(cursor, limit));
+  // A key this Drain queued again goes round in the next one, not at once
+  // (else a 412 that keeps coming back would spin here).
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (requeued_.contains({changes[i].mapping, changes[i].key_json})) {
+      changes.resize(i);
+      break;
+    }
+  }
   if (changes.empty()) return std::unique_ptr<PushPass>();
+  // A key change (K) moves a CRM record from one key to another. It goes in
+  // a pass where neither of its keys has another change: the pass ends
+  // before a K whose keys came earlier, and after a K before the next
+  // change of its keys, so a move never mixes with a create, update or
+  // delete of the same keys. (The next pass reads them in order.)
+  {
+    std::set<std::pair<std::string, std::string>> touched, moved;
+    size_t cut = changes.size();
+    for (size_t i = 0; i < changes.size() && cut == changes.size(); ++i) {
+      const auto& c = changes[i];
+      std::vector<std::pair<std::string, std::string>> keys = {{c.mapping, c.key_json}};
+      if (c.op == 'K') keys.push_back({c.mapping, c.old_key_json});
+      for (const auto& k : keys) {
+        if (moved.contains(k) || (c.op == 'K' && touched.contains(k))) cut = i;
+      }
+      if (cut != changes.size()) break;
+      for (const auto& k : keys) {
+        touched.insert(k);
+        if (c.op == 'K') moved.insert(k);
+      }
+    }
+    changes.resize(std::max<size_t>(cut, 1));
+  }
   auto pass = std::make_unique<PushPass>();
   for (const auto& c : changes) ++pass->counts[c.mapping].changes;
   pass->next_cursor = changes.back().cursor;
@@ -365,18 +540,38 @@ Result<std::unique_ptr<PushPass>> Pusher::Read(change_capture::ChangeReader& rea
   std::map<std::string, std::vector<Pending>> by_mapping;
   std::map<std::pair<std::string, std::string>, size_t> where;
   for (auto& c : changes) {
+    if (c.op == 'K') {
+      // The old key's pending, then the new key's (both fresh: see above).
+      auto& list = by_mapping[c.mapping];
+      Pending old_key{c.old_key_json, c.old_key, 'D', c.changed_at, std::nullopt, c.key_json};
+      Pending new_key{c.key_json, c.key, 'U', c.changed_at, c.old_key_json, std::nullopt};
+      where.emplace(std::make_pair(c.mapping, c.old_key_json), list.size());
+      list.push_back(std::move(old_key));
+      where.emplace(std::make_pair(c.mapping, c.key_json), list.size());
+      list.push_back(std::move(new_key));
+      pass->keys.insert({c.mapping, c.old_key_json});
+      pass->keys.insert({c.mapping, c.key_json});
+      continue;
+    }
     auto k = std::make_pair(c.mapping, c.key_json);
     auto it = where.find(k);
     if (it == where.end()) {
       auto& list = by_mapping[c.mapping];
       where.emplace(k, list.size());
-      list.push_back({c.key_json, c.key, c.op, c.changed_at});
+      list.push_back({c.key_json, c.key, c.op, c.changed_at, std::nullopt, std::nullopt});
       pass->keys.insert(std::move(k));
     } else {
       Pending& p = by_mapping[c.mapping][it->second];
       p.op = c.op;
       p.changed_at = c.changed_at;
     }
+  }
+  // Records refused for now earlier: their deferral ends when they land.
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto deferred, change_capture::ListStates(db_, kit_, kDeferredPrefix));
+  for (const auto& [name, value] : deferred) {
+    auto key = DeferralKey(name);
+    auto d = DeferralFromText(value);
+    if (key && d && pass->keys.contains(*key)) pass->deferred[*key] = *d;
   }
   // A store per pass: its statements are prepared again, so PostgreSQL
   // plans them for the links table as it is now, not as it was when empty.
@@ -397,8 +592,11 @@ Result<std::unique_ptr<PushPass>> Pusher::Read(change_capture::ChangeReader& rea
     w->lookup_targets.erase(cm.name);
     work.push_back(std::move(w));
   }
-  for (const auto& [name, unused] : by_mapping) {
-    Log().Warn("changes for a mapping not in the config are skipped", {{"mapping", name}});
+  // Changes of a mapping not in the config (removed from it) are not sent
+  // and not purged: kept behind the cursor, counted, and sent when the
+  // mapping is back (see HandleKept).
+  for (const auto& [name, list] : by_mapping) {
+    pass->kept[name] += static_cast<int64_t>(list.size());
   }
   // A mapping that others look up goes before them, so its records are
   // linked by the time they are looked up; otherwise config order. (A
@@ -430,16 +628,21 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string select_sql,
                             change_capture::RenderSelectRow(kit_, table, columns));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement select, db_.Prepare(select_sql));
+  auto parked = [&](const std::string& key_json) { return parked_keys.contains({m->name, key_json}); };
 
   std::set<std::string> claimed;  // CRM ids matched by a row of this batch
-  // The rows of a one-column key are read a chunk at a time; a key the
-  // chunk does not bring back is read alone (a deleted row, or a key type
-  // whose text this reading does not reproduce).
+  // Every key's row is read, deletes' too: a key deleted and inserted again
+  // (in a later pass, or in a later statement of this one) is an update of
+  // its record, never a delete and a new record (which would lose the
+  // record's notes, activities, related records and owner). The rows of a
+  // one-column key are read a chunk at a time; a key the chunk does not
+  // bring back is read alone (a deleted row, or a key type whose text this
+  // reading does not reproduce).
   std::map<std::string, odbc::Row> prefetched;
   if (m->key_columns.size() == 1) {
     std::vector<const Pending*> wanted;
     for (const Pending& p : pendings) {
-      if (p.op != 'D' && !parked_keys.contains({m->name, p.key_json})) wanted.push_back(&p);
+      if (!parked(p.key_json)) wanted.push_back(&p);
     }
     constexpr size_t kChunk = 200;
     for (size_t start = 0; start < wanted.size(); start += kChunk) {
@@ -466,49 +669,76 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
   }
   std::vector<std::string> link_keys;
   for (const Pending& p : pendings) {
-    if (!parked_keys.contains({m->name, p.key_json})) link_keys.push_back(p.key_json);
+    if (!parked(p.key_json)) link_keys.push_back(p.key_json);
   }
   ZCRMSYNC_ASSIGN_OR_RETURN(auto links, store.LoadMany(m->name, link_keys));
+  // Key changes whose record moves: the old key's link has a Zoho id, the
+  // new key has no link, and neither waits behind a parked record.
+  // Otherwise the old key is handled as a delete and the new one as a row.
+  std::set<std::string> moving;  // old keys
   for (const Pending& p : pendings) {
-    if (parked_keys.contains({m->name, p.key_json})) {
+    if (!p.moved_from || parked(p.key_json) || parked(*p.moved_from)) continue;
+    auto old_link = links.find(*p.moved_from);
+    if (old_link != links.end() && old_link->second.zoho_id && !links.contains(p.key_json)) {
+      moving.insert(*p.moved_from);
+    }
+  }
+  // Deletes of rows with no Zoho id to delete by: looked up by external id
+  // after the loop, all at once.
+  std::vector<std::pair<const Pending*, std::optional<Link>>> unlinked_deletes;
+  for (const Pending& p : pendings) {
+    if (parked(p.key_json)) {
       ++mc.waiting;
       continue;
     }
+    // The old key of a move: its record goes with the new key (below).
+    const bool moves_away = p.moved_to && moving.contains(p.key_json);
     std::optional<Link> link;
-    if (auto it = links.find(p.key_json); it != links.end()) link = std::move(it->second);
+    std::optional<std::string> moved_from;
+    if (p.moved_from && moving.contains(*p.moved_from)) {
+      link = links.at(*p.moved_from);
+      moved_from = p.moved_from;
+    } else if (auto it = links.find(p.key_json); it != links.end() && !moves_away) {
+      link = std::move(it->second);
+    }
     std::optional<odbc::Row> row;
-    if (p.op != 'D') {
-      if (auto hit = prefetched.find(p.key_json); hit != prefetched.end()) {
-        row = std::move(hit->second);
-      } else {
-        ZCRMSYNC_ASSIGN_OR_RETURN(row, ReadErpRow(select, p.key, m->table));
-      }
+    if (auto hit = prefetched.find(p.key_json); hit != prefetched.end()) {
+      row = std::move(hit->second);
+    } else {
+      ZCRMSYNC_ASSIGN_OR_RETURN(row, ReadErpRow(select, p.key, m->table));
     }
     if (row && soft_index && IsDeletedMarker((*row)[*soft_index])) row.reset();
+    if (moves_away) {
+      // The old key of a move: its record goes with the new key. A row that
+      // holds the old key again (keys that traded places in one statement)
+      // gets a record of its own in the next run, once the move has landed
+      // and Zoho's external id no longer names this key.
+      if (row) {
+        pass.requeue.push_back({m->name, p.key_json, p.changed_at});
+        ++mc.waiting;
+      }
+      continue;
+    }
     const bool propagate = m->deletes.kind != mappings::DeleteKind::kIgnore;
     if (!row) {  // deleted (or gone since the change, or soft-deleted)
-      if (link && link->zoho_id && propagate) {
-        work.deletes.push_back({&p, link, {}, {}});
+      if (moved_from) {
+        // Moved, then deleted: the record goes (or, not propagated, is
+        // unlinked); the old key's link goes either way.
+        pass.links_to_delete.push_back({m->name, *moved_from});
+        if (propagate) work.deletes.push_back({&p, link, {}, {}, std::nullopt});
+      } else if (link && link->zoho_id && propagate) {
+        work.deletes.push_back({&p, link, {}, {}, std::nullopt});
       } else if (propagate) {
         if (ahead) return false;  // needs a Zoho call of its own
         // Never linked, or a crash lost the link after the record reached
-        // Zoho: look for it by external id so the delete is not lost.
-        ZCRMSYNC_ASSIGN_OR_RETURN(auto found, FindByExternalIds(*m, {ExternalId(p.key)}));
-        for (const auto& [external, record] : found) {
-          Link orphan;
-          orphan.mapping = m->name;
-          orphan.erp_key = p.key_json;
-          orphan.zoho_id = record.id;
-          work.deletes.push_back({&p, orphan, {}, {}});
-        }
-        // A link written ahead of a create that never landed goes too.
-        if (link) pass.links_to_delete.push_back({m->name, p.key_json});
+        // Zoho: looked up by external id (below) so the delete is not lost.
+        unlinked_deletes.push_back({&p, link});
       } else if (link) {
         pass.links_to_delete.push_back({m->name, p.key_json});
       }
       continue;
     }
-    Outgoing out{&p, link, {}, ParseBase(link ? link->base_values : "")};
+    Outgoing out{&p, link, {}, ParseBase(link ? link->base_values : ""), moved_from};
     const auto old_base = out.new_base;
     bool failed = false;
     for (const ResolvedField& pf : push_fields) {
@@ -516,7 +746,13 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
       FieldSpec spec = SpecFor(config_, *m, pf, v.type(), options_.erp_time_zone, store);
       auto json = ToZoho(v, spec);
       if (!json) {
-        Park(pass, m->name, p, link, json.error(), pf.mapping->field);
+        ZCRMSYNC_ASSIGN_OR_RETURN(bool waits, WaitsForLookup(pass, p, json.error()));
+        if (waits) {
+          pass.requeue.push_back({m->name, p.key_json, p.changed_at});
+          ++mc.waiting;
+        } else {
+          Park(pass, m->name, p, link, json.error(), pf.mapping->field);
+        }
         failed = true;
         break;
       }
@@ -530,7 +766,13 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
       out.new_base[pf.mapping->field] = canonical;
     }
     if (failed) continue;
-    if (!link || !link->zoho_id) {
+    if (moved_from) {
+      // The record keeps its id, notes and history; its external id follows
+      // the row's new key.
+      out.record[m->external_id_field] = crm::JsonValue(ExternalId(p.key));
+      out.record["id"] = crm::JsonValue(*link->zoho_id);
+      work.updates.push_back(std::move(out));
+    } else if (!link || !link->zoho_id) {
       out.record[m->external_id_field] = crm::JsonValue(ExternalId(p.key));
       if (!link && !m->match_fields.empty()) {
         if (ahead) return false;  // initial matching asks Zoho
@@ -558,11 +800,46 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
         }
       }
       work.upserts.push_back(std::move(out));
-    } else if (out.record.empty()) {
-      ++mc.unchanged;
     } else {
-      out.record["id"] = crm::JsonValue(*link->zoho_id);
-      work.updates.push_back(std::move(out));
+      // A record moved to this key whose external id Zoho has not taken yet
+      // (the move was refused for a while): it is set now.
+      if (link->external_id && *link->external_id != ExternalId(p.key)) {
+        out.record[m->external_id_field] = crm::JsonValue(ExternalId(p.key));
+      }
+      if (out.record.empty()) {
+        ++mc.unchanged;
+        pass.landed_keys.insert({m->name, p.key_json});
+      } else {
+        out.record["id"] = crm::JsonValue(*link->zoho_id);
+        work.updates.push_back(std::move(out));
+      }
+    }
+  }
+  if (!unlinked_deletes.empty()) {
+    std::set<std::string> external_ids;
+    for (const auto& [p, link] : unlinked_deletes) external_ids.insert(ExternalId(p->key));
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto found, FindByExternalIds(*m, external_ids));
+    for (const auto& [p, link] : unlinked_deletes) {
+      auto [first, last] = found.equal_range(ExternalId(p->key));
+      for (auto f = first; f != last; ++f) {
+        // A record another key's link owns is never deleted for this one
+        // (a record moved to a new key whose external id Zoho has not taken
+        // yet still carries the old key's).
+        ZCRMSYNC_ASSIGN_OR_RETURN(auto owner, store.FindByZohoId(m->name, f->second.id));
+        if (owner && owner->erp_key != p->key_json) {
+          Log().Info("not deleting a record linked to another key",
+                     {{"mapping", m->name}, {"key", p->key_json}, {"zoho_id", f->second.id},
+                      {"linked_to", owner->erp_key}});
+          continue;
+        }
+        Link orphan;
+        orphan.mapping = m->name;
+        orphan.erp_key = p->key_json;
+        orphan.zoho_id = f->second.id;
+        work.deletes.push_back({p, orphan, {}, {}, std::nullopt});
+      }
+      // A link written ahead of a create that never landed goes too.
+      if (link) pass.links_to_delete.push_back({m->name, p->key_json});
     }
   }
   // A create whose link an earlier attempt wrote ahead and never landed (a
@@ -578,6 +855,31 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
   // Ahead, no call was made here, and the sender's are counted by Send.
   if (!ahead) AddCalls(mc, calls_before, crm_.stats());
   return true;
+}
+
+Result<bool> Pusher::WaitsForLookup(PushPass& pass, const Pending& p, const Status& why) {
+  const auto target_name = why.GetPayload(kLookupPendingMapping);
+  const auto target_key = why.GetPayload(kLookupPendingKey);
+  if (!target_name || !target_key) return false;
+  const mappings::Mapping* target = mappings::FindMapping(config_, *target_name);
+  if (target == nullptr || !mappings::FlowsErpToCrm(target->direction)) return false;
+  // A row whose create is parked, or a change too old, waits no longer: a
+  // person looks at it (errors list names the row looked up).
+  if (pass.held_back.parked_keys.contains({*target_name, *target_key})) return false;
+  if (std::chrono::system_clock::now() - ToTimePoint(p.changed_at) > kLookupWait) return false;
+  auto keys = change_capture::ParseKeys("[" + *target_key + "]");
+  if (!keys || keys->size() != 1) return false;
+  auto& select = pass.lookup_selects[*target_name];
+  if (!select) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, change_capture::RenderSelectRow(
+                                                   kit_, RowTable(*target), target->key_columns));
+    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, db_.Prepare(sql));
+    select = std::make_unique<odbc::Statement>(std::move(stmt));
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(*select, keys->front(), target->table));
+  // The row looked up exists and is on its way to Zoho (its change, or the
+  // initial load, is behind this one): this one waits for the next run.
+  return row.has_value();
 }
 
 Status Pusher::Seal(PushPass& pass, PushMappingWork& work) {
@@ -616,17 +918,20 @@ Status Pusher::Seal(PushPass& pass, PushMappingWork& work) {
                                                  {m->external_id_field}, WriteOptionsFor(*m)));
   }
   if (!work.updates.empty()) {
-    // One If-Unmodified-Since per call: the oldest CRM time we saw. A record
-    // changed in between is always caught; a few may be checked needlessly.
-    std::optional<Clock::TimePoint> since;
+    // Each record is checked against the CRM time we last saw for it: Zoho
+    // takes one If-Unmodified-Since per call, so the client groups records
+    // of the same second into calls. (One time per call, the oldest, made
+    // Zoho refuse every record changed since: N records synced in N
+    // different seconds cost N 412 rounds.)
+    std::vector<std::optional<Clock::TimePoint>> since;
     std::vector<crm::Record> records;
     records.reserve(work.updates.size());
+    since.reserve(work.updates.size());
     for (auto& o : work.updates) {
       records.push_back(std::move(o.record));
-      if (o.link && o.link->crm_modified_at) {
-        const auto t = ToTimePoint(*o.link->crm_modified_at);
-        if (!since || t < *since) since = t;
-      }
+      since.push_back(o.link && o.link->crm_modified_at
+                          ? std::optional(ToTimePoint(*o.link->crm_modified_at))
+                          : std::nullopt);
     }
     ZCRMSYNC_ASSIGN_OR_RETURN(work.update_write, crm_.PrepareUpdate(m->module, std::move(records),
                                                                     since, WriteOptionsFor(*m)));
@@ -726,6 +1031,7 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
   mc.zoho_calls += work.sent_calls.calls;
   mc.zoho_credits += work.sent_calls.credits;
   std::vector<Link> links_to_save;
+  std::vector<std::string> moved_away;  // old keys whose links moved to new keys
   auto land = [&](Outgoing& o, const crm::RecordResult& r, bool created) {
     Link link = o.link.value_or(Link{});
     link.mapping = m->name;
@@ -735,7 +1041,9 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
     link.base_values = BaseToJson(o.new_base);
     link.erp_changed_at = o.pending->changed_at;
     if (auto t = ParseZohoTime(r.modified_time)) link.crm_modified_at = *t;
+    if (o.moved_from) moved_away.push_back(*o.moved_from);
     links_to_save.push_back(std::move(link));
+    pass.landed_keys.insert({m->name, o.pending->key_json});
     ++(created ? mc.created : mc.updated);
   };
   // The replies are read here, off the sender's path.
@@ -747,6 +1055,19 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
     work.update_results = crm_.Finish(std::move(*work.update_write));
     work.update_write.reset();
   }
+  // One record's outcome that is not a success or a 412: a failed call
+  // stops the pass (the cursor stays; a revoked token, a missing scope or
+  // an outage is the whole agent's problem, not each record's); a record
+  // Zoho refuses for now (RECORD_LOCKED) waits out a backoff; any other
+  // error parks the record.
+  auto refused = [&](const Pending& p, const std::optional<Link>& link, const crm::RecordResult& r,
+                     const std::string& what) -> Status {
+    Status s = r.status.WithContext(what + " " + m->module + " " + p.key_json);
+    if (r.call_failed) return s;
+    if (retry::IsTransient(r.status.code())) return Defer(pass, *m, p, link, s);
+    Park(pass, m->name, p, link, s, "");
+    return Status();
+  };
   std::vector<Outgoing*> stale;  // 412: the CRM record changed since we last saw it
   auto handle = [&](std::vector<Outgoing>& outs, const std::vector<crm::RecordResult>& results,
                     bool upsert) -> Status {
@@ -754,13 +1075,22 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
       const crm::RecordResult& r = results[i];
       if (r.status.ok()) {
         land(outs[i], r, upsert && r.action != "update");
-      } else if (r.status.code() == StatusCode::kAborted && !upsert) {
+      } else if (r.status.code() == StatusCode::kAborted && !upsert && !r.call_failed) {
         stale.push_back(&outs[i]);
-      } else if (retry::IsTransient(r.status.code())) {
-        return r.status.WithContext("push " + m->module + " " + outs[i].pending->key_json);
       } else {
-        Park(pass, m->name, *outs[i].pending, outs[i].link,
-             r.status.WithContext("push " + m->module + " " + outs[i].pending->key_json), "");
+        ZCRMSYNC_RETURN_IF_ERROR(refused(*outs[i].pending, outs[i].link, r, "push"));
+        if (outs[i].moved_from && !r.call_failed) {
+          // A move Zoho refused (a locked record, bad data): the link moves
+          // anyway, keeping the base and the external id Zoho still holds,
+          // so the retry updates the same record and sets its external id
+          // (a retry without the link would create another record).
+          Link moved = *outs[i].link;
+          moved.mapping = m->name;
+          moved.erp_key = outs[i].pending->key_json;
+          if (!moved.external_id) moved.external_id = ExternalId(KeyOf(*outs[i].moved_from));
+          moved_away.push_back(*outs[i].moved_from);
+          links_to_save.push_back(std::move(moved));
+        }
       }
     }
     return Status();
@@ -768,140 +1098,203 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
   ZCRMSYNC_RETURN_IF_ERROR(handle(work.upserts, work.upsert_results, /*upsert=*/true));
   ZCRMSYNC_RETURN_IF_ERROR(handle(work.updates, work.update_results, /*upsert=*/false));
   for (Outgoing& o : work.unlanded) stale.push_back(&o);
-  if (!stale.empty()) {
-    // (Never while another pass's calls are in flight: Drain sees to it.)
-    const crm::ClientStats calls_before = crm_.stats();
-    // The 412 reconcile: read both sides as they are now and merge them
-    // field by field (the ERP side with its change's own time), as the
-    // pull would. Late CRM edits are merged, never overwritten.
-    ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping all, ResolveFields(*m, fields_, false));
-    ZCRMSYNC_ASSIGN_OR_RETURN(std::string full_sql,
-                              change_capture::RenderSelectRow(kit_, RowTable(*m), all.columns));
-    ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement full, db_.Prepare(full_sql));
-    std::vector<std::string> api_fields = {"Modified_Time", "Created_Time", m->external_id_field};
-    for (const ResolvedField& f : all.fields) api_fields.push_back(f.mapping->field);
-    std::vector<std::string> ids;
-    for (const Outgoing* o : stale) ids.push_back(*o->link->zoho_id);
-    std::map<std::string, crm::Record> now;
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto got, crm_.GetByIds(m->module, ids, api_fields));  // pages itself
-    for (auto& rec : got) {
-      if (auto id = rec.find("id"); id != rec.end() && id->second.is_string()) {
-        now[id->second.as_string()] = std::move(rec);
-      }
-    }
-    ZCRMSYNC_ASSIGN_OR_RETURN(auto skew, MeasureClockSkew(db_, kit_, crm_, SystemClock()));
-    std::vector<crm::Record> again;
-    std::vector<std::pair<Link, const Pending*>> again_links;
-    std::optional<Clock::TimePoint> again_since;
-    for (Outgoing* o : stale) {
-      const Pending& p = *o->pending;
-      auto rec = now.find(*o->link->zoho_id);
-      if (rec == now.end()) continue;  // deleted in the CRM meanwhile: the pull handles it
-      ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(full, p.key, m->table));
-      if (!row) continue;  // deleted in the ERP meanwhile: its own change follows
-      const std::optional<Timestamp> modified = RecordTime(rec->second, "Modified_Time");
-      RecordMergeInput in;
-      in.config = &config_;
-      in.mapping = m;
-      in.resolved = &all;
-      in.erp_time_zone = options_.erp_time_zone;
-      // A record re-linked after a crash has no base. If the ERP row has
-      // not changed since the record was created from it, the row is the
-      // base: then only the CRM's later edits count as changes.
-      Link link = *o->link;
-      if (ParseBase(link.base_values).empty()) {
-        const std::optional<Timestamp> created = RecordTime(rec->second, "Created_Time");
-        if (created && ToTimePoint(p.changed_at) + skew.value_or(Clock::Duration(0)) <=
-                           ToTimePoint(*created)) {
-          std::map<std::string, std::string> base;
-          for (const ResolvedField& f : all.fields) {
-            FieldSpec spec = SpecFor(config_, *m, f, (*row)[f.column_index].type(),
-                                     options_.erp_time_zone, store);
-            if (auto json = ToZoho((*row)[f.column_index], spec)) {
-              base[f.mapping->field] = CanonicalValue(*json, spec);
-            }
-          }
-          link.base_values = BaseToJson(base);
-        }
-      }
-      in.link = &link;
-      in.key = &p.key;
-      in.row = &*row;
-      in.crm = &rec->second;
-      in.crm_modified = modified;
-      in.erp_changed = p.changed_at;
-      in.check_echo = false;
-      in.clock_skew = skew.value_or(Clock::Duration(0));
-      in.links = &store;
-      ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
-      if (merged.kind == RecordMergeOutcome::Kind::kParked) {
-        Park(pass, m->name, p, o->link, merged.error, merged.error_field);
-        continue;
-      }
-      ++mc.reconciled;
-      for (auto& c : merged.held) {
-        ++mc.held;
-        pass.to_hold.push_back(std::move(c));
-      }
-      if (!merged.erp_columns.empty()) {
-        pass.erp_writes.push_back(
-            {m, ErpWrite{p.key, std::move(merged.erp_columns), std::move(merged.erp_values)}});
-      }
-      if (merged.crm_update) {
-        if (modified) {
-          const auto t = ToTimePoint(*modified);
-          if (!again_since || t < *again_since) again_since = t;
-        }
-        again.push_back(std::move(*merged.crm_update));
-        again_links.push_back({std::move(merged.link), &p});
-      } else {
-        pass.links_to_save.push_back(std::move(merged.link));
-      }
-    }
-    if (!again.empty()) {
-      ZCRMSYNC_ASSIGN_OR_RETURN(auto results,
-                                crm_.Update(m->module, again, again_since, WriteOptionsFor(*m)));
-      for (size_t i = 0; i < again.size() && i < results.size(); ++i) {
-        const Status& st = results[i].status;
-        Link& l = again_links[i].first;
-        const Pending& p = *again_links[i].second;
-        if (st.ok()) {
-          if (auto t = ParseZohoTime(results[i].modified_time)) l.crm_modified_at = *t;
-          pass.links_to_save.push_back(std::move(l));
-          ++mc.updated;
-        } else if (st.code() == StatusCode::kAborted) {
-          // Edited again in the last moment: the row goes round once more.
-          pass.requeue.push_back({m->name, p.key_json});
-        } else if (retry::IsTransient(st.code())) {
-          return st.WithContext("push " + m->module + " " + p.key_json);
-        } else {
-          Park(pass, m->name, p, std::optional<Link>(l),
-               st.WithContext("push " + m->module + " " + p.key_json), "");
-        }
-      }
-    }
-    AddCalls(mc, calls_before, crm_.stats());
-  }
+  if (!stale.empty()) ZCRMSYNC_RETURN_IF_ERROR(Reconcile(pass, work, stale));
   for (size_t i = 0; i < work.deletes.size() && i < work.delete_results.size(); ++i) {
-    const Status& s = work.delete_results[i].status;
+    const crm::RecordResult& r = work.delete_results[i];
     const Pending& p = *work.deletes[i].pending;
-    if (s.ok() || s.code() == StatusCode::kNotFound) {
+    if (r.status.ok() || (r.status.code() == StatusCode::kNotFound && !r.call_failed)) {
       pass.links_to_delete.push_back({m->name, p.key_json});
+      pass.landed_keys.insert({m->name, p.key_json});
       ++mc.deleted;
-    } else if (retry::IsTransient(s.code())) {
-      return s.WithContext("delete " + m->module + " " + p.key_json);
     } else {
-      Park(pass, m->name, p, work.deletes[i].link, s, "");
+      ZCRMSYNC_RETURN_IF_ERROR(refused(p, work.deletes[i].link, r, "delete"));
     }
   }
   // The records this mapping created or updated are linked now, before the
   // next mapping looks them up. (Safe ahead of the cursor: after a crash
-  // the batch is read again and finds them unchanged.)
+  // the batch is read again and finds them unchanged. A moved record's old
+  // link goes first: a Zoho id is linked to one key at a time.)
   if (!links_to_save.empty()) {
     ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Transaction tx, odbc::Transaction::Begin(db_));
+    for (const std::string& old_key : moved_away) {
+      ZCRMSYNC_RETURN_IF_ERROR(store.Delete(m->name, old_key));
+    }
     ZCRMSYNC_RETURN_IF_ERROR(store.SaveMany(links_to_save));
     ZCRMSYNC_RETURN_IF_ERROR(tx.Commit());
   }
+  return Status();
+}
+
+Status Pusher::Defer(PushPass& pass, const mappings::Mapping& m, const Pending& p,
+                     const std::optional<Link>& link, const Status& why) {
+  const auto key = std::make_pair(m.name, p.key_json);
+  Deferral d;
+  if (auto it = pass.deferred.find(key); it != pass.deferred.end()) d = it->second;
+  d.attempts += 1;
+  // The change's own time, kept over every try (latest_wins compares it).
+  if (d.attempts == 1) d.changed_at = p.changed_at;
+  const auto wait = kFirstDeferral * (1 << std::min(d.attempts - 1, 20));
+  d.retry_at = FromTimePoint(std::chrono::time_point_cast<Clock::Duration>(
+      std::chrono::system_clock::now() + wait));
+  Status s = why;
+  if (d.attempts <= kMaxDeferrals) {
+    s = Status(why.code(), why.message() + "; tried again automatically after " +
+                               FormatTimestamp(d.retry_at) + " UTC (try " +
+                               std::to_string(d.attempts) + " of " + std::to_string(kMaxDeferrals) +
+                               ")");
+    pass.to_defer.push_back({key, d});
+  } else {
+    s = Status(why.code(), why.message() + "; still refused after " +
+                               std::to_string(kMaxDeferrals) +
+                               " automatic tries: left for a person (zcrmsync errors retry)");
+  }
+  Park(pass, m.name, p, link, s, "");
+  return Status();
+}
+
+Status Pusher::Reconcile(PushPass& pass, PushMappingWork& work, const std::vector<Outgoing*>& stale) {
+  LinkStore& store = *pass.store;
+  const mappings::Mapping* m = work.m;
+  PushCounts& mc = pass.counts[m->name];
+  // (Never while another pass's calls are in flight: Drain sees to it.)
+  const crm::ClientStats calls_before = crm_.stats();
+  // The 412 reconcile: read both sides as they are now and merge them
+  // field by field (the ERP side with its change's own time), as the
+  // pull would. Late CRM edits are merged, never overwritten.
+  ZCRMSYNC_ASSIGN_OR_RETURN(ResolvedMapping all, ResolveFields(*m, fields_, false));
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string full_sql,
+                            change_capture::RenderSelectRow(kit_, RowTable(*m), all.columns));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement full, db_.Prepare(full_sql));
+  std::vector<std::string> api_fields = {"Modified_Time", "Created_Time", m->external_id_field};
+  for (const ResolvedField& f : all.fields) api_fields.push_back(f.mapping->field);
+  std::vector<std::string> ids;
+  for (const Outgoing* o : stale) ids.push_back(*o->link->zoho_id);
+  std::map<std::string, crm::Record> now;
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto got, crm_.GetByIds(m->module, ids, api_fields));  // pages itself
+  for (auto& rec : got) {
+    if (auto id = rec.find("id"); id != rec.end() && id->second.is_string()) {
+      now[id->second.as_string()] = std::move(rec);
+    }
+  }
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto skew, MeasureClockSkew(db_, kit_, crm_, SystemClock()));
+  std::vector<crm::Record> again;
+  std::vector<std::optional<Clock::TimePoint>> again_since;
+  std::vector<std::tuple<Link, const Pending*, std::optional<std::string>>> again_links;
+  for (Outgoing* o : stale) {
+    const Pending& p = *o->pending;
+    auto rec = now.find(*o->link->zoho_id);
+    if (rec == now.end()) {
+      // Not found: deleted in the CRM meanwhile (the pull applies that per
+      // the deletes rule), or not readable now. The change is not dropped:
+      // it goes round again with its own time.
+      pass.requeue.push_back({m->name, p.key_json, p.changed_at});
+      continue;
+    }
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto row, ReadErpRow(full, p.key, m->table));
+    if (!row) continue;  // deleted in the ERP meanwhile: its own change follows
+    const std::optional<Timestamp> modified = RecordTime(rec->second, "Modified_Time");
+    RecordMergeInput in;
+    in.config = &config_;
+    in.mapping = m;
+    in.resolved = &all;
+    in.erp_time_zone = options_.erp_time_zone;
+    // A record re-linked after a crash has no base. If the ERP row has
+    // not changed since the record was created from it, the row is the
+    // base: then only the CRM's later edits count as changes.
+    Link link = *o->link;
+    // A moved record's link is the old key's until it lands: it lands under
+    // the new key.
+    link.erp_key = p.key_json;
+    link.external_id = ExternalId(p.key);
+    if (ParseBase(link.base_values).empty()) {
+      const std::optional<Timestamp> created = RecordTime(rec->second, "Created_Time");
+      if (created && ToTimePoint(p.changed_at) + skew.value_or(Clock::Duration(0)) <=
+                         ToTimePoint(*created)) {
+        std::map<std::string, std::string> base;
+        for (const ResolvedField& f : all.fields) {
+          FieldSpec spec = SpecFor(config_, *m, f, (*row)[f.column_index].type(),
+                                   options_.erp_time_zone, store);
+          if (auto json = ToZoho((*row)[f.column_index], spec)) {
+            base[f.mapping->field] = CanonicalValue(*json, spec);
+          }
+        }
+        link.base_values = BaseToJson(base);
+      }
+    }
+    in.link = &link;
+    in.key = &p.key;
+    in.row = &*row;
+    in.crm = &rec->second;
+    in.crm_modified = modified;
+    in.erp_changed = p.changed_at;
+    in.check_echo = false;
+    in.clock_skew = skew.value_or(Clock::Duration(0));
+    in.links = &store;
+    ZCRMSYNC_ASSIGN_OR_RETURN(RecordMergeOutcome merged, MergeRecord(in));
+    if (merged.kind == RecordMergeOutcome::Kind::kParked) {
+      Park(pass, m->name, p, o->link, merged.error, merged.error_field);
+      continue;
+    }
+    ++mc.reconciled;
+    for (auto& c : merged.held) {
+      ++mc.held;
+      pass.to_hold.push_back(std::move(c));
+    }
+    if (!merged.erp_columns.empty()) {
+      pass.erp_writes.push_back(
+          {m, ErpWrite{p.key, std::move(merged.erp_columns), std::move(merged.erp_values)}});
+    }
+    // A moved record's external id still names the old key in Zoho.
+    if (o->moved_from && ExternalIdOf(rec->second, m->external_id_field) != ExternalId(p.key)) {
+      if (!merged.crm_update) merged.crm_update = crm::Record{{"id", crm::JsonValue(*o->link->zoho_id)}};
+      (*merged.crm_update)[m->external_id_field] = crm::JsonValue(ExternalId(p.key));
+    }
+    if (merged.crm_update) {
+      again_since.push_back(modified ? std::optional(ToTimePoint(*modified)) : std::nullopt);
+      again.push_back(std::move(*merged.crm_update));
+      again_links.push_back({std::move(merged.link), &p, o->moved_from});
+    } else {
+      if (o->moved_from) pass.links_to_delete.push_back({m->name, *o->moved_from});
+      pass.links_to_save.push_back(std::move(merged.link));
+      pass.landed_keys.insert({m->name, p.key_json});
+    }
+  }
+  if (!again.empty()) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto results,
+                              crm_.Update(m->module, again, again_since, WriteOptionsFor(*m)));
+    for (size_t i = 0; i < again.size() && i < results.size(); ++i) {
+      const crm::RecordResult& r = results[i];
+      auto& [l, pending, moved_from] = again_links[i];
+      const Pending& p = *pending;
+      if (r.status.ok()) {
+        if (auto t = ParseZohoTime(r.modified_time)) l.crm_modified_at = *t;
+        if (moved_from) pass.links_to_delete.push_back({m->name, *moved_from});
+        pass.links_to_save.push_back(std::move(l));
+        pass.landed_keys.insert({m->name, p.key_json});
+        ++mc.updated;
+      } else if (r.status.code() == StatusCode::kAborted && !r.call_failed) {
+        // Edited again in the last moment: the row goes round once more.
+        pass.requeue.push_back({m->name, p.key_json, p.changed_at});
+      } else {
+        std::optional<Link> link(l);
+        Status s = r.status.WithContext("push " + m->module + " " + p.key_json);
+        if (r.call_failed) return s;
+        if (retry::IsTransient(r.status.code())) {
+          ZCRMSYNC_RETURN_IF_ERROR(Defer(pass, *m, p, link, s));
+        } else {
+          Park(pass, m->name, p, link, s, "");
+        }
+        if (moved_from) {
+          // A move refused: the link moves anyway, with the external id
+          // Zoho still holds (see Land).
+          l.external_id = ExternalId(KeyOf(*moved_from));
+          pass.links_to_delete.push_back({m->name, *moved_from});
+          pass.links_to_save.push_back(std::move(l));
+        }
+      }
+    }
+  }
+  AddCalls(mc, calls_before, crm_.stats());
   return Status();
 }
 
@@ -919,13 +1312,42 @@ Status Pusher::Commit(PushPass& pass) {
   if (!pass.erp_writes.empty()) {
     for (const auto& s : end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
   }
-  for (const auto& [mapping, key] : pass.requeue) ZCRMSYNC_RETURN_IF_ERROR(store.Enqueue(mapping, key));
-  for (const Link& l : pass.links_to_save) ZCRMSYNC_RETURN_IF_ERROR(store.Save(l));
+  for (const auto& r : pass.requeue) {
+    ZCRMSYNC_RETURN_IF_ERROR(store.Enqueue(r.mapping, r.key_json, r.changed_at));
+    requeued_.insert({r.mapping, r.key_json});
+  }
+  // Deletes first: a moved record's old link goes before its new one is
+  // saved (a Zoho id is linked to one key at a time).
   for (const auto& [mapping, key] : pass.links_to_delete) {
     ZCRMSYNC_RETURN_IF_ERROR(store.Delete(mapping, key));
   }
+  for (const Link& l : pass.links_to_save) ZCRMSYNC_RETURN_IF_ERROR(store.Save(l));
   for (const ParkedRecord& r : pass.to_park) ZCRMSYNC_RETURN_IF_ERROR(store.Park(r));
   for (const HeldConflict& c : pass.to_hold) ZCRMSYNC_RETURN_IF_ERROR(store.Hold(c));
+  for (const auto& [key, d] : pass.to_defer) {
+    ZCRMSYNC_RETURN_IF_ERROR(
+        change_capture::SaveState(db_, kit_, DeferralName(key.first, key.second), DeferralToText(d)));
+  }
+  for (const auto& key : pass.landed_keys) {
+    if (pass.deferred.contains(key)) {
+      ZCRMSYNC_RETURN_IF_ERROR(change_capture::DeleteState(db_, kit_, DeferralName(key.first, key.second)));
+    }
+  }
+  for (const auto& [mapping, n] : pass.kept) {
+    const std::string name = kKeptPrefix + mapping;
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto before, change_capture::LoadState(db_, kit_, name));
+    int64_t total = n;
+    if (before) {
+      try {
+        total += std::stoll(*before);
+      } catch (...) {
+      }
+    }
+    ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, name, std::to_string(total)));
+    Log().Warn("changes of a mapping that is not in the config are kept in the change table, "
+               "unsent: add the mapping back to send them, or uninstall to drop them",
+               {{"mapping", mapping}, {"kept", total}});
+  }
   ZCRMSYNC_RETURN_IF_ERROR(change_capture::SaveState(db_, kit_, kCursorState, pass.next_cursor));
   return tx.Commit();
 }

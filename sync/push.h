@@ -34,11 +34,14 @@
 #include "crm/zoho_client.h"
 #include "mappings/config.h"
 #include "odbc/connection.h"
+#include "sync/link_store.h"
 
 namespace zcrmsync::sync {
 
 struct PushPass;     // one batch of changes on its way (push.cpp)
 struct PushMappingWork;  // one mapping's share of a pass (push.cpp)
+struct PushPending;  // one key of a pass, coalesced (push.cpp)
+struct PushOutgoing;  // what one key becomes (push.cpp)
 
 struct PushCounts {
   int64_t changes = 0;    // change entries read (before coalescing)
@@ -96,6 +99,24 @@ class Pusher {
   // another pass's calls are in flight, so no Zoho call is made; false
   // means one was needed (the pass is prepared again in its turn).
   Result<bool> Prepare(PushPass& pass, PushMappingWork& work, bool ahead);
+  // The 412 reconcile of `stale` records (and creates that never landed):
+  // both sides read as they are now and merged field by field.
+  Status Reconcile(PushPass& pass, PushMappingWork& work, const std::vector<PushOutgoing*>& stale);
+  // Parks a record Zoho refused for now (RECORD_LOCKED, ...) until a
+  // backoff has passed; after a few tries it stays parked for a person.
+  Status Defer(PushPass& pass, const mappings::Mapping& m, const PushPending& p,
+               const std::optional<Link>& link, const Status& why);
+  // A row whose lookup target (the row another mapping looks up) is not in
+  // Zoho yet waits for it, queued for the next run, when that row exists
+  // and is on its way (not parked, the change not older than an hour);
+  // false: it is parked.
+  Result<bool> WaitsForLookup(PushPass& pass, const PushPending& p, const Status& why);
+  // Queues the records whose deferral has run out for the next push.
+  Status ReleaseDeferred();
+  // Changes of mappings not in the config were kept behind the cursor: a
+  // mapping back in the config has them moved after it; for one still
+  // missing, a warning.
+  Status HandleKept(change_capture::ChangeReader& reader, const std::string& cursor);
   // Commits the creates' links ahead of their calls (the write-ahead base)
   // and builds the calls' bodies.
   Status Seal(PushPass& pass, PushMappingWork& work);
@@ -141,6 +162,7 @@ class Pusher {
   crm::ZohoClient& crm_;
   std::map<std::string, std::vector<crm::FieldInfo>> fields_;
   PushOptions options_;
+  std::set<std::pair<std::string, std::string>> requeued_;  // (mapping, key) this Drain
 };
 
 }  // namespace zcrmsync::sync

@@ -62,6 +62,15 @@ Result<RecordMergeOutcome> MergeRecord(const RecordMergeInput& in) {
     }
     if (merge.crm_modified_at && IsEchoOfOurWrite(echo)) {
       out.kind = RecordMergeOutcome::Kind::kEcho;
+      // An echo that lacks the row's key as its external id (the update
+      // that gives it to a new CRM record's row was lost to a crash or a
+      // failed call) still gets it.
+      const std::string external = link.external_id.value_or(ExternalId(*in.key));
+      if (ExternalIdOf(r, m.external_id_field) != external) {
+        out.link = link;
+        out.crm_update = crm::Record{{"id", crm::JsonValue(*link.zoho_id)},
+                                     {m.external_id_field, crm::JsonValue(external)}};
+      }
       return out;
     }
   }

@@ -42,22 +42,9 @@ Timestamp FromTimePoint(Clock::TimePoint tp) {
 
 // "2026-11-30T10:15:00+05:30" (Zoho's Modified_Time) -> UTC.
 std::optional<Timestamp> ParseZohoTime(const std::string& text) {
-  if (text.size() < 20) return std::nullopt;
-  auto local = ParseTimestamp(text.substr(0, 19));
-  if (!local) return std::nullopt;
-  std::string_view zone = std::string_view(text).substr(19);
-  int sign = 0, hours = 0, minutes = 0;
-  if (zone == "Z") {
-    sign = 1;
-  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
-    sign = zone[0] == '+' ? 1 : -1;
-    hours = (zone[1] - '0') * 10 + (zone[2] - '0');
-    minutes = (zone[4] - '0') * 10 + (zone[5] - '0');
-  } else {
-    return std::nullopt;
-  }
-  const auto utc = ToTimePoint(*local) - sign * (std::chrono::hours(hours) + std::chrono::minutes(minutes));
-  return FromTimePoint(utc);
+  auto when = crm::ParseZohoTime(text);
+  if (!when) return std::nullopt;
+  return FromTimePoint(*when);
 }
 
 std::optional<Timestamp> RecordTime(const crm::Record& record, const std::string& field) {
@@ -146,16 +133,19 @@ std::string ExternalIdOf(const crm::Record& record, const std::string& field) {
   return "";
 }
 
-Result<Value> DeletedMarker(ValueType type, Clock::TimePoint now) {
+Result<Value> DeletedMarker(ValueType type, Clock::TimePoint now, std::string_view erp_time_zone) {
   switch (type) {
     case ValueType::kBool: return Value::Bool(true);
     case ValueType::kInt64: return Value::Int64(1);
     case ValueType::kDecimal: return Value::Decimal("1");
     case ValueType::kDouble: return Value::Double(1);
-    case ValueType::kTimestamp: return Value::FromTimestamp(FromTimePoint(now));
+    case ValueType::kTimestamp: {
+      ZCRMSYNC_ASSIGN_OR_RETURN(Timestamp local, ErpLocalTime(now, erp_time_zone));
+      return Value::FromTimestamp(local);
+    }
     case ValueType::kDate: {
-      const Timestamp t = FromTimePoint(now);
-      return Value::FromDate(Date{t.year, t.month, t.day});
+      ZCRMSYNC_ASSIGN_OR_RETURN(Timestamp local, ErpLocalTime(now, erp_time_zone));
+      return Value::FromDate(Date{local.year, local.month, local.day});
     }
     default:
       return Error(InvalidArgumentError(
@@ -210,8 +200,12 @@ FieldSpec SpecFor(const mappings::Config& config, const mappings::Mapping& m,
     const std::string key_json = change_capture::KeyToJson({std::string(erp_key)});
     ZCRMSYNC_ASSIGN_OR_RETURN(auto link, store->Load(target_name, key_json));
     if (!link || !link->zoho_id) {
-      return Error(FailedPreconditionError("row " + key_json + " of mapping " + target_name +
-                                           " is not in Zoho yet"));
+      Status s = FailedPreconditionError("row " + key_json + " of mapping " + target_name +
+                                         " is not in Zoho yet");
+      // The push may wait for it instead of parking (see kLookupPending).
+      s.SetPayload(std::string(kLookupPendingMapping), target_name);
+      s.SetPayload(std::string(kLookupPendingKey), key_json);
+      return Error(std::move(s));
     }
     return *link->zoho_id;
   };

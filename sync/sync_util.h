@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "change_capture/sql_kit.h"
@@ -81,10 +82,11 @@ std::optional<std::string> CoqlLiteral(const crm::JsonValue& value);
 std::string ExternalIdOf(const crm::Record& record, const std::string& field);
 
 // Soft deletes: the value that marks a row deleted in a column of `type`
-// (true, 1, or the time `now` for dates and times; INVALID_ARGUMENT for text
-// and other types), and whether a value marks it (true, non-zero, any date
-// or time; NULL and false do not).
-Result<Value> DeletedMarker(ValueType type, Clock::TimePoint now);
+// (true, 1, or the time `now` for dates and times, as the wall time in
+// `erp_time_zone` like every ERP time without a zone; INVALID_ARGUMENT for
+// text and other types, or an unknown zone), and whether a value marks it
+// (true, non-zero, any date or time; NULL and false do not).
+Result<Value> DeletedMarker(ValueType type, Clock::TimePoint now, std::string_view erp_time_zone);
 bool IsDeletedMarker(const Value& value);
 
 // The mapping a lookup to Zoho module `module` resolves through: the first
@@ -95,6 +97,10 @@ const mappings::Mapping* LookupTarget(const mappings::Config& config, const std:
 // resolves through the links of the mapping whose module it points at: the
 // referenced row's ERP key <-> its Zoho id (FAILED_PRECONDITION naming the
 // row or record when it is not synced yet). `links` must outlive the spec.
+// A lookup to a row not in Zoho yet fails with these payloads: the target
+// mapping and the row's key (compact JSON).
+inline constexpr std::string_view kLookupPendingMapping = "lookup_pending_mapping";
+inline constexpr std::string_view kLookupPendingKey = "lookup_pending_key";
 class LinkStore;
 FieldSpec SpecFor(const mappings::Config& config, const mappings::Mapping& m,
                   const ResolvedField& f, ValueType erp_type, const std::string& erp_time_zone,

@@ -36,5 +36,24 @@ TEST(ForEachConcurrentlyTest, NothingToDoAndAWidthOfOne) {
   EXPECT_EQ(order, (std::vector<size_t>{0, 1, 2}));
 }
 
+// Issue #12, defect 16g: a soft-delete time is the ERP's wall time, like
+// every ERP time without a zone.
+TEST(DeletedMarkerTest, TimesAreTheErpsLocalTime) {
+  // 2026-01-01T00:00:00Z
+  const Clock::TimePoint now{std::chrono::seconds(1'767'225'600)};
+  auto kolkata = DeletedMarker(ValueType::kTimestamp, now, "Asia/Kolkata");
+  ASSERT_TRUE(kolkata.has_value()) << kolkata.error();
+  EXPECT_EQ(kolkata->timestamp_value(), (Timestamp{2026, 1, 1, 5, 30, 0, 0}));
+  auto new_york = DeletedMarker(ValueType::kDate, now, "America/New_York");
+  ASSERT_TRUE(new_york.has_value()) << new_york.error();
+  EXPECT_EQ(new_york->date_value(), (Date{2025, 12, 31}));
+  auto utc = DeletedMarker(ValueType::kTimestamp, now, "UTC");
+  ASSERT_TRUE(utc.has_value());
+  EXPECT_EQ(utc->timestamp_value(), (Timestamp{2026, 1, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(DeletedMarker(ValueType::kTimestamp, now, "Mars/Olympus").error().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(DeletedMarker(ValueType::kBool, now, "UTC")->bool_value());
+}
+
 }  // namespace
 }  // namespace zcrmsync::sync

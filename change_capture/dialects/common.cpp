@@ -53,4 +53,18 @@ Result<std::string> JoinColumns(Dialect dialect, const std::vector<std::string>&
   return out;
 }
 
+Result<std::string> JoinEach(
+    Dialect dialect, const std::vector<std::string>& columns,
+    const std::function<std::string(const std::string& quoted, const std::string& column)>& piece,
+    const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    auto q = QuoteIdentifier(dialect, columns[i]);
+    if (!q) return Error(q.error().WithContext("column"));
+    if (i > 0) out += sep;
+    out += piece(*q, columns[i]);
+  }
+  return out;
+}
+
 }  // namespace zcrmsync::change_capture::internal

@@ -4,6 +4,7 @@
 // column changed" is written, and how a script is shown to a person.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -52,5 +53,16 @@ Status AddTriggerTokens(sql::Tokens& tokens, Dialect dialect, const std::string&
 // Joins "prefix<col>suffix" pieces with `sep`, each column quoted.
 Result<std::string> JoinColumns(Dialect dialect, const std::vector<std::string>& columns,
                                 const std::string& pattern, const std::string& sep);
+
+// Joins `piece(quoted, column)` of every column with `sep`.
+Result<std::string> JoinEach(
+    Dialect dialect, const std::vector<std::string>& columns,
+    const std::function<std::string(const std::string& quoted, const std::string& column)>& piece,
+    const std::string& sep);
+
+// SQL Server: `expression` (a key column of catalogue type `type`, "" when
+// unknown) as nvarchar text that converts back to the same value:
+// CONVERT(nvarchar(4000), expression[, style]).
+std::string SqlServerKeyText(const std::string& expression, std::string_view type);
 
 }  // namespace zcrmsync::change_capture::internal

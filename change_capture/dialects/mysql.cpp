@@ -39,6 +39,9 @@ class MySqlKit final : public DialectKit {
     t["key_column"] = one ? "key_text" : "keys_json";
     t["key_new"] = one ? kn : "JSON_ARRAY(JSON_ARRAY(" + kn + "))";
     t["key_old"] = one ? ko : "JSON_ARRAY(JSON_ARRAY(" + ko + "))";
+    // A key change (K): [old key, new key], each a text or an array of texts.
+    t["key_change"] = one ? "JSON_ARRAY(" + ko + ", " + kn + ")"
+                          : "JSON_ARRAY(JSON_ARRAY(" + ko + "), JSON_ARRAY(" + kn + "))";
     ZCRMSYNC_ASSIGN_OR_RETURN(t["key_same"],
                               JoinColumns(kD, table.key_columns, "OLD.$c <=> NEW.$c", " AND "));
     if (table.mapped_columns.empty()) {

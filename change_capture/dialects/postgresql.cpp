@@ -28,7 +28,7 @@ class PostgresKit final : public DialectKit {
     ZCRMSYNC_ASSIGN_OR_RETURN(std::string fn, QuoteIdentifier(kD, "capture_" + table.mapping));
     t["function"] = t["schema"] + "." + fn;
     ZCRMSYNC_RETURN_IF_ERROR(AddTriggerTokens(t, kD, agent_schema + "_" + table.mapping,
-                                              {"insert", "update", "delete"}, ""));
+                                              {"insert", "update", "update_key", "delete"}, ""));
     t["mapping"] = StringLiteral(table.mapping);
     // json_agg turns text into a JSON string and json into an element, so a
     // one-column key needs no json of its own per row (cheaper), and keys_json
@@ -42,17 +42,35 @@ class PostgresKit final : public DialectKit {
     t["key_old"] = one ? ko : "json_build_array(" + ko + ")";
     ZCRMSYNC_ASSIGN_OR_RETURN(t["key_join"],
                               JoinColumns(kD, table.key_columns, "o.$c = n.$c", " AND "));
-    // Key columns are never NULL in a row (a primary or unique key), so a
-    // NULL first key column means "no row on that side of the full join".
-    const std::vector<std::string> first_key = {table.key_columns.front()};
-    ZCRMSYNC_ASSIGN_OR_RETURN(t["old_missing"], JoinColumns(kD, first_key, "o.$c IS NULL", ""));
-    ZCRMSYNC_ASSIGN_OR_RETURN(t["new_missing"], JoinColumns(kD, first_key, "n.$c IS NULL", ""));
+    // The row-level key-change trigger: [OLD key, NEW key], and its WHEN.
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string rn,
+                              JoinColumns(kD, table.key_columns, "NEW.$c::text", ", "));
+    ZCRMSYNC_ASSIGN_OR_RETURN(std::string ro,
+                              JoinColumns(kD, table.key_columns, "OLD.$c::text", ", "));
+    t["key_change"] = one ? "json_build_array(" + ro + ", " + rn + ")"
+                          : "json_build_array(json_build_array(" + ro + "), json_build_array(" +
+                                rn + "))";
+    ZCRMSYNC_ASSIGN_OR_RETURN(t["key_columns"], JoinColumns(kD, table.key_columns, "$c", ", "));
+    ZCRMSYNC_ASSIGN_OR_RETURN(
+        t["key_differs"],
+        JoinColumns(kD, table.key_columns, "OLD.$c IS DISTINCT FROM NEW.$c", " OR "));
     if (table.mapped_columns.empty()) {
       t["mapped_changed"] = "false";
     } else {
-      ZCRMSYNC_ASSIGN_OR_RETURN(
-          std::string changed,
-          JoinColumns(kD, table.mapped_columns, "o.$c IS DISTINCT FROM n.$c", " OR "));
+      // citext and nondeterministic collations call 'abc' and 'ABC ' equal
+      // to 'ABC': such columns compare as text in the deterministic "C"
+      // collation (byte-wise). Only those: the cast costs on a bulk update.
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string changed,
+                                JoinEach(
+                                    kD, table.mapped_columns,
+                                    [&](const std::string& q, const std::string& column) {
+                                      return table.loose_columns.contains(column)
+                                                 ? "o." + q +
+                                                       "::text COLLATE \"C\" IS DISTINCT FROM n." +
+                                                       q + "::text COLLATE \"C\""
+                                                 : "o." + q + " IS DISTINCT FROM n." + q;
+                                    },
+                                    " OR "));
       t["mapped_changed"] = "(" + changed + ")";
     }
     return t;

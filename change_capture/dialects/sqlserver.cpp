@@ -1,6 +1,8 @@
 // SQL Server: one set-based trigger over inserted/deleted; the agent's objects
 // in their own schema; the key as JSON text built with STRING_ESCAPE.
 // Not executed on a SQL Server here: the output is grammar-checked only.
+#include <cctype>
+
 #include "change_capture/dialects/dialect_kit.h"
 #include "core/status_macros.h"
 
@@ -40,11 +42,18 @@ class SqlServerKit final : public DialectKit {
     t["trigger"] = qualifier + trg;
     t["mapping"] = NLiteral(table.mapping);
     auto key_json = [&](const char* alias) -> Result<std::string> {
-      const std::string pattern =
-          std::string("N'\"' + STRING_ESCAPE(CONVERT(nvarchar(4000), ") + alias +
-          ".$c), 'json') + N'\"'";
-      ZCRMSYNC_ASSIGN_OR_RETURN(std::string parts,
-                                JoinColumns(kD, table.key_columns, pattern, " + N',' + "));
+      ZCRMSYNC_ASSIGN_OR_RETURN(
+          std::string parts,
+          JoinEach(
+              kD, table.key_columns,
+              [&](const std::string& q, const std::string& column) {
+                auto type = table.column_types.find(column);
+                return "N'\"' + STRING_ESCAPE(" +
+                       SqlServerKeyText(std::string(alias) + "." + q,
+                                        type == table.column_types.end() ? "" : type->second) +
+                       ", 'json') + N'\"'";
+              },
+              " + N',' + "));
       return "N'[' + " + parts + " + N']'";
     };
     ZCRMSYNC_ASSIGN_OR_RETURN(t["key_json_inserted"], key_json("i"));
@@ -54,9 +63,25 @@ class SqlServerKit final : public DialectKit {
     if (table.mapped_columns.empty()) {
       t["mapped_changed"] = "1 = 0";
     } else {
-      // EXCEPT compares NULLs as equal, unlike <>.
-      ZCRMSYNC_ASSIGN_OR_RETURN(std::string d, JoinColumns(kD, table.mapped_columns, "d.$c", ", "));
-      ZCRMSYNC_ASSIGN_OR_RETURN(std::string i, JoinColumns(kD, table.mapped_columns, "i.$c", ", "));
+      // EXCEPT compares NULLs as equal, unlike <>. It compares character
+      // columns under their collation (mostly *_CI_AS) and ignores trailing
+      // spaces, so those compare as bytes plus their length: varbinary
+      // ignores trailing 0x00 bytes only, and a binary collation would still
+      // pad spaces (and, for varchar, could turn characters outside its code
+      // page into '?'). Reviewed and grammar-checked only, never executed.
+      auto list = [&](const std::string& alias) {
+        return JoinEach(
+            kD, table.mapped_columns,
+            [&](const std::string& q, const std::string& column) {
+              const std::string c = alias + "." + q;
+              return table.loose_columns.contains(column)
+                         ? "CAST(" + c + " AS varbinary(max)), DATALENGTH(" + c + ")"
+                         : c;
+            },
+            ", ");
+      };
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string d, list("d"));
+      ZCRMSYNC_ASSIGN_OR_RETURN(std::string i, list("i"));
       t["mapped_changed"] = "EXISTS (SELECT " + d + " EXCEPT SELECT " + i + ")";
     }
     return t;
@@ -70,6 +95,35 @@ class SqlServerKit final : public DialectKit {
 };
 
 }  // namespace
+
+// CONVERT's default styles lose precision: datetime to the minute
+// ("Feb 29 2024  1:45PM"), money to 2 decimals, float to 6 digits. Key text
+// must name one row exactly and convert back to it when bound as nvarchar
+// (sync binds keys as text: WHERE key = ?):
+// - datetime, smalldatetime: style 126, ISO 8601 with a T
+//   (2024-02-29T13:45:59.997), which converts back whatever the session's
+//   DATEFORMAT; 121's "yyyy-mm-dd hh:mi:ss" is read per DATEFORMAT for
+//   these types.
+// - datetime2, datetimeoffset, date, time: style 121, every fractional
+//   digit (2024-02-29 13:45:59.1234567), the text PostgreSQL and MySQL give
+//   such keys; it converts back to these types whatever the DATEFORMAT.
+// - money, smallmoney: style 2, four decimals and no thousands separators.
+// - float, real: style 3 (SQL Server 2016+), 17 significant digits: every
+//   distinct value gets a distinct text that converts back exactly.
+// Other types (integers, decimal, character, uniqueidentifier) keep the
+// default, which is exact. Reviewed and grammar-checked only, never executed.
+std::string SqlServerKeyText(const std::string& expression, std::string_view type) {
+  std::string t;
+  for (char c : type) t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  t = t.substr(0, t.find('('));
+  const char* style = t == "datetime" || t == "smalldatetime" ? "126"
+                      : t == "datetime2" || t == "datetimeoffset" || t == "date" || t == "time"
+                          ? "121"
+                      : t == "money" || t == "smallmoney" ? "2"
+                      : t == "float" || t == "real"       ? "3"
+                                                          : nullptr;
+  return "CONVERT(nvarchar(4000), " + expression + (style ? std::string(", ") + style : "") + ")";
+}
 
 std::unique_ptr<DialectKit> MakeSqlServerKit() { return std::make_unique<SqlServerKit>(); }
 

@@ -25,15 +25,25 @@ class FakeTransport final : public HttpTransport {
     handler_ = std::move(handler);
   }
 
+  // With a clock, each response carries sent_at (read before the handler
+  // runs) and received_at (after), as a real transport stamps them; a
+  // handler that advances the clock makes a slow call. Without: unstamped.
+  void set_clock(Clock* clock) {
+    std::lock_guard<std::mutex> lock(mu_);
+    clock_ = clock;
+  }
+
   using HttpTransport::SendAll;
   std::vector<Result<HttpResponse>> SendAll(std::vector<HttpRequest> requests, int max_in_flight,
                                             const Prepare& prepare) override {
     const size_t n = requests.size();
     const size_t window = max_in_flight <= 0 ? n : static_cast<size_t>(max_in_flight);
     Handler handler;
+    Clock* clock = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu_);
       handler = handler_;
+      clock = clock_;
       ++send_all_calls_;
       max_window_ = std::max(max_window_, std::min(window, n));
     }
@@ -55,7 +65,12 @@ class FakeTransport final : public HttpTransport {
           continue;
         }
         Enter();
+        const auto sent = clock != nullptr ? std::optional(clock->Now()) : std::nullopt;
         results[i] = handler(requests[i]);
+        if (clock != nullptr && results[i].has_value()) {
+          results[i]->sent_at = sent;
+          results[i]->received_at = clock->Now();
+        }
         Leave();
         std::lock_guard<std::mutex> lock(mu_);
         requests_.push_back(requests[i]);
@@ -97,6 +112,7 @@ class FakeTransport final : public HttpTransport {
 
   std::mutex mu_;
   Handler handler_;
+  Clock* clock_ = nullptr;
   std::vector<HttpRequest> requests_;
   int send_all_calls_ = 0;
   size_t max_window_ = 0;

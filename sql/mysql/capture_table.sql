@@ -1,7 +1,8 @@
 -- zcrmsync: capture triggers for one mapped table, MySQL 8 / MariaDB 10.5+.
 -- Row-level (the dialect has no statement-level triggers), one per event. A
--- key change is captured as D (old) + I (new); an UPDATE that changes no
--- mapped column captures nothing. Sessions with @zcrmsync_origin = 'agent'
+-- key change is captured as K, keys_json holding [old key, new key] (the
+-- agent moves the row's CRM record to the new key); an UPDATE that changes
+-- no mapped column captures nothing. Sessions with @zcrmsync_origin = 'agent'
 -- are not captured (echo suppression; the agent resets it to NULL after each
 -- transaction).
 -- Kept cheap per row: the key of a one-column key goes in as plain text
@@ -11,7 +12,8 @@
 -- Tokens: ${table} ${trigger_insert} ${trigger_update} ${trigger_delete}
 --   ${changes} (quoted identifiers), ${mapping} (a string literal),
 --   ${key_column} (key_text or keys_json), ${key_new} ${key_old} (the value
---   for it, from NEW / OLD), ${key_same} (OLD and NEW have the same key),
+--   for it, from NEW / OLD), ${key_change} (the JSON array [old key, new
+--   key] of a K row), ${key_same} (OLD and NEW have the same key),
 --   ${mapped_same} (no mapped column differs). No parameters. Idempotent.
 DROP TRIGGER IF EXISTS ${trigger_insert}
 GO
@@ -26,9 +28,8 @@ GO
 CREATE TRIGGER ${trigger_update} AFTER UPDATE ON ${table} FOR EACH ROW
   IF @zcrmsync_origin IS NULL OR @zcrmsync_origin <> 'agent' THEN
     IF NOT (${key_same}) THEN
-      INSERT INTO ${changes} (mapping, ${key_column}, op, changed_at)
-        VALUES (${mapping}, ${key_old}, 'D', UTC_TIMESTAMP(6)),
-               (${mapping}, ${key_new}, 'I', UTC_TIMESTAMP(6));
+      INSERT INTO ${changes} (mapping, keys_json, op, changed_at)
+        VALUES (${mapping}, ${key_change}, 'K', UTC_TIMESTAMP(6));
     ELSEIF NOT (${mapped_same}) THEN
       INSERT INTO ${changes} (mapping, ${key_column}, op, changed_at)
         VALUES (${mapping}, ${key_new}, 'U', UTC_TIMESTAMP(6));

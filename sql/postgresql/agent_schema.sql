@@ -18,7 +18,7 @@ CREATE TABLE IF NOT EXISTS ${changes} (
   change_id  bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   mapping    varchar(64) NOT NULL,
   keys_json   text        NOT NULL,
-  op         char(1)     NOT NULL CHECK (op IN ('I', 'U', 'D')),
+  op         char(1)     NOT NULL CONSTRAINT zcrmsync_changes_op CHECK (op IN ('I', 'U', 'D', 'K')),
   changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   txid       xid8        NOT NULL DEFAULT pg_current_xact_id()
 )
@@ -28,6 +28,25 @@ GO
 ALTER TABLE ${changes} ALTER COLUMN keys_json SET STORAGE EXTERNAL
 GO
 CREATE INDEX IF NOT EXISTS zcrmsync_changes_txid ON ${changes} (txid, change_id)
+GO
+-- Installs before key changes were captured as K checked op for I, U, D:
+-- that check is replaced.
+DO $zcrmsync$
+DECLARE
+  c record;
+BEGIN
+  FOR c IN SELECT conname FROM pg_constraint
+            WHERE conrelid = '${changes}'::regclass AND contype = 'c'
+              AND pg_get_constraintdef(oid) NOT LIKE '%''K''%'
+  LOOP
+    EXECUTE 'ALTER TABLE ${changes} DROP CONSTRAINT ' || quote_ident(c.conname);
+  END LOOP;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                  WHERE conrelid = '${changes}'::regclass AND conname = 'zcrmsync_changes_op') THEN
+    ALTER TABLE ${changes} ADD CONSTRAINT zcrmsync_changes_op CHECK (op IN ('I', 'U', 'D', 'K'));
+  END IF;
+END
+$zcrmsync$
 GO
 CREATE TABLE IF NOT EXISTS ${links} (
   mapping         varchar(64)  NOT NULL,

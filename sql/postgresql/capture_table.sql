@@ -2,16 +2,23 @@
 -- Statement-level triggers with transition tables: one change row per
 -- statement and operation, holding the keys of every row it touched as a
 -- JSON array (so a 100,000-row UPDATE writes one change row, not 100,000).
--- A key change is captured as D (old) + I (new); an UPDATE that changes no
--- mapped column captures nothing. Transactions that set zcrmsync.origin =
--- 'agent' (SET LOCAL) are not captured (echo suppression).
+-- A key change is captured per row, as K ([old key, new key]), by a
+-- row-level trigger that fires only for UPDATE OF a key column and only
+-- when the key differs: the agent moves the row's CRM record to the new key
+-- instead of deleting it and creating another. The statement-level UPDATE
+-- trigger captures U for rows whose key stayed and a mapped column changed;
+-- an UPDATE that changes no mapped column and no key captures nothing.
+-- Transactions that set zcrmsync.origin = 'agent' (SET LOCAL) are not
+-- captured (echo suppression).
 -- Tokens: ${table} ${function} ${trigger_insert} ${trigger_update}
---   ${trigger_delete} ${changes} (quoted identifiers), ${mapping} (a string
---   literal), ${key_new} ${key_old} (one key from n / o: the text of a
---   one-column key, else a json array of the texts; json_agg makes either a
---   JSON array element), ${key_join} (o = n on the key), ${mapped_changed} (a
---   mapped column of o differs from n), ${old_missing} ${new_missing} (no o /
---   n row matched in the full join). No parameters. Idempotent.
+--   ${trigger_update_key} ${trigger_delete} ${changes} (quoted identifiers),
+--   ${mapping} (a string literal), ${key_new} ${key_old} (one key from n /
+--   o: the text of a one-column key, else a json array of the texts;
+--   json_agg makes either a JSON array element), ${key_change} (the JSON
+--   array [OLD key, NEW key] of a row), ${key_columns} (the quoted key
+--   columns), ${key_differs} (OLD's key differs from NEW's), ${key_join}
+--   (o = n on the key), ${mapped_changed} (a mapped column of o differs from
+--   n). No parameters. Idempotent.
 CREATE OR REPLACE FUNCTION ${function}() RETURNS trigger
 LANGUAGE plpgsql
 -- No JIT: transition tables have no statistics, so for a large statement the
@@ -23,7 +30,11 @@ BEGIN
   IF coalesce(current_setting('zcrmsync.origin', true), '') = 'agent' THEN
     RETURN NULL;
   END IF;
-  IF TG_OP = 'INSERT' THEN
+  IF TG_LEVEL = 'ROW' THEN
+    -- The key of this row changed (the trigger's WHEN says so).
+    INSERT INTO ${changes} (mapping, keys_json, op)
+      VALUES (${mapping}, ${key_change}::text, 'K');
+  ELSIF TG_OP = 'INSERT' THEN
     INSERT INTO ${changes} (mapping, keys_json, op)
       SELECT ${mapping}, json_agg(${key_new})::text, 'I' FROM zcrmsync_new n
       HAVING count(*) > 0;
@@ -32,16 +43,13 @@ BEGIN
       SELECT ${mapping}, json_agg(${key_old})::text, 'D' FROM zcrmsync_old o
       HAVING count(*) > 0;
   ELSE
-    -- One full join sorts every row into U (same key, a mapped column
-    -- changed), D (old key gone) or I (new key): a key change is D + I.
+    -- Rows whose key stayed and a mapped column changed (rows whose key
+    -- changed are the row-level trigger's K).
     INSERT INTO ${changes} (mapping, keys_json, op)
-      SELECT ${mapping}, json_agg(c.k)::text, c.op
-        FROM (SELECT CASE WHEN ${old_missing} THEN 'I' WHEN ${new_missing} THEN 'D' ELSE 'U' END AS op,
-                     CASE WHEN ${new_missing} THEN ${key_old} ELSE ${key_new} END AS k
-                FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON ${key_join}
-               WHERE ${old_missing} OR ${new_missing} OR ${mapped_changed}) c
-       GROUP BY c.op
-       ORDER BY c.op;
+      SELECT ${mapping}, json_agg(${key_new})::text, 'U'
+        FROM zcrmsync_old o JOIN zcrmsync_new n ON ${key_join}
+       WHERE ${mapped_changed}
+      HAVING count(*) > 0;
   END IF;
   RETURN NULL;
 END
@@ -64,6 +72,13 @@ CREATE TRIGGER ${trigger_update} AFTER UPDATE ON ${table}
   FOR EACH STATEMENT EXECUTE FUNCTION ${function}()
 GO
 COMMENT ON TRIGGER ${trigger_update} ON ${table} IS 'zcrmsync: captures updates of mapped columns for the sync agent'
+GO
+DROP TRIGGER IF EXISTS ${trigger_update_key} ON ${table}
+GO
+CREATE TRIGGER ${trigger_update_key} AFTER UPDATE OF ${key_columns} ON ${table}
+  FOR EACH ROW WHEN (${key_differs}) EXECUTE FUNCTION ${function}()
+GO
+COMMENT ON TRIGGER ${trigger_update_key} ON ${table} IS 'zcrmsync: captures key changes for the sync agent, one row at a time'
 GO
 DROP TRIGGER IF EXISTS ${trigger_delete} ON ${table}
 GO

@@ -6,10 +6,13 @@
 -- Parameters: 1 cursor txid (text), 2 cursor txid (text), 3 cursor change_id,
 --   4 the batch size. The last column (key_text in the row-level dialects) is
 --   always NULL here: every row holds keys_json.
-SELECT change_id, mapping, keys_json, op, changed_at AT TIME ZONE 'UTC', txid::text,
-       NULL::text
-  FROM ${changes}
- WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
-   AND (txid > CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id > ?))
- ORDER BY txid, change_id
+-- Every column is qualified: PostgreSQL resolves a bare name in ORDER BY to
+-- the select list first, and txid::text is named txid there, so ORDER BY
+-- txid sorted by the text ('1000' before '993') and the cursor skipped rows.
+SELECT c.change_id, c.mapping, c.keys_json, c.op, c.changed_at AT TIME ZONE 'UTC',
+       c.txid::text AS txid_text, NULL::text
+  FROM ${changes} AS c
+ WHERE c.txid < pg_snapshot_xmin(pg_current_snapshot())
+   AND (c.txid > CAST(? AS xid8) OR (c.txid = CAST(? AS xid8) AND c.change_id > ?))
+ ORDER BY c.txid, c.change_id
  LIMIT ?

@@ -23,7 +23,7 @@ CREATE TABLE ${changes} (
   change_id  bigint        IDENTITY(1, 1) NOT NULL PRIMARY KEY,
   mapping    nvarchar(64)  NOT NULL,
   keys_json   nvarchar(900) NOT NULL,
-  op         nchar(1)      NOT NULL CHECK (op IN (N'I', N'U', N'D')),
+  op         nchar(1)      NOT NULL CONSTRAINT zcrmsync_changes_op CHECK (op IN (N'I', N'U', N'D', N'K')),
   changed_at datetime2(6)  NOT NULL DEFAULT SYSUTCDATETIME(),
   row_ver    rowversion    NOT NULL
 )
@@ -31,6 +31,20 @@ GO
 IF NOT EXISTS (SELECT 1 FROM sys.indexes
                 WHERE name = N'zcrmsync_changes_row_ver' AND object_id = OBJECT_ID(${changes_literal}))
   CREATE INDEX zcrmsync_changes_row_ver ON ${changes} (row_ver)
+GO
+-- Installs before key changes were captured as K checked op for I, U, D:
+-- that check is replaced.
+DECLARE @old_check sysname = (SELECT TOP (1) name FROM sys.check_constraints
+                               WHERE parent_object_id = OBJECT_ID(${changes_literal})
+                                 AND definition NOT LIKE N'%K%');
+IF @old_check IS NOT NULL
+BEGIN
+  DECLARE @drop nvarchar(400) = N'ALTER TABLE ' + ${changes_literal} + N' DROP CONSTRAINT ' + QUOTENAME(@old_check);
+  EXEC sp_executesql @drop;
+END
+IF NOT EXISTS (SELECT 1 FROM sys.check_constraints
+                WHERE parent_object_id = OBJECT_ID(${changes_literal}) AND name = N'zcrmsync_changes_op')
+  ALTER TABLE ${changes} ADD CONSTRAINT zcrmsync_changes_op CHECK (op IN (N'I', N'U', N'D', N'K'))
 GO
 IF OBJECT_ID(${links_literal}, N'U') IS NULL
 CREATE TABLE ${links} (

@@ -142,6 +142,33 @@ TEST_P(LinkStoreTest, ParksAndListsRecords) {
   EXPECT_EQ(parked->at(0).zoho_id, std::nullopt);
   EXPECT_EQ(parked->at(0).status_code, "INVALID_ARGUMENT");
   EXPECT_GT(parked->at(0).error_id, 0);
+  // Parked again while open (a pull re-reads its overlap each cycle): one
+  // row that counts the attempts and shows the newest error.
+  ASSERT_THAT(store.Park({0, "customers", "[\"7\"]", std::nullopt, "erp_to_crm", "INVALID_ARGUMENT",
+                          "Fax", "push Accounts [\"7\"]: Zoho 400 INVALID_DATA Fax", 1}),
+              IsOk());
+  ASSERT_THAT(store.Park({0, "customers", std::nullopt, "4711", "crm_to_erp", "INVALID_ARGUMENT",
+                          std::nullopt, "a new record refused", 1}),
+              IsOk());
+  ASSERT_THAT(store.Park({0, "customers", std::nullopt, "4711", "crm_to_erp", "INVALID_ARGUMENT",
+                          std::nullopt, "a new record refused again", 1}),
+              IsOk());
+  parked = store.ListParked();
+  ASSERT_TRUE(parked.has_value()) << parked.error();
+  ASSERT_EQ(parked->size(), 2u);
+  EXPECT_EQ(parked->at(0).attempts, 2);
+  EXPECT_EQ(parked->at(0).field, "Fax");
+  EXPECT_EQ(parked->at(1).attempts, 2);
+  EXPECT_EQ(parked->at(1).message, "a new record refused again");
+  // Once closed, a new failure opens a new row.
+  ASSERT_THAT(store.Retry(parked->at(1)), IsOk());
+  ASSERT_THAT(store.Park({0, "customers", std::nullopt, "4711", "crm_to_erp", "INVALID_ARGUMENT",
+                          std::nullopt, "refused after the retry", 1}),
+              IsOk());
+  parked = store.ListParked();
+  ASSERT_TRUE(parked.has_value()) << parked.error();
+  ASSERT_EQ(parked->size(), 2u);
+  EXPECT_EQ(parked->at(1).attempts, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, LinkStoreTest, ::testing::Values(kPostgres, kMariaDb, kSqlite),

@@ -12,16 +12,30 @@ SELECT change_id, mapping, keys_json, op, changed_at, CAST(change_id AS CHAR), k
  ORDER BY change_id
  LIMIT ? $$
 
-DELETE FROM `zcrmsync`.`changes` WHERE change_id <= ? ORDER BY change_id LIMIT ? $$
-
 SELECT MIN(trx_started), NOW(6) FROM information_schema.INNODB_TRX $$
+
+SELECT @@auto_increment_increment, @@auto_increment_offset $$
+
+INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, key_text, op, changed_at)
+SELECT mapping, keys_json, key_text, op, changed_at FROM `zcrmsync`.`changes`
+ WHERE change_id <= ? AND mapping = ?
+ ORDER BY change_id $$
+
+DELETE FROM `zcrmsync`.`changes` WHERE change_id <= ? AND mapping = ? $$
+
+UPDATE `zcrmsync`.`errors`
+   SET attempts = attempts + 1, last_failed_at = CURRENT_TIMESTAMP(6), status_code = ?, field = ?,
+       message = ?
+ WHERE mapping = ? AND direction = ? AND resolved_at IS NULL
+   AND (erp_key = ? OR (erp_key IS NULL AND ? IS NULL))
+   AND (zoho_id = ? OR (zoho_id IS NULL AND ? IS NULL)) $$
 
 INSERT INTO `zcrmsync`.`state` (name, value, updated_at) VALUES (?, ?, CURRENT_TIMESTAMP(6))
 ON DUPLICATE KEY UPDATE value = VALUES(value), updated_at = VALUES(updated_at) $$
 
 SELECT value FROM `zcrmsync`.`state` WHERE name = ? $$
 
-SELECT column_name, column_type, is_nullable
+SELECT column_name, column_type, is_nullable, 'NO'
   FROM information_schema.columns
  WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?
  ORDER BY ordinal_position $$
@@ -55,7 +69,7 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
 
 UPDATE `zcrmsync`.`errors` SET resolved_at = CURRENT_TIMESTAMP(6) WHERE error_id = ? AND resolved_at IS NULL $$
 
-SELECT mapping, SUM(CASE WHEN keys_json IS NULL THEN 1 ELSE JSON_LENGTH(keys_json) END)
+SELECT mapping, SUM(CASE WHEN keys_json IS NULL OR op = 'K' THEN 1 ELSE JSON_LENGTH(keys_json) END)
   FROM `zcrmsync`.`changes` WHERE change_id > ? GROUP BY mapping $$
 
 INSERT INTO `zcrmsync`.`conflicts` (mapping, erp_key, zoho_id, field, base_value, erp_value, crm_value)
@@ -76,6 +90,9 @@ SELECT name, value FROM `zcrmsync`.`state`
  WHERE CAST(LEFT(name, CHAR_LENGTH(?)) AS BINARY) = CAST(? AS BINARY) ORDER BY name $$
 
 DELETE FROM `zcrmsync`.`state` WHERE name = ? $$
+
+DELETE FROM `zcrmsync`.`changes` WHERE change_id <= ? AND mapping IN (?, ?)
+ ORDER BY change_id LIMIT ? $$
 
 SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
   FROM `zcrmsync`.`links`
@@ -106,6 +123,9 @@ SELECT CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zc
 
 SELECT CAST(`order` AS CHAR) AS `zcrmsync_key_1`, CAST(`line no` AS CHAR) AS `zcrmsync_key_2` FROM `erp`.`order lines` WHERE ((`order` > ?) OR (`order` = ? AND `line no` > ?)) ORDER BY `order`, `line no` LIMIT ? $$
 
-INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at) VALUES (?, ?, 'U', UTC_TIMESTAMP(6)) $$
+INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
+VALUES (?, ?, 'U', COALESCE(?, UTC_TIMESTAMP(6))) $$
+
+SELECT COUNT(*) FROM `erp`.`order lines` $$
 
 DELIMITER ;

@@ -88,9 +88,8 @@ DROP TRIGGER IF EXISTS `erp`.`zcrmsync_customers_update` $$
 CREATE TRIGGER `erp`.`zcrmsync_customers_update` AFTER UPDATE ON `erp`.`Customer List` FOR EACH ROW
   IF @zcrmsync_origin IS NULL OR @zcrmsync_origin <> 'agent' THEN
     IF NOT (OLD.`id` <=> NEW.`id`) THEN
-      INSERT INTO `zcrmsync`.`changes` (mapping, key_text, op, changed_at)
-        VALUES ('customers', CAST(OLD.`id` AS CHAR), 'D', UTC_TIMESTAMP(6)),
-               ('customers', CAST(NEW.`id` AS CHAR), 'I', UTC_TIMESTAMP(6));
+      INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
+        VALUES ('customers', JSON_ARRAY(CAST(OLD.`id` AS CHAR), CAST(NEW.`id` AS CHAR)), 'K', UTC_TIMESTAMP(6));
     ELSEIF NOT (CAST(OLD.`email` AS BINARY) <=> CAST(NEW.`email` AS BINARY) AND CAST(OLD.`name` AS BINARY) <=> CAST(NEW.`name` AS BINARY) AND CAST(OLD.`order` AS BINARY) <=> CAST(NEW.`order` AS BINARY)) THEN
       INSERT INTO `zcrmsync`.`changes` (mapping, key_text, op, changed_at)
         VALUES ('customers', CAST(NEW.`id` AS CHAR), 'U', UTC_TIMESTAMP(6));
@@ -119,8 +118,7 @@ CREATE TRIGGER `erp`.`zcrmsync_order_lines_update` AFTER UPDATE ON `erp`.`order 
   IF @zcrmsync_origin IS NULL OR @zcrmsync_origin <> 'agent' THEN
     IF NOT (OLD.`order` <=> NEW.`order` AND OLD.`line no` <=> NEW.`line no`) THEN
       INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
-        VALUES ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(OLD.`order` AS CHAR), CAST(OLD.`line no` AS CHAR))), 'D', UTC_TIMESTAMP(6)),
-               ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`order` AS CHAR), CAST(NEW.`line no` AS CHAR))), 'I', UTC_TIMESTAMP(6));
+        VALUES ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(OLD.`order` AS CHAR), CAST(OLD.`line no` AS CHAR)), JSON_ARRAY(CAST(NEW.`order` AS CHAR), CAST(NEW.`line no` AS CHAR))), 'K', UTC_TIMESTAMP(6));
     ELSEIF NOT (CAST(OLD.`Unit "Price"` AS BINARY) <=> CAST(NEW.`Unit "Price"` AS BINARY) AND CAST(OLD.`qty` AS BINARY) <=> CAST(NEW.`qty` AS BINARY) AND CAST(OLD.`user` AS BINARY) <=> CAST(NEW.`user` AS BINARY)) THEN
       INSERT INTO `zcrmsync`.`changes` (mapping, keys_json, op, changed_at)
         VALUES ('order_lines', JSON_ARRAY(JSON_ARRAY(CAST(NEW.`order` AS CHAR), CAST(NEW.`line no` AS CHAR))), 'U', UTC_TIMESTAMP(6));

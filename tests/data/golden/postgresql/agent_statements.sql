@@ -4,23 +4,34 @@ SET LOCAL zcrmsync.origin = 'agent';
 
 SELECT 1;
 
-SELECT change_id, mapping, keys_json, op, changed_at AT TIME ZONE 'UTC', txid::text,
-       NULL::text
-  FROM "zcrmsync"."changes"
- WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
-   AND (txid > CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id > ?))
- ORDER BY txid, change_id
+SELECT c.change_id, c.mapping, c.keys_json, c.op, c.changed_at AT TIME ZONE 'UTC',
+       c.txid::text AS txid_text, NULL::text
+  FROM "zcrmsync"."changes" AS c
+ WHERE c.txid < pg_snapshot_xmin(pg_current_snapshot())
+   AND (c.txid > CAST(? AS xid8) OR (c.txid = CAST(? AS xid8) AND c.change_id > ?))
+ ORDER BY c.txid, c.change_id
  LIMIT ?;
-
-DELETE FROM "zcrmsync"."changes"
- WHERE change_id IN (
-   SELECT change_id FROM "zcrmsync"."changes"
-    WHERE txid < CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id <= ?)
-    ORDER BY txid, change_id
-    LIMIT ?);
 
 SELECT MIN(xact_start) AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
   FROM pg_stat_activity WHERE backend_xid IS NOT NULL;
+
+SELECT 1, 1;
+
+INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op, changed_at)
+SELECT c.mapping, c.keys_json, c.op, c.changed_at FROM "zcrmsync"."changes" AS c
+ WHERE (c.txid < CAST(? AS xid8) OR (c.txid = CAST(? AS xid8) AND c.change_id <= ?))
+   AND c.mapping = ?
+ ORDER BY c.txid, c.change_id;
+
+DELETE FROM "zcrmsync"."changes"
+ WHERE (txid < CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id <= ?))
+   AND mapping = ?;
+
+UPDATE "zcrmsync"."errors"
+   SET attempts = attempts + 1, last_failed_at = now(), status_code = ?, field = ?, message = ?
+ WHERE mapping = ? AND direction = ? AND resolved_at IS NULL
+   AND (erp_key = CAST(? AS text) OR (erp_key IS NULL AND CAST(? AS text) IS NULL))
+   AND (zoho_id = CAST(? AS text) OR (zoho_id IS NULL AND CAST(? AS text) IS NULL));
 
 INSERT INTO "zcrmsync"."state" (name, value, updated_at) VALUES (?, ?, now())
 ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at;
@@ -28,8 +39,14 @@ ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.u
 SELECT value FROM "zcrmsync"."state" WHERE name = ?;
 
 SELECT a.attname, format_type(a.atttypid, a.atttypmod),
-       CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END
+       CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END,
+       CASE WHEN NOT COALESCE(co.collisdeterministic, true)
+              OR 'citext' IN (t.typname, bt.typname, et.typname) THEN 'YES' ELSE 'NO' END
   FROM pg_attribute a
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+  LEFT JOIN pg_type et ON et.oid = t.typelem
+  LEFT JOIN pg_collation co ON co.oid = a.attcollation
  WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attnum;
 
@@ -69,7 +86,7 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
 
 UPDATE "zcrmsync"."errors" SET resolved_at = now() WHERE error_id = ? AND resolved_at IS NULL;
 
-SELECT mapping, SUM(json_array_length(keys_json::json))
+SELECT mapping, SUM(CASE WHEN op = 'K' THEN 1 ELSE json_array_length(keys_json::json) END)
   FROM "zcrmsync"."changes"
  WHERE txid > CAST(? AS xid8) OR (txid = CAST(? AS xid8) AND change_id > ?)
  GROUP BY mapping;
@@ -91,6 +108,14 @@ SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')
 SELECT name, value FROM "zcrmsync"."state" WHERE substr(name, 1, length(CAST(? AS text))) = ? ORDER BY name;
 
 DELETE FROM "zcrmsync"."state" WHERE name = ?;
+
+DELETE FROM "zcrmsync"."changes"
+ WHERE change_id IN (
+   SELECT c.change_id FROM "zcrmsync"."changes" AS c
+    WHERE (c.txid < CAST(? AS xid8) OR (c.txid = CAST(? AS xid8) AND c.change_id <= ?))
+      AND c.mapping IN (?, ?)
+    ORDER BY c.txid, c.change_id
+    LIMIT ?);
 
 SELECT l.erp_key, l.zoho_id, l.external_id, l.base_values,
        l.erp_changed_at AT TIME ZONE 'UTC', l.crm_modified_at AT TIME ZONE 'UTC'
@@ -127,5 +152,8 @@ SELECT "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2" FR
 
 SELECT "order"::text AS "zcrmsync_key_1", "line no"::text AS "zcrmsync_key_2" FROM "erp"."order lines" WHERE (("order" > CAST(? AS integer)) OR ("order" = CAST(? AS integer) AND "line no" > CAST(? AS character varying(10)))) ORDER BY "order", "line no" LIMIT ?;
 
-INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op) VALUES (?, ?, 'U');
+INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op, changed_at)
+VALUES (?, ?, 'U', COALESCE(CAST(? AS timestamp) AT TIME ZONE 'UTC', clock_timestamp()));
+
+SELECT COUNT(*) FROM "erp"."order lines";
 

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS "zcrmsync"."changes" (
   change_id  bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   mapping    varchar(64) NOT NULL,
   keys_json   text        NOT NULL,
-  op         char(1)     NOT NULL CHECK (op IN ('I', 'U', 'D')),
+  op         char(1)     NOT NULL CONSTRAINT zcrmsync_changes_op CHECK (op IN ('I', 'U', 'D', 'K')),
   changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
   txid       xid8        NOT NULL DEFAULT pg_current_xact_id()
 );
@@ -27,6 +27,25 @@ COMMENT ON TABLE "zcrmsync"."changes" IS 'zcrmsync: captured changes of mapped r
 ALTER TABLE "zcrmsync"."changes" ALTER COLUMN keys_json SET STORAGE EXTERNAL;
 
 CREATE INDEX IF NOT EXISTS zcrmsync_changes_txid ON "zcrmsync"."changes" (txid, change_id);
+
+-- Installs before key changes were captured as K checked op for I, U, D:
+-- that check is replaced.
+DO $zcrmsync$
+DECLARE
+  c record;
+BEGIN
+  FOR c IN SELECT conname FROM pg_constraint
+            WHERE conrelid = '"zcrmsync"."changes"'::regclass AND contype = 'c'
+              AND pg_get_constraintdef(oid) NOT LIKE '%''K''%'
+  LOOP
+    EXECUTE 'ALTER TABLE "zcrmsync"."changes" DROP CONSTRAINT ' || quote_ident(c.conname);
+  END LOOP;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint
+                  WHERE conrelid = '"zcrmsync"."changes"'::regclass AND conname = 'zcrmsync_changes_op') THEN
+    ALTER TABLE "zcrmsync"."changes" ADD CONSTRAINT zcrmsync_changes_op CHECK (op IN ('I', 'U', 'D', 'K'));
+  END IF;
+END
+$zcrmsync$;
 
 CREATE TABLE IF NOT EXISTS "zcrmsync"."links" (
   mapping         varchar(64)  NOT NULL,
@@ -101,7 +120,11 @@ BEGIN
   IF coalesce(current_setting('zcrmsync.origin', true), '') = 'agent' THEN
     RETURN NULL;
   END IF;
-  IF TG_OP = 'INSERT' THEN
+  IF TG_LEVEL = 'ROW' THEN
+    -- The key of this row changed (the trigger's WHEN says so).
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      VALUES ('customers', json_build_array(OLD."id"::text, NEW."id"::text)::text, 'K');
+  ELSIF TG_OP = 'INSERT' THEN
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
       SELECT 'customers', json_agg(n."id"::text)::text, 'I' FROM zcrmsync_new n
       HAVING count(*) > 0;
@@ -110,16 +133,13 @@ BEGIN
       SELECT 'customers', json_agg(o."id"::text)::text, 'D' FROM zcrmsync_old o
       HAVING count(*) > 0;
   ELSE
-    -- One full join sorts every row into U (same key, a mapped column
-    -- changed), D (old key gone) or I (new key): a key change is D + I.
+    -- Rows whose key stayed and a mapped column changed (rows whose key
+    -- changed are the row-level trigger's K).
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
-      SELECT 'customers', json_agg(c.k)::text, c.op
-        FROM (SELECT CASE WHEN o."id" IS NULL THEN 'I' WHEN n."id" IS NULL THEN 'D' ELSE 'U' END AS op,
-                     CASE WHEN n."id" IS NULL THEN o."id"::text ELSE n."id"::text END AS k
-                FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON o."id" = n."id"
-               WHERE o."id" IS NULL OR n."id" IS NULL OR (o."email" IS DISTINCT FROM n."email" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")) c
-       GROUP BY c.op
-       ORDER BY c.op;
+      SELECT 'customers', json_agg(n."id"::text)::text, 'U'
+        FROM zcrmsync_old o JOIN zcrmsync_new n ON o."id" = n."id"
+       WHERE (o."email"::text COLLATE "C" IS DISTINCT FROM n."email"::text COLLATE "C" OR o."name" IS DISTINCT FROM n."name" OR o."order" IS DISTINCT FROM n."order")
+      HAVING count(*) > 0;
   END IF;
   RETURN NULL;
 END
@@ -143,6 +163,13 @@ CREATE TRIGGER "zcrmsync_customers_update" AFTER UPDATE ON "erp"."Customer List"
 
 COMMENT ON TRIGGER "zcrmsync_customers_update" ON "erp"."Customer List" IS 'zcrmsync: captures updates of mapped columns for the sync agent';
 
+DROP TRIGGER IF EXISTS "zcrmsync_customers_update_key" ON "erp"."Customer List";
+
+CREATE TRIGGER "zcrmsync_customers_update_key" AFTER UPDATE OF "id" ON "erp"."Customer List"
+  FOR EACH ROW WHEN (OLD."id" IS DISTINCT FROM NEW."id") EXECUTE FUNCTION "zcrmsync"."capture_customers"();
+
+COMMENT ON TRIGGER "zcrmsync_customers_update_key" ON "erp"."Customer List" IS 'zcrmsync: captures key changes for the sync agent, one row at a time';
+
 DROP TRIGGER IF EXISTS "zcrmsync_customers_delete" ON "erp"."Customer List";
 
 CREATE TRIGGER "zcrmsync_customers_delete" AFTER DELETE ON "erp"."Customer List"
@@ -162,7 +189,11 @@ BEGIN
   IF coalesce(current_setting('zcrmsync.origin', true), '') = 'agent' THEN
     RETURN NULL;
   END IF;
-  IF TG_OP = 'INSERT' THEN
+  IF TG_LEVEL = 'ROW' THEN
+    -- The key of this row changed (the trigger's WHEN says so).
+    INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
+      VALUES ('order_lines', json_build_array(json_build_array(OLD."order"::text, OLD."line no"::text), json_build_array(NEW."order"::text, NEW."line no"::text))::text, 'K');
+  ELSIF TG_OP = 'INSERT' THEN
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
       SELECT 'order_lines', json_agg(json_build_array(n."order"::text, n."line no"::text))::text, 'I' FROM zcrmsync_new n
       HAVING count(*) > 0;
@@ -171,16 +202,13 @@ BEGIN
       SELECT 'order_lines', json_agg(json_build_array(o."order"::text, o."line no"::text))::text, 'D' FROM zcrmsync_old o
       HAVING count(*) > 0;
   ELSE
-    -- One full join sorts every row into U (same key, a mapped column
-    -- changed), D (old key gone) or I (new key): a key change is D + I.
+    -- Rows whose key stayed and a mapped column changed (rows whose key
+    -- changed are the row-level trigger's K).
     INSERT INTO "zcrmsync"."changes" (mapping, keys_json, op)
-      SELECT 'order_lines', json_agg(c.k)::text, c.op
-        FROM (SELECT CASE WHEN o."order" IS NULL THEN 'I' WHEN n."order" IS NULL THEN 'D' ELSE 'U' END AS op,
-                     CASE WHEN n."order" IS NULL THEN json_build_array(o."order"::text, o."line no"::text) ELSE json_build_array(n."order"::text, n."line no"::text) END AS k
-                FROM zcrmsync_old o FULL JOIN zcrmsync_new n ON o."order" = n."order" AND o."line no" = n."line no"
-               WHERE o."order" IS NULL OR n."order" IS NULL OR (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user" IS DISTINCT FROM n."user")) c
-       GROUP BY c.op
-       ORDER BY c.op;
+      SELECT 'order_lines', json_agg(json_build_array(n."order"::text, n."line no"::text))::text, 'U'
+        FROM zcrmsync_old o JOIN zcrmsync_new n ON o."order" = n."order" AND o."line no" = n."line no"
+       WHERE (o."Unit ""Price""" IS DISTINCT FROM n."Unit ""Price""" OR o."qty" IS DISTINCT FROM n."qty" OR o."user"::text COLLATE "C" IS DISTINCT FROM n."user"::text COLLATE "C")
+      HAVING count(*) > 0;
   END IF;
   RETURN NULL;
 END
@@ -203,6 +231,13 @@ CREATE TRIGGER "zcrmsync_order_lines_update" AFTER UPDATE ON "erp"."order lines"
   FOR EACH STATEMENT EXECUTE FUNCTION "zcrmsync"."capture_order_lines"();
 
 COMMENT ON TRIGGER "zcrmsync_order_lines_update" ON "erp"."order lines" IS 'zcrmsync: captures updates of mapped columns for the sync agent';
+
+DROP TRIGGER IF EXISTS "zcrmsync_order_lines_update_key" ON "erp"."order lines";
+
+CREATE TRIGGER "zcrmsync_order_lines_update_key" AFTER UPDATE OF "order", "line no" ON "erp"."order lines"
+  FOR EACH ROW WHEN (OLD."order" IS DISTINCT FROM NEW."order" OR OLD."line no" IS DISTINCT FROM NEW."line no") EXECUTE FUNCTION "zcrmsync"."capture_order_lines"();
+
+COMMENT ON TRIGGER "zcrmsync_order_lines_update_key" ON "erp"."order lines" IS 'zcrmsync: captures key changes for the sync agent, one row at a time';
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_delete" ON "erp"."order lines";
 

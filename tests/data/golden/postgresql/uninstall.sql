@@ -4,6 +4,8 @@ DROP TRIGGER IF EXISTS "zcrmsync_customers_insert" ON "erp"."Customer List";
 
 DROP TRIGGER IF EXISTS "zcrmsync_customers_update" ON "erp"."Customer List";
 
+DROP TRIGGER IF EXISTS "zcrmsync_customers_update_key" ON "erp"."Customer List";
+
 DROP TRIGGER IF EXISTS "zcrmsync_customers_delete" ON "erp"."Customer List";
 
 DROP FUNCTION IF EXISTS "zcrmsync"."capture_customers"();
@@ -11,6 +13,8 @@ DROP FUNCTION IF EXISTS "zcrmsync"."capture_customers"();
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_insert" ON "erp"."order lines";
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_update" ON "erp"."order lines";
+
+DROP TRIGGER IF EXISTS "zcrmsync_order_lines_update_key" ON "erp"."order lines";
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_delete" ON "erp"."order lines";
 

@@ -11,12 +11,23 @@ SELECT change_id, mapping, keys_json, op, strftime('%Y-%m-%d %H:%M:%f', changed_
  ORDER BY change_id
  LIMIT ?;
 
-DELETE FROM "zcrmsync_changes"
- WHERE change_id IN (SELECT change_id FROM "zcrmsync_changes" WHERE change_id <= ?
-                         AND change_id < (SELECT MAX(change_id) FROM "zcrmsync_changes")
-                       ORDER BY change_id LIMIT ?);
-
 SELECT NULL, strftime('%Y-%m-%d %H:%M:%f', 'now');
+
+SELECT 1, 1;
+
+INSERT INTO "zcrmsync_changes" (mapping, keys_json, key_text, op, changed_at)
+SELECT mapping, keys_json, key_text, op, changed_at FROM "zcrmsync_changes"
+ WHERE change_id <= ? AND mapping = ?
+ ORDER BY change_id;
+
+DELETE FROM "zcrmsync_changes" WHERE change_id <= ? AND mapping = ?;
+
+UPDATE "zcrmsync_errors"
+   SET attempts = attempts + 1, last_failed_at = strftime('%Y-%m-%d %H:%M:%f', 'now'),
+       status_code = ?, field = ?, message = ?
+ WHERE mapping = ? AND direction = ? AND resolved_at IS NULL
+   AND (erp_key = ? OR (erp_key IS NULL AND ? IS NULL))
+   AND (zoho_id = ? OR (zoho_id IS NULL AND ? IS NULL));
 
 INSERT INTO "zcrmsync_state" (name, value, updated_at)
 VALUES (?, ?, strftime('%Y-%m-%d %H:%M:%f', 'now'))
@@ -24,7 +35,7 @@ ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.u
 
 SELECT value FROM "zcrmsync_state" WHERE name = ?;
 
-SELECT name, type, CASE WHEN "notnull" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END
+SELECT name, type, CASE WHEN "notnull" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END, 'NO'
   FROM pragma_table_info(?)
  ORDER BY cid;
 
@@ -57,7 +68,7 @@ SELECT error_id, mapping, erp_key, zoho_id, direction, status_code, field, messa
 
 UPDATE "zcrmsync_errors" SET resolved_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE error_id = ? AND resolved_at IS NULL;
 
-SELECT mapping, SUM(CASE WHEN keys_json IS NULL THEN 1 ELSE json_array_length(keys_json) END)
+SELECT mapping, SUM(CASE WHEN keys_json IS NULL OR op = 'K' THEN 1 ELSE json_array_length(keys_json) END)
   FROM "zcrmsync_changes" WHERE change_id > ? GROUP BY mapping;
 
 INSERT INTO "zcrmsync_conflicts" (mapping, erp_key, zoho_id, field, base_value, erp_value, crm_value)
@@ -77,6 +88,12 @@ SELECT strftime('%Y-%m-%d %H:%M:%f', 'now');
 SELECT name, value FROM "zcrmsync_state" WHERE substr(name, 1, length(?)) = ? ORDER BY name;
 
 DELETE FROM "zcrmsync_state" WHERE name = ?;
+
+DELETE FROM "zcrmsync_changes"
+ WHERE change_id IN (SELECT change_id FROM "zcrmsync_changes" WHERE change_id <= ?
+                         AND mapping IN (?, ?)
+                         AND change_id < (SELECT MAX(change_id) FROM "zcrmsync_changes")
+                       ORDER BY change_id LIMIT ?);
 
 SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
   FROM "zcrmsync_links"
@@ -109,5 +126,8 @@ SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zc
 
 SELECT CAST("order" AS TEXT) AS "zcrmsync_key_1", CAST("line no" AS TEXT) AS "zcrmsync_key_2" FROM "order lines" WHERE (("order" > ?) OR ("order" = ? AND "line no" > ?)) ORDER BY "order", "line no" LIMIT ?;
 
-INSERT INTO "zcrmsync_changes" (mapping, keys_json, op) VALUES (?, ?, 'U');
+INSERT INTO "zcrmsync_changes" (mapping, keys_json, op, changed_at)
+VALUES (?, ?, 'U', COALESCE(julianday(?), julianday('now')));
+
+SELECT COUNT(*) FROM "order lines";
 

@@ -100,7 +100,7 @@ END;
 DROP TRIGGER IF EXISTS "zcrmsync_customers_update";
 
 CREATE TRIGGER "zcrmsync_customers_update" AFTER UPDATE OF "email", "name", "order" ON "Customer List"
-  WHEN (OLD."id" IS NEW."id") AND NOT (OLD."email" IS NEW."email" AND OLD."name" IS NEW."name" AND OLD."order" IS NEW."order") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
+  WHEN (OLD."id" IS NEW."id") AND NOT (OLD."email" IS NEW."email" COLLATE BINARY AND OLD."name" IS NEW."name" COLLATE BINARY AND OLD."order" IS NEW."order" COLLATE BINARY) AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
   INSERT INTO "zcrmsync_changes" (mapping, key_text, op)
     VALUES ('customers', CAST(NEW."id" AS TEXT), 'U');
@@ -111,9 +111,8 @@ DROP TRIGGER IF EXISTS "zcrmsync_customers_update_key";
 CREATE TRIGGER "zcrmsync_customers_update_key" AFTER UPDATE OF "id" ON "Customer List"
   WHEN NOT (OLD."id" IS NEW."id") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
-  INSERT INTO "zcrmsync_changes" (mapping, key_text, op)
-    VALUES ('customers', CAST(OLD."id" AS TEXT), 'D'),
-           ('customers', CAST(NEW."id" AS TEXT), 'I');
+  INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
+    VALUES ('customers', json_array(CAST(OLD."id" AS TEXT), CAST(NEW."id" AS TEXT)), 'K');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_customers_delete";
@@ -137,7 +136,7 @@ END;
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_update";
 
 CREATE TRIGGER "zcrmsync_order_lines_update" AFTER UPDATE OF "Unit ""Price""", "qty", "user" ON "order lines"
-  WHEN (OLD."order" IS NEW."order" AND OLD."line no" IS NEW."line no") AND NOT (OLD."Unit ""Price""" IS NEW."Unit ""Price""" AND OLD."qty" IS NEW."qty" AND OLD."user" IS NEW."user") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
+  WHEN (OLD."order" IS NEW."order" AND OLD."line no" IS NEW."line no") AND NOT (OLD."Unit ""Price""" IS NEW."Unit ""Price""" COLLATE BINARY AND OLD."qty" IS NEW."qty" COLLATE BINARY AND OLD."user" IS NEW."user" COLLATE BINARY) AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
   INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
     VALUES ('order_lines', json_array(json_array(CAST(NEW."order" AS TEXT), CAST(NEW."line no" AS TEXT))), 'U');
@@ -149,8 +148,7 @@ CREATE TRIGGER "zcrmsync_order_lines_update_key" AFTER UPDATE OF "order", "line 
   WHEN NOT (OLD."order" IS NEW."order" AND OLD."line no" IS NEW."line no") AND NOT EXISTS (SELECT 1 FROM "zcrmsync_suppress")
 BEGIN
   INSERT INTO "zcrmsync_changes" (mapping, keys_json, op)
-    VALUES ('order_lines', json_array(json_array(CAST(OLD."order" AS TEXT), CAST(OLD."line no" AS TEXT))), 'D'),
-           ('order_lines', json_array(json_array(CAST(NEW."order" AS TEXT), CAST(NEW."line no" AS TEXT))), 'I');
+    VALUES ('order_lines', json_array(json_array(CAST(OLD."order" AS TEXT), CAST(OLD."line no" AS TEXT)), json_array(CAST(NEW."order" AS TEXT), CAST(NEW."line no" AS TEXT))), 'K');
 END;
 
 DROP TRIGGER IF EXISTS "zcrmsync_order_lines_delete";

@@ -14,10 +14,27 @@ SELECT TOP (?) change_id, mapping, keys_json, op, changed_at,
  ORDER BY row_ver
 GO
 
-DELETE TOP (?) FROM [zcrmsync].[changes] WHERE row_ver <= ?
+SELECT MIN(transaction_begin_time), SYSDATETIME() FROM sys.dm_tran_active_transactions
 GO
 
-SELECT MIN(transaction_begin_time), SYSDATETIME() FROM sys.dm_tran_active_transactions
+SELECT 1, 1
+GO
+
+INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op, changed_at)
+SELECT mapping, keys_json, op, changed_at FROM [zcrmsync].[changes]
+ WHERE row_ver <= ? AND mapping = ?
+ ORDER BY row_ver
+GO
+
+DELETE FROM [zcrmsync].[changes] WHERE row_ver <= ? AND mapping = ?
+GO
+
+UPDATE [zcrmsync].[errors]
+   SET attempts = attempts + 1, last_failed_at = SYSUTCDATETIME(), status_code = ?, field = ?,
+       message = ?
+ WHERE mapping = ? AND direction = ? AND resolved_at IS NULL
+   AND (erp_key = ? OR (erp_key IS NULL AND ? IS NULL))
+   AND (zoho_id = ? OR (zoho_id IS NULL AND ? IS NULL))
 GO
 
 MERGE INTO [zcrmsync].[state] AS s
@@ -30,7 +47,9 @@ GO
 SELECT value FROM [zcrmsync].[state] WHERE name = ?
 GO
 
-SELECT c.name, TYPE_NAME(c.user_type_id), CASE WHEN c.is_nullable = 1 THEN 'YES' ELSE 'NO' END
+SELECT c.name, TYPE_NAME(c.user_type_id), CASE WHEN c.is_nullable = 1 THEN 'YES' ELSE 'NO' END,
+       CASE WHEN TYPE_NAME(c.system_type_id) IN (N'char', N'varchar', N'nchar', N'nvarchar',
+                                                 N'text', N'ntext') THEN 'YES' ELSE 'NO' END
   FROM sys.columns AS c
  WHERE c.object_id = OBJECT_ID(?)
  ORDER BY c.column_id
@@ -103,6 +122,9 @@ GO
 DELETE FROM [zcrmsync].[state] WHERE name = ?
 GO
 
+DELETE TOP (?) FROM [zcrmsync].[changes] WHERE row_ver <= ? AND mapping IN (?, ?)
+GO
+
 SELECT erp_key, zoho_id, external_id, base_values, erp_changed_at, crm_modified_at
   FROM [zcrmsync].[links]
  WHERE mapping = ? AND erp_key IN (?, ?, ?)
@@ -132,21 +154,25 @@ GO
 DELETE FROM [dbo].[order lines] WHERE [order] = ? AND [line no] = ?
 GO
 
-SELECT TOP (2) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE [qty] = ? AND [Unit "Price"] = ?
+SELECT TOP (2) CONVERT(nvarchar(4000), [order], 3) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no], 2) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE [qty] = ? AND [Unit "Price"] = ?
 GO
 
 SELECT [id] FROM [dbo].[Customer List] WHERE [id] IN (?, ?, ?)
 GO
 
-INSERT INTO [dbo].[order lines] ([order], [qty], [Unit "Price"]) OUTPUT CONVERT(nvarchar(4000), inserted.[order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), inserted.[line no]) AS [zcrmsync_key_2] VALUES (?, ?, ?)
+INSERT INTO [dbo].[order lines] ([order], [qty], [Unit "Price"]) OUTPUT CONVERT(nvarchar(4000), inserted.[order], 3) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), inserted.[line no], 2) AS [zcrmsync_key_2] VALUES (?, ?, ?)
 GO
 
-SELECT TOP (?) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE 1 = 1 ORDER BY [order], [line no]
+SELECT TOP (?) CONVERT(nvarchar(4000), [order], 3) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no], 2) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE 1 = 1 ORDER BY [order], [line no]
 GO
 
 SELECT TOP (?) CONVERT(nvarchar(4000), [order]) AS [zcrmsync_key_1], CONVERT(nvarchar(4000), [line no]) AS [zcrmsync_key_2] FROM [dbo].[order lines] WHERE (([order] > ?) OR ([order] = ? AND [line no] > ?)) ORDER BY [order], [line no]
 GO
 
-INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op) VALUES (?, ?, N'U')
+INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op, changed_at)
+VALUES (?, ?, N'U', COALESCE(?, SYSUTCDATETIME()))
+GO
+
+SELECT COUNT_BIG(*) FROM [dbo].[order lines]
 GO
 

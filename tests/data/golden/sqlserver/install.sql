@@ -20,7 +20,7 @@ CREATE TABLE [zcrmsync].[changes] (
   change_id  bigint        IDENTITY(1, 1) NOT NULL PRIMARY KEY,
   mapping    nvarchar(64)  NOT NULL,
   keys_json   nvarchar(900) NOT NULL,
-  op         nchar(1)      NOT NULL CHECK (op IN (N'I', N'U', N'D')),
+  op         nchar(1)      NOT NULL CONSTRAINT zcrmsync_changes_op CHECK (op IN (N'I', N'U', N'D', N'K')),
   changed_at datetime2(6)  NOT NULL DEFAULT SYSUTCDATETIME(),
   row_ver    rowversion    NOT NULL
 )
@@ -29,6 +29,21 @@ GO
 IF NOT EXISTS (SELECT 1 FROM sys.indexes
                 WHERE name = N'zcrmsync_changes_row_ver' AND object_id = OBJECT_ID(N'[zcrmsync].[changes]'))
   CREATE INDEX zcrmsync_changes_row_ver ON [zcrmsync].[changes] (row_ver)
+GO
+
+-- Installs before key changes were captured as K checked op for I, U, D:
+-- that check is replaced.
+DECLARE @old_check sysname = (SELECT TOP (1) name FROM sys.check_constraints
+                               WHERE parent_object_id = OBJECT_ID(N'[zcrmsync].[changes]')
+                                 AND definition NOT LIKE N'%K%');
+IF @old_check IS NOT NULL
+BEGIN
+  DECLARE @drop nvarchar(400) = N'ALTER TABLE ' + N'[zcrmsync].[changes]' + N' DROP CONSTRAINT ' + QUOTENAME(@old_check);
+  EXEC sp_executesql @drop;
+END
+IF NOT EXISTS (SELECT 1 FROM sys.check_constraints
+                WHERE parent_object_id = OBJECT_ID(N'[zcrmsync].[changes]') AND name = N'zcrmsync_changes_op')
+  ALTER TABLE [zcrmsync].[changes] ADD CONSTRAINT zcrmsync_changes_op CHECK (op IN (N'I', N'U', N'D', N'K'))
 GO
 
 IF OBJECT_ID(N'[zcrmsync].[links]', N'U') IS NULL
@@ -102,15 +117,32 @@ BEGIN
   SET NOCOUNT ON;
   IF CAST(SESSION_CONTEXT(N'zcrmsync_origin') AS nvarchar(32)) = N'agent' RETURN;
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']' + N']', N'U'
+    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id], 126), 'json') + N'"' + N']' + N']', N'U'
       FROM inserted AS i INNER JOIN deleted AS d ON d.[id] = i.[id]
-     WHERE EXISTS (SELECT d.[email], d.[name], d.[order] EXCEPT SELECT i.[email], i.[name], i.[order]);
-  INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id]), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
-     WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[id] = i.[id]);
-  INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id]), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
-     WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[id] = i.[id]);
+     WHERE EXISTS (SELECT CAST(d.[email] AS varbinary(max)), DATALENGTH(d.[email]), d.[name], d.[order] EXCEPT SELECT CAST(i.[email] AS varbinary(max)), DATALENGTH(i.[email]), i.[name], i.[order]);
+  -- The key of one row changed (an UPDATE with one old key gone and one new
+  -- key come): one K row [old key, new key], so the agent moves the row's
+  -- CRM record; several key changes in one statement cannot be paired.
+  IF EXISTS (SELECT 1 FROM deleted) AND EXISTS (SELECT 1 FROM inserted)
+     AND (SELECT COUNT(*) FROM deleted AS d
+           WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[id] = i.[id])) = 1
+     AND (SELECT COUNT(*) FROM inserted AS i
+           WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[id] = i.[id])) = 1
+    INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
+      SELECT N'customers', N'[' + gone.k + N',' + came.k + N']', N'K'
+        FROM (SELECT N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id], 126), 'json') + N'"' + N']' AS k FROM deleted AS d
+               WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[id] = i.[id])) AS gone
+       CROSS JOIN (SELECT N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id], 126), 'json') + N'"' + N']' AS k FROM inserted AS i
+               WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[id] = i.[id])) AS came;
+  ELSE
+  BEGIN
+    INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
+      SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[id], 126), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
+       WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[id] = i.[id]);
+    INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
+      SELECT N'customers', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[id], 126), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
+       WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[id] = i.[id]);
+  END
 END
 GO
 
@@ -122,15 +154,32 @@ BEGIN
   SET NOCOUNT ON;
   IF CAST(SESSION_CONTEXT(N'zcrmsync_origin') AS nvarchar(32)) = N'agent' RETURN;
   INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']' + N']', N'U'
+    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no], 2), 'json') + N'"' + N']' + N']', N'U'
       FROM inserted AS i INNER JOIN deleted AS d ON d.[order] = i.[order] AND d.[line no] = i.[line no]
-     WHERE EXISTS (SELECT d.[Unit "Price"], d.[qty], d.[user] EXCEPT SELECT i.[Unit "Price"], i.[qty], i.[user]);
-  INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no]), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
-     WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
-  INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
-    SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order]), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no]), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
-     WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
+     WHERE EXISTS (SELECT d.[Unit "Price"], d.[qty], CAST(d.[user] AS varbinary(max)), DATALENGTH(d.[user]) EXCEPT SELECT i.[Unit "Price"], i.[qty], CAST(i.[user] AS varbinary(max)), DATALENGTH(i.[user]));
+  -- The key of one row changed (an UPDATE with one old key gone and one new
+  -- key come): one K row [old key, new key], so the agent moves the row's
+  -- CRM record; several key changes in one statement cannot be paired.
+  IF EXISTS (SELECT 1 FROM deleted) AND EXISTS (SELECT 1 FROM inserted)
+     AND (SELECT COUNT(*) FROM deleted AS d
+           WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[order] = i.[order] AND d.[line no] = i.[line no])) = 1
+     AND (SELECT COUNT(*) FROM inserted AS i
+           WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[order] = i.[order] AND d.[line no] = i.[line no])) = 1
+    INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
+      SELECT N'order_lines', N'[' + gone.k + N',' + came.k + N']', N'K'
+        FROM (SELECT N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no], 2), 'json') + N'"' + N']' AS k FROM deleted AS d
+               WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[order] = i.[order] AND d.[line no] = i.[line no])) AS gone
+       CROSS JOIN (SELECT N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no], 2), 'json') + N'"' + N']' AS k FROM inserted AS i
+               WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[order] = i.[order] AND d.[line no] = i.[line no])) AS came;
+  ELSE
+  BEGIN
+    INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
+      SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), d.[line no], 2), 'json') + N'"' + N']' + N']', N'D' FROM deleted AS d
+       WHERE NOT EXISTS (SELECT 1 FROM inserted AS i WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
+    INSERT INTO [zcrmsync].[changes] (mapping, keys_json, op)
+      SELECT N'order_lines', N'[' + N'[' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[order], 3), 'json') + N'"' + N',' + N'"' + STRING_ESCAPE(CONVERT(nvarchar(4000), i.[line no], 2), 'json') + N'"' + N']' + N']', N'I' FROM inserted AS i
+       WHERE NOT EXISTS (SELECT 1 FROM deleted AS d WHERE d.[order] = i.[order] AND d.[line no] = i.[line no]);
+  END
 END
 GO
 
