@@ -44,6 +44,7 @@ struct Options {
   double fault_drop = 0;       // share of calls whose connection is dropped
   double fault_slow = 0;       // share of calls delayed by slow_ms
   double fault_429 = 0;        // share of /crm/ calls answered 429 TOO_MANY_REQUESTS
+  double fault_locked = 0;     // share of per-record writes answered RECORD_LOCKED
   int slow_ms = 5000;
   bool admin = false;          // serve /__admin/
   std::string metadata_file;   // empty: the built-in metadata

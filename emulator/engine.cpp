@@ -410,6 +410,7 @@ struct Config {
   int token_lifetime_s;
   int org_offset_minutes;
   double fault_429;
+  double fault_locked;  // share of per-record writes answered RECORD_LOCKED
 };
 
 // A watch channel (POST /crm/v8/actions/watch).
@@ -512,6 +513,9 @@ struct Engine::State {
   std::map<std::string, UploadedFile> uploads;  // by file_id
   std::map<std::string, BulkWriteJob> bulk_writes;
   std::unique_ptr<Notifier> notifier;
+  // Records locked (Zoho's record locking): writes to them answer the
+  // per-record error RECORD_LOCKED until the admin config unlocks them.
+  std::set<std::string> locked_ids;
 
   // Statistics.
   std::map<std::string, int64_t> calls;
@@ -595,6 +599,9 @@ struct Engine::State {
   Val StateToJson(Alloc& a) const;
   Status StateFromJson(const Val& v);
   std::string Stats() const;
+  // True when a write to record `id` is refused as locked: it is in
+  // locked_ids, or the fault_locked roll says so (rolled only when on).
+  bool WriteLocked(const std::string& id);
 };
 
 namespace {
@@ -612,6 +619,14 @@ ItemResult ItemError(std::string_view code, std::string_view message,
   AddStr(r.body, "message", message, a);
   AddStr(r.body, "status", "error", a);
   return r;
+}
+
+// Zoho's per-record answer to a write of a locked record (HTTP 400 when
+// every record of the call failed, else 207 beside the others).
+ItemResult RecordLocked(const std::string& id) {
+  return ItemError("RECORD_LOCKED", "the record is locked", [&](Val& d, Alloc& a) {
+    AddStr(d, "id", id, a);
+  });
 }
 
 std::string JsonPath(size_t index, std::string_view field) {
@@ -1488,6 +1503,10 @@ HttpResponse Engine::State::Write(const ModuleMeta& m, const HttpRequest& req,
         continue;
       }
       target = &rit->second;
+      if (WriteLocked(target->id)) {
+        results.push_back(RecordLocked(target->id));
+        continue;
+      }
       if (unmodified_since && target->modified > *unmodified_since) {
         const std::string current = Render(target->modified);
         // Message and details as in Zoho's updateRecords example response-412-alreadymodified.
@@ -1514,6 +1533,10 @@ HttpResponse Engine::State::Write(const ModuleMeta& m, const HttpRequest& req,
           matched_field = f;
           break;
         }
+      }
+      if (target != nullptr && WriteLocked(target->id)) {
+        results.push_back(RecordLocked(target->id));
+        continue;
       }
     }
     Pool staged_pool(kSmallChunk);
@@ -1574,6 +1597,12 @@ HttpResponse Engine::State::Write(const ModuleMeta& m, const HttpRequest& req,
   return JsonResponse(status, d);
 }
 
+bool Engine::State::WriteLocked(const std::string& id) {
+  if (locked_ids.contains(id)) return true;
+  if (config.fault_locked <= 0) return false;  // no roll: other seeded sequences stay
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < config.fault_locked;
+}
+
 HttpResponse Engine::State::Delete(const ModuleMeta& m, const std::vector<std::string>& ids) {
   if (ids.empty()) {
     return ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
@@ -1594,7 +1623,10 @@ HttpResponse Engine::State::Delete(const ModuleMeta& m, const std::vector<std::s
   for (const std::string& id : ids) {
     Val item(rapidjson::kObjectType);
     auto it = store.records.find(id);
-    if (it == store.records.end()) {
+    if (it != store.records.end() && WriteLocked(id)) {
+      ItemResult locked = RecordLocked(id);
+      item.CopyFrom(locked.body, a);
+    } else if (it == store.records.end()) {
       AddStr(item, "code", "INVALID_DATA", a);
       Val det(rapidjson::kObjectType);
       AddStr(det, "id", id, a);
@@ -3695,6 +3727,10 @@ HttpResponse Engine::State::HandleAdmin(const HttpRequest& req, const Params& qu
     d.AddMember("fault_drop", config.fault_drop, a);
     d.AddMember("fault_slow", config.fault_slow, a);
     d.AddMember("fault_429", config.fault_429, a);
+    d.AddMember("fault_locked", config.fault_locked, a);
+    Val locked(rapidjson::kArrayType);
+    for (const std::string& id : locked_ids) locked.PushBack(Val(id.c_str(), a), a);
+    d.AddMember("locked_ids", locked, a);
     AddInt(d, "slow_ms", config.slow_ms, a);
     AddInt(d, "token_lifetime_s", config.token_lifetime_s, a);
     AddInt(d, "org_offset_minutes", config.org_offset_minutes, a);
@@ -3715,6 +3751,7 @@ HttpResponse Engine::State::HandleAdmin(const HttpRequest& req, const Params& qu
     d.Parse(req.body.c_str(), req.body.size());
     if (d.HasParseError() || !d.IsObject()) return bad("body must be a JSON object");
     Config next = config;
+    std::optional<std::set<std::string>> next_locked;
     for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it) {
       std::string k = it->name.GetString();
       const Val& v = it->value;
@@ -3739,6 +3776,15 @@ HttpResponse Engine::State::HandleAdmin(const HttpRequest& req, const Params& qu
       else if (k == "fault_drop") ok = as_share(next.fault_drop);
       else if (k == "fault_slow") ok = as_share(next.fault_slow);
       else if (k == "fault_429") ok = as_share(next.fault_429);
+      else if (k == "fault_locked") ok = as_share(next.fault_locked);
+      else if (k == "locked_ids" && v.IsArray()) {
+        next_locked.emplace();
+        ok = true;
+        for (const Val& id : v.GetArray()) {
+          if (!id.IsString() || !AllDigits(id.GetString())) ok = false;
+          else next_locked->insert(id.GetString());
+        }
+      }
       else if (k == "org_offset_minutes" && v.IsInt() && std::abs(v.GetInt()) <= 14 * 60) {
         next.org_offset_minutes = v.GetInt();
         ok = true;
@@ -3746,6 +3792,7 @@ HttpResponse Engine::State::HandleAdmin(const HttpRequest& req, const Params& qu
       if (!ok) return bad("bad or unknown setting: " + k);
     }
     config = next;
+    if (next_locked) locked_ids = std::move(*next_locked);
     return config_json();
   }
   if (what == "state" && req.method == "GET") {
@@ -3768,6 +3815,7 @@ HttpResponse Engine::State::HandleAdmin(const HttpRequest& req, const Params& qu
     uploads.clear();
     bulk_writes.clear();
     page_tokens.clear();
+    locked_ids.clear();
     credit_ledger.clear();
     credit_ledger_sum = 0;
     calls.clear();
@@ -3803,7 +3851,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const Options& options) {
                      options.jitter_ms,   options.fault_500, options.fault_drop,
                      options.fault_slow,  options.slow_ms,   options.token_lifetime_s,
                      s->meta.offset_minutes.value_or(options.org_offset_minutes),
-                     options.fault_429};
+                     options.fault_429, options.fault_locked};
   s->rng.seed(options.seed);
   s->notifier = std::make_unique<Notifier>(options.notification_queue, options.notification_sink);
   s->base_url = "http://127.0.0.1:" + std::to_string(options.port);

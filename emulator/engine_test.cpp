@@ -832,6 +832,61 @@ TEST_F(EngineTest, FaultsAndAdminConfig) {
   EXPECT_EQ(Call("GET", "/__admin/stats").status, 404);
 }
 
+// Zoho's record locking: a write to a locked record (an update, an upsert
+// that matches it, a delete) answers the per-record error RECORD_LOCKED, and
+// the other records of the call go through.
+TEST_F(EngineTest, LockedRecordsAnswerRecordLockedPerRecord) {
+  Options o;
+  o.admin = true;
+  Make(o);
+  const std::string a = Insert("Accounts", R"({"Account_Name":"A","ERP_Id":"1"})");
+  const std::string b = Insert("Accounts", R"({"Account_Name":"B","ERP_Id":"2"})");
+  Reply cfg = Call("POST", "/__admin/config", "", R"({"locked_ids":[")" + a + R"("]})");
+  ASSERT_EQ(cfg.status, 200) << cfg.body;
+  ASSERT_EQ(cfg.json["locked_ids"].Size(), 1u);
+  EXPECT_EQ(std::string(cfg.json["locked_ids"][0].GetString()), a);
+
+  Reply r = Call("PUT", "/crm/v8/Accounts", "",
+                 R"({"data":[{"id":")" + a + R"(","Account_Name":"A2"},{"id":")" + b +
+                     R"(","Account_Name":"B2"}]})");
+  EXPECT_EQ(r.status, 207) << r.body;
+  const auto& locked = r.json["data"][0];
+  EXPECT_STREQ(locked["code"].GetString(), "RECORD_LOCKED");
+  EXPECT_STREQ(locked["status"].GetString(), "error");
+  EXPECT_TRUE(locked["message"].IsString());
+  EXPECT_EQ(std::string(locked["details"]["id"].GetString()), a);
+  EXPECT_STREQ(r.json["data"][1]["status"].GetString(), "success");
+
+  r = Call("POST", "/crm/v8/Accounts/upsert", "", R"({"data":[{"Account_Name":"A3","ERP_Id":"1"}]})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_STREQ(r.json["data"][0]["code"].GetString(), "RECORD_LOCKED");
+  r = Call("DELETE", "/crm/v8/Accounts", "ids=" + a);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_STREQ(r.json["data"][0]["code"].GetString(), "RECORD_LOCKED");
+  EXPECT_EQ(std::string(r.json["data"][0]["details"]["id"].GetString()), a);
+  r = Call("GET", "/crm/v8/Accounts/" + a);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_STREQ(r.json["data"][0]["Account_Name"].GetString(), "A");
+
+  // Unlocked, the same write goes through.
+  ASSERT_EQ(Call("POST", "/__admin/config", "", R"({"locked_ids":[]})").status, 200);
+  r = Call("PUT", "/crm/v8/Accounts/" + a, "", R"({"data":[{"Account_Name":"A4"}]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+
+  // fault_locked: a share of record writes; reads and inserts are not writes to a record.
+  ASSERT_EQ(Call("POST", "/__admin/config", "", R"({"fault_locked":1.0})").status, 200);
+  r = Call("PUT", "/crm/v8/Accounts/" + b, "", R"({"data":[{"Account_Name":"B3"}]})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_STREQ(r.json["data"][0]["code"].GetString(), "RECORD_LOCKED");
+  EXPECT_EQ(Call("GET", "/crm/v8/Accounts/" + b).status, 200);
+  Insert("Accounts", R"({"Account_Name":"C","ERP_Id":"3"})");
+  ASSERT_EQ(Call("POST", "/__admin/config", "", R"({"fault_locked":0})").status, 200);
+  EXPECT_EQ(Call("PUT", "/crm/v8/Accounts/" + b, "", R"({"data":[{"Account_Name":"B4"}]})").status, 200);
+
+  EXPECT_EQ(Call("POST", "/__admin/config", "", R"({"locked_ids":["abc"]})").status, 400);
+  EXPECT_EQ(Call("POST", "/__admin/config", "", R"({"fault_locked":2})").status, 400);
+}
+
 TEST_F(EngineTest, StateExportImportRoundTrip) {
   std::string a = Insert("Leads", R"({"Last_Name":"A","Company":"C","ERP_Id":"X1"})");
   Call("DELETE", "/crm/v8/Leads", "ids=" + Insert("Leads", R"({"Last_Name":"B","Company":"C"})"));

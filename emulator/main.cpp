@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
     ("fault-drop", po::value<double>(&options.fault_drop)->default_value(0), "share (0..1) of calls whose connection is dropped")
     ("fault-slow", po::value<double>(&options.fault_slow)->default_value(0), "share (0..1) of calls delayed by --slow-ms")
     ("fault-429", po::value<double>(&options.fault_429)->default_value(0), "share (0..1) of calls answered 429 TOO_MANY_REQUESTS (a rate-limit storm)")
+    ("fault-locked", po::value<double>(&options.fault_locked)->default_value(0), "share (0..1) of record writes (update, upsert of an existing record, delete) answered RECORD_LOCKED")
     ("slow-ms", po::value<int>(&options.slow_ms)->default_value(options.slow_ms), "delay of a slow call, ms")
     ("metadata", po::value<std::string>(&options.metadata_file), "metadata JSON file (default: built-in modules)")
     ("org-offset-minutes", po::value<int>(&options.org_offset_minutes)->default_value(options.org_offset_minutes), "org time zone offset east of UTC, minutes")
