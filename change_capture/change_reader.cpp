@@ -567,6 +567,29 @@ Result<std::map<std::string, int64_t>> ChangeReader::CountAfter(const std::strin
   return out;
 }
 
+Result<std::set<std::string>> ChangeReader::KeysMovedAfter(const std::string& cursor,
+                                                           const std::string& mapping) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(RowCursor at, SplitCursor(cursor));
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql, RenderAgentStatement(kit_, "select_key_moves.sql"));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement stmt, connection_.Prepare(sql));
+  ZCRMSYNC_RETURN_IF_ERROR(
+      BindCursor(stmt, kit_.dialect, at.base, std::nullopt, {Value::Text(mapping)}));
+  ZCRMSYNC_RETURN_IF_ERROR(StatusOf(stmt.Execute()).WithContext("read key changes"));
+  std::set<std::string> out;
+  for (;;) {
+    ZCRMSYNC_ASSIGN_OR_RETURN(bool row, stmt.Fetch());
+    if (!row) break;
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto text, stmt.GetText(1));
+    auto both = ParseKeys(text.value_or(""));
+    if (!both || both->size() != 2) {
+      return Error(DataLossError("a key change of mapping " + mapping + " has malformed keys: " +
+                                 text.value_or("NULL")));
+    }
+    out.insert(KeyToJson((*both)[0]));
+  }
+  return out;
+}
+
 Result<int64_t> ChangeReader::Purge(const std::string& cursor, size_t limit,
                                     const std::vector<std::string>& mappings) {
   if (mappings.empty()) return int64_t{0};

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,6 +70,12 @@ class ChangeReader {
   // The keys waiting after `cursor`, per mapping (committed or not); a row
   // partly handed out counts whole.
   Result<std::map<std::string, int64_t>> CountAfter(const std::string& cursor);
+
+  // The old keys (as key_json) of `mapping`'s key changes (K) after
+  // `cursor`, committed, whether or not Next() would hand them out yet (a
+  // MySQL gap, a PostgreSQL transaction still running below them).
+  Result<std::set<std::string>> KeysMovedAfter(const std::string& cursor,
+                                               const std::string& mapping);
 
   // Deletes up to `limit` change rows of `mappings` at or before `cursor` (a
   // row partly handed out is kept); returns how many. Rows of other

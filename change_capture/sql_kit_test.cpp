@@ -80,7 +80,7 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
                            "delete_link.sql", "park_error.sql", "list_errors.sql",
                            "resolve_error.sql", "count_changes.sql", "hold_conflict.sql",
                            "list_conflicts.sql", "resolve_conflict.sql", "db_clock.sql",
-                           "list_states.sql", "delete_state.sql"}) {
+                           "list_states.sql", "delete_state.sql", "select_key_moves.sql"}) {
     auto s = RenderAgentStatement(options, name);
     ASSERT_TRUE(s.has_value()) << s.error();
     runtime.statements.push_back(*s);

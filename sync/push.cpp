@@ -167,6 +167,10 @@ struct PushPass {
   std::map<std::string, int64_t> kept;  // keys of mappings not in the config, per mapping
   // Per looked-up mapping: its row by key (WaitsForLookup).
   std::map<std::string, std::unique_ptr<odbc::Statement>> lookup_selects;
+  change_capture::ChangeReader* reader = nullptr;  // the one that read the pass
+  // Per mapping: the old keys of its key changes after this pass (read when
+  // a row of the pass is gone).
+  std::map<std::string, std::set<std::string>> moved_later;
 };
 
 namespace {
@@ -533,6 +537,7 @@ Result<std::unique_ptr<PushPass>> Pusher::Read(change_capture::ChangeReader& rea
     changes.resize(std::max<size_t>(cut, 1));
   }
   auto pass = std::make_unique<PushPass>();
+  pass->reader = &reader;
   for (const auto& c : changes) ++pass->counts[c.mapping].changes;
   pass->next_cursor = changes.back().cursor;
 
@@ -717,6 +722,7 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
     } else {
       ZCRMSYNC_ASSIGN_OR_RETURN(row, ReadErpRow(select, p.key, m->table));
     }
+    const bool row_gone = !row;  // not there at all (soft-deleted is there)
     if (row && soft_index && IsDeletedMarker((*row)[*soft_index])) row.reset();
     if (moves_away) {
       // The old key of a move: its record goes with the new key. A row that
@@ -730,6 +736,28 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
       continue;
     }
     const bool propagate = m->deletes.kind != mappings::DeleteKind::kIgnore;
+    if (row_gone) {
+      // Gone because a later key change moved the row on (an update and the
+      // key change split between passes, or committed after this pass was
+      // read): its record goes with that move, never deleted here. A move
+      // in this pass only moves the link.
+      if (!pass.moved_later.contains(m->name)) {
+        ZCRMSYNC_ASSIGN_OR_RETURN(pass.moved_later[m->name],
+                                  pass.reader->KeysMovedAfter(pass.next_cursor, m->name));
+      }
+      if (pass.moved_later.at(m->name).contains(p.key_json)) {
+        if (moved_from && link) {
+          Link moved = *link;
+          moved.erp_key = p.key_json;
+          pass.links_to_delete.push_back({m->name, *moved_from});
+          pass.links_to_save.push_back(std::move(moved));
+        }
+        Log().Debug("row gone to a later key change: its record goes with that move",
+                    {{"mapping", m->name}, {"key", p.key_json}});
+        pass.landed_keys.insert({m->name, p.key_json});
+        continue;
+      }
+    }
     if (!row) {  // deleted (or gone since the change, or soft-deleted)
       if (moved_from) {
         // Moved, then deleted: the record goes (or, not propagated, is

@@ -239,6 +239,35 @@ TEST_P(PushShapesTest, AKeyChangeMovesTheRecordToTheNewKey) {
   EXPECT_EQ(Backlog(), 0);
 }
 
+// A row's earlier change read in one pass and its key change in a later one
+// (small passes, or a key change committed after the pass was read): the
+// row is gone from its old key, yet its record moves, never deleted; and a
+// key moved twice moves twice (found by the workload checker).
+TEST_P(PushShapesTest, AKeyChangeAfterThePassKeepsTheRecord) {
+  Exec("INSERT INTO push_customers (id, name) VALUES (1, 'One'), (2, 'Two'), (3, 'Three')");
+  PushAll();
+  const std::string one = ZohoId("1"), two = ZohoId("2");
+  Exec("UPDATE push_customers SET name = 'One edited' WHERE id = 1");
+  Exec("UPDATE push_customers SET id = 10 WHERE id = 1");
+  Exec("UPDATE push_customers SET id = 100 WHERE id = 10");
+  Exec("UPDATE push_customers SET id = 20 WHERE id = 2");
+  Exec("UPDATE push_customers SET id = 21 WHERE id = 20");
+  Exec("UPDATE push_customers SET name = 'Three edited' WHERE id = 3");
+  Exec("DELETE FROM push_customers WHERE id = 3");
+  PushAll(/*batch=*/1);
+  PushAll(/*batch=*/1);
+  auto hundred = Crm("100");
+  ASSERT_EQ(hundred.size(), 1u);
+  EXPECT_EQ(Str(hundred[0], "id"), one) << "the record of key 1 was deleted and created again";
+  EXPECT_EQ(Name(hundred[0]), "One edited");
+  EXPECT_EQ(ZohoId("21"), two) << "the record of key 2 was deleted and created again";
+  for (const char* gone : {"1", "10", "2", "20", "3"}) EXPECT_TRUE(Crm(gone).empty()) << gone;
+  EXPECT_EQ(LinkOf(100)->zoho_id, one);
+  EXPECT_EQ(LinkOf(21)->zoho_id, two);
+  for (int gone : {1, 10, 2, 20, 3}) EXPECT_FALSE(LinkOf(gone).has_value()) << gone;
+  EXPECT_EQ(Backlog(), 0);
+}
+
 // A key change of a record edited in the CRM meanwhile: Zoho refuses the
 // move (412), the reconcile merges both sides and moves it, and the link
 // lands under the new key (found by the workload checker: it stayed under

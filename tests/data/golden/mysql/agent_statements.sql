@@ -91,6 +91,8 @@ SELECT name, value FROM `zcrmsync`.`state`
 
 DELETE FROM `zcrmsync`.`state` WHERE name = ? $$
 
+SELECT keys_json FROM `zcrmsync`.`changes` WHERE change_id > ? AND mapping = ? AND op = 'K' $$
+
 DELETE FROM `zcrmsync`.`changes` WHERE change_id <= ? AND mapping IN (?, ?)
  ORDER BY change_id LIMIT ? $$
 

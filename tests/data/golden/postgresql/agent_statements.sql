@@ -109,6 +109,11 @@ SELECT name, value FROM "zcrmsync"."state" WHERE substr(name, 1, length(CAST(? A
 
 DELETE FROM "zcrmsync"."state" WHERE name = ?;
 
+SELECT c.keys_json
+  FROM "zcrmsync"."changes" AS c
+ WHERE (c.txid > CAST(? AS xid8) OR (c.txid = CAST(? AS xid8) AND c.change_id > ?))
+   AND c.mapping = ? AND c.op = 'K';
+
 DELETE FROM "zcrmsync"."changes"
  WHERE change_id IN (
    SELECT c.change_id FROM "zcrmsync"."changes" AS c

@@ -89,6 +89,8 @@ SELECT name, value FROM "zcrmsync_state" WHERE substr(name, 1, length(?)) = ? OR
 
 DELETE FROM "zcrmsync_state" WHERE name = ?;
 
+SELECT keys_json FROM "zcrmsync_changes" WHERE change_id > ? AND mapping = ? AND op = 'K';
+
 DELETE FROM "zcrmsync_changes"
  WHERE change_id IN (SELECT change_id FROM "zcrmsync_changes" WHERE change_id <= ?
                          AND mapping IN (?, ?)

@@ -122,6 +122,9 @@ GO
 DELETE FROM [zcrmsync].[state] WHERE name = ?
 GO
 
+SELECT keys_json FROM [zcrmsync].[changes] WHERE row_ver > ? AND mapping = ? AND op = N'K'
+GO
+
 DELETE TOP (?) FROM [zcrmsync].[changes] WHERE row_ver <= ? AND mapping IN (?, ?)
 GO
 
