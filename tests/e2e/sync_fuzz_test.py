@@ -1607,6 +1607,8 @@ class SeedRun:
             ctx.self_check = args.self_check
             self.ctx = ctx
             batch = self.pick_batch()
+            step = self.rng.choice([2, 3]) if "autoinc" in self.shapes else None
+            self.autoinc_step = step
             agent = self.make_agent(emu, batch)
             agent("uninstall", expect=None)
             create_tables(db)
@@ -1614,11 +1616,13 @@ class SeedRun:
             if "concurrent" in self.shapes:
                 sessions.append(open_session(db.db, db.cs))
             ctx.sessions = sessions
-            if "autoinc" in self.shapes:
-                step = self.rng.choice([2, 3])
+            if step:
+                # As under Galera, every session of the server steps by the
+                # same increment: the ERP's sessions, and the agent's through
+                # its connection string (the README's recipe).
                 for s in sessions:
                     check(not s.execute("SET SESSION auto_increment_increment = %d" % step)[1], "autoinc")
-                self.log("ERP sessions: auto_increment_increment %d" % step)
+                self.log("ERP and agent sessions: auto_increment_increment %d" % step)
             wl = Workload(ctx)
             oracle = Oracle(ctx)
             self.setup_rows(wl, agent)
@@ -1679,7 +1683,13 @@ class SeedRun:
         return self.rng.choice([1, 2, 3, 7, 50, 500, 4000])
 
     def make_agent(self, emu, batch):
-        return Agent(self.args.zcrmsync, self.work, self.db, emu, SCHEMA, mappings_config(),
+        db = self.db
+        autoinc_step = getattr(self, "autoinc_step", None)
+        if autoinc_step:
+            db = copy.copy(db)
+            db.cs = db.cs.rstrip(";") + (";INITSTMT=SET SESSION auto_increment_increment=%d;"
+                                         % autoinc_step)
+        return Agent(self.args.zcrmsync, self.work, db, emu, SCHEMA, mappings_config(),
                      sync={"interval_seconds": 1, "clock_skew_tolerance_seconds": CLOCK_SKEW_TOLERANCE,
                            "push_batch_size": batch},
                      max_concurrency=4, agent={"lease_seconds": 3})
