@@ -239,6 +239,13 @@ Result<std::string> RenderSelectRow(const KitOptions& options, const CaptureTabl
   return RenderRowStatement(options, "select_row.sql", t);
 }
 
+Result<std::string> RenderLockRow(const KitOptions& options, const CaptureTable& table,
+                                  const std::vector<std::string>& columns) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t,
+                            RowTokens(options.dialect, table, columns, "columns", "$c", ", "));
+  return RenderRowStatement(options, "lock_row.sql", t);
+}
+
 Result<std::string> RenderUpdateRow(const KitOptions& options, const CaptureTable& table,
                                     const std::vector<std::string>& columns) {
   ZCRMSYNC_ASSIGN_OR_RETURN(sql::Tokens t,

@@ -76,6 +76,11 @@ Result<std::string> RenderAgentBatchStatement(const KitOptions& options,
 Result<std::string> RenderSelectRow(const KitOptions& options, const CaptureTable& table,
                                     const std::vector<std::string>& columns);
 
+// The same SELECT, locking the row until the transaction ends (lock_row.sql;
+// SQLite's agent transaction holds the write lock already).
+Result<std::string> RenderLockRow(const KitOptions& options, const CaptureTable& table,
+                                  const std::vector<std::string>& columns);
+
 // UPDATE of `columns` in the table of `table`, one row by its key: the
 // parameters are the new values, then the key values (update_row.sql).
 Result<std::string> RenderUpdateRow(const KitOptions& options, const CaptureTable& table,

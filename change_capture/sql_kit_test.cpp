@@ -94,6 +94,7 @@ TEST_P(GoldenTest, InstallAndUninstallMatchGoldenFiles) {
   const std::vector<CaptureTable> sample = SampleTables(d);
   const CaptureTable& lines = sample[1];  // composite key, awkward names
   for (auto row : {RenderSelectRow(options, lines, {"order", "line no", "qty"}),
+                   RenderLockRow(options, lines, {"qty", "Unit \"Price\""}),
                    RenderUpdateRow(options, lines, {"qty", "Unit \"Price\""}),
                    RenderDeleteRow(options, lines),
                    RenderMatchRows(options, lines, {"qty", "Unit \"Price\""})}) {

@@ -380,7 +380,8 @@ Status Puller::MergeOne(Run& run, const crm::Record& r, std::vector<PageItem>& i
   }
   item.held = std::move(merged.held);
   if (!merged.erp_columns.empty()) {
-    item.write = ErpWrite{key, std::move(merged.erp_columns), std::move(merged.erp_values)};
+    item.write = ErpWrite{key, std::move(merged.erp_columns), std::move(merged.erp_values),
+                          std::move(merged.erp_seen)};
   }
   item.link = std::move(merged.link);
   item.crm_update = std::move(merged.crm_update);
@@ -486,14 +487,16 @@ Status Puller::ApplyDeletes(Run& run, const std::vector<crm::DeletedRecord>& del
 Status Puller::Land(Run& run, std::vector<PageItem>& items, Landing& landing) {
   const mappings::Mapping& m = run.m;
   auto count = [&](const PageItem& item) {
-    if (item.erase || (item.write && item.unlink)) {
+    if (item.dropped) {
+      ++run.stats.deferred;
+    } else if (item.erase || (item.write && item.unlink)) {
       ++run.stats.erp_deleted;
     } else if (item.write) {
       ++run.stats.erp_updated;
     }
   };
   Status together = InAgentTransaction(run, [&]() -> Status {
-    for (const PageItem& item : items) ZCRMSYNC_RETURN_IF_ERROR(LandItem(run, item));
+    for (PageItem& item : items) ZCRMSYNC_RETURN_IF_ERROR(LandItem(run, item));
     return LandRest(run, landing);
   });
   if (together.code() == StatusCode::kInvalidArgument) {
@@ -503,7 +506,8 @@ Status Puller::Land(Run& run, std::vector<PageItem>& items, Landing& landing) {
     // those refused are parked and the rest land.
     Log().Warn("the ERP refused a write of this page; its records land one at a time",
                {{"mapping", m.name}, {"error", together.message()}});
-    for (const PageItem& item : items) {
+    for (PageItem& item : items) {
+      item.dropped = false;
       const Status one = InAgentTransaction(run, [&] { return LandItem(run, item); });
       if (one.ok()) {
         count(item);
@@ -530,12 +534,22 @@ Status Puller::Land(Run& run, std::vector<PageItem>& items, Landing& landing) {
   return Status::Ok();
 }
 
-Status Puller::LandItem(Run& run, const PageItem& item) {
+Status Puller::LandItem(Run& run, PageItem& item) {
   const mappings::Mapping& m = run.m;
   if (item.write) {
+    Status written = WriteErpRow(db_, kit_, m, *item.write);
+    if (written.code() == StatusCode::kAborted) {
+      // The ERP edited the row since the merge read it: nothing of this
+      // record lands. Its ERP change goes to Zoho with If-Unmodified-Since,
+      // and the push's reconcile merges it with this CRM edit.
+      Log().Info("the ERP row changed since it was read; its record is left to the push",
+                 {{"mapping", m.name}, {"key", item.erp_key}, {"zoho_id", item.zoho_id},
+                  {"why", written.message()}});
+      item.dropped = true;
+      return Status::Ok();
+    }
     ZCRMSYNC_RETURN_IF_ERROR(
-        WriteErpRow(db_, kit_, m, *item.write)
-            .WithContext("key " + item.erp_key + ", Zoho record " + item.zoho_id));
+        written.WithContext("key " + item.erp_key + ", Zoho record " + item.zoho_id));
   }
   if (item.erase) {
     if (!run.delete_row) {

@@ -38,7 +38,7 @@ struct PullCounts {
   int64_t unlinked = 0;      // CRM records with no link left for the push to link (see .cpp)
   int64_t erp_created = 0;   // new ERP rows made from new CRM records
   int64_t matched = 0;       // CRM records linked to an existing row on match_fields
-  int64_t deferred = 0;      // latest_wins conflicts left to the push's reconcile
+  int64_t deferred = 0;      // left to the push's reconcile (latest_wins; rows edited meanwhile)
   int64_t relinked = 0;      // our records whose link a crash lost, linked again
   int64_t zoho_calls = 0;    // API calls made for this mapping, and their credits
   int64_t zoho_credits = 0;
@@ -109,7 +109,7 @@ class Puller {
   // a write (INVALID_ARGUMENT), each item in its own transaction instead,
   // parking those refused, then `landing`.
   Status Land(Run& run, std::vector<PageItem>& items, Landing& landing);
-  Status LandItem(Run& run, const PageItem& item);
+  Status LandItem(Run& run, PageItem& item);  // sets item.dropped when it cannot land
   Status LandRest(Run& run, const Landing& landing);
   // `body` inside a transaction with echo suppression on.
   Status InAgentTransaction(const Run& run, const std::function<Status()>& body);

@@ -1291,7 +1291,8 @@ Status Pusher::Reconcile(PushPass& pass, PushMappingWork& work, const std::vecto
     }
     if (!merged.erp_columns.empty()) {
       pass.erp_writes.push_back(
-          {m, ErpWrite{p.key, std::move(merged.erp_columns), std::move(merged.erp_values)}});
+          {m, ErpWrite{p.key, std::move(merged.erp_columns), std::move(merged.erp_values),
+                       std::move(merged.erp_seen)}});
     }
     // A moved record's external id still names the old key in Zoho.
     if (o->moved_from && ExternalIdOf(rec->second, m->external_id_field) != ExternalId(p.key)) {
@@ -1357,7 +1358,19 @@ Status Pusher::Commit(PushPass& pass) {
   if (!pass.erp_writes.empty()) {
     for (const auto& s : begin.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
   }
-  for (const auto& [wm, w] : pass.erp_writes) ZCRMSYNC_RETURN_IF_ERROR(WriteErpRow(db_, kit_, *wm, w));
+  for (const auto& [wm, w] : pass.erp_writes) {
+    // A column the ERP edited since the reconcile read the row keeps the
+    // ERP's edit, which goes to Zoho as a change of its own (the link's base
+    // holds the merged value, so the edit is pushed).
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto skipped, WriteErpRowWhereUnchanged(db_, kit_, *wm, w));
+    if (!skipped.empty()) {
+      std::string columns;
+      for (const auto& c : skipped) columns += (columns.empty() ? "" : ",") + c;
+      Log().Info("the ERP edited a row since the reconcile read it; its edit is kept",
+                 {{"mapping", wm->name}, {"key", change_capture::KeyToJson(w.key)},
+                  {"columns", columns}});
+    }
+  }
   if (!pass.erp_writes.empty()) {
     for (const auto& s : end.statements) ZCRMSYNC_RETURN_IF_ERROR(StatusOf(db_.Execute(s)));
   }

@@ -42,8 +42,10 @@ Result<RecordMergeOutcome> MergeRecord(const RecordMergeInput& in) {
   if (in.crm_modified) merge.crm_modified_at = ToTimePoint(*in.crm_modified);
   OptionalFieldValues pulled;
   std::map<std::string, FieldSpec> specs;
+  std::map<std::string, const Value*> read;  // field -> the row's value
   for (const ResolvedField& mf : in.resolved->fields) {
     const Value& erp_value = (*in.row)[mf.column_index];
+    read[mf.mapping->field] = &erp_value;
     FieldSpec spec = SpecFor(*in.config, m, mf, erp_value.type(), in.erp_time_zone, *in.links);
     MergeField field = MergeFieldFor(in.config->sync, m, *mf.mapping);
     if (auto b = base.find(mf.mapping->field); b != base.end()) field.base = b->second;
@@ -93,6 +95,7 @@ Result<RecordMergeOutcome> MergeRecord(const RecordMergeInput& in) {
     if (!value) return park(value.error(), field);
     out.erp_columns.push_back(spec.column);
     out.erp_values.push_back(std::move(*value));
+    out.erp_seen.push_back(*read.at(field));
   }
   out.link = link;
   std::map<std::string, std::string> new_base;

@@ -46,6 +46,7 @@ struct RecordMergeOutcome {
   // (with "id") if any, the link to save, and the conflicts.
   std::vector<std::string> erp_columns;
   std::vector<Value> erp_values;
+  std::vector<Value> erp_seen;  // the row's values of erp_columns, as read
   std::optional<crm::Record> crm_update;
   Link link;
   std::vector<HeldConflict> held;

@@ -228,8 +228,30 @@ change_capture::CaptureTable RowTable(const mappings::Mapping& m) {
   return {m.name, m.table_schema, m.table_name, m.key_columns, {}};
 }
 
-Status WriteErpRow(odbc::Connection& db, const change_capture::KitOptions& kit,
-                   const mappings::Mapping& m, const ErpWrite& write) {
+namespace {
+
+// The columns of `write` whose value in the row is no longer what the
+// merge read (every column when the row is gone); the row stays locked.
+Result<std::vector<size_t>> ChangedSinceRead(odbc::Connection& db,
+                                             const change_capture::KitOptions& kit,
+                                             const mappings::Mapping& m, const ErpWrite& write,
+                                             bool* gone) {
+  ZCRMSYNC_ASSIGN_OR_RETURN(std::string lock_sql,
+                            change_capture::RenderLockRow(kit, RowTable(m), write.columns));
+  ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement lock, db.Prepare(lock_sql));
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto now, ReadErpRow(lock, write.key, m.table));
+  std::vector<size_t> changed;
+  *gone = !now;
+  for (size_t i = 0; i < write.columns.size(); ++i) {
+    if (!now || i >= now->size() || i >= write.seen.size() || !((*now)[i] == write.seen[i])) {
+      changed.push_back(i);
+    }
+  }
+  return changed;
+}
+
+Status Update(odbc::Connection& db, const change_capture::KitOptions& kit,
+              const mappings::Mapping& m, const ErpWrite& write) {
   ZCRMSYNC_ASSIGN_OR_RETURN(std::string sql,
                             change_capture::RenderUpdateRow(kit, RowTable(m), write.columns));
   ZCRMSYNC_ASSIGN_OR_RETURN(odbc::Statement update, db.Prepare(sql));
@@ -237,6 +259,48 @@ Status WriteErpRow(odbc::Connection& db, const change_capture::KitOptions& kit,
   for (const auto& k : write.key) params.push_back(Value::Text(k));
   ZCRMSYNC_RETURN_IF_ERROR(update.BindAll(std::move(params)));
   return StatusOf(update.Execute()).WithContext("write back " + m.table);
+}
+
+}  // namespace
+
+Status WriteErpRow(odbc::Connection& db, const change_capture::KitOptions& kit,
+                   const mappings::Mapping& m, const ErpWrite& write) {
+  if (!write.seen.empty()) {
+    bool gone = false;
+    ZCRMSYNC_ASSIGN_OR_RETURN(auto changed, ChangedSinceRead(db, kit, m, write, &gone));
+    if (!changed.empty()) {
+      return AbortedError(
+          "not written back to " + m.table + " key " + change_capture::KeyToJson(write.key) + ": " +
+          (gone ? std::string("the row is gone") : "column " + write.columns[changed.front()] + " changed") +
+          " since the merge read it");
+    }
+  }
+  return Update(db, kit, m, write);
+}
+
+Result<std::vector<std::string>> WriteErpRowWhereUnchanged(odbc::Connection& db,
+                                                           const change_capture::KitOptions& kit,
+                                                           const mappings::Mapping& m,
+                                                           const ErpWrite& write) {
+  if (write.seen.empty()) {
+    ZCRMSYNC_RETURN_IF_ERROR(Update(db, kit, m, write));
+    return std::vector<std::string>{};
+  }
+  bool gone = false;
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto changed, ChangedSinceRead(db, kit, m, write, &gone));
+  std::vector<std::string> skipped;
+  ErpWrite rest{write.key, {}, {}, {}};
+  for (size_t i = 0, c = 0; i < write.columns.size(); ++i) {
+    if (c < changed.size() && changed[c] == i) {
+      skipped.push_back(write.columns[i]);
+      ++c;
+    } else {
+      rest.columns.push_back(write.columns[i]);
+      rest.values.push_back(write.values[i]);
+    }
+  }
+  if (!rest.columns.empty()) ZCRMSYNC_RETURN_IF_ERROR(Update(db, kit, m, rest));
+  return skipped;
 }
 
 Result<std::optional<odbc::Row>> ReadErpRow(odbc::Statement& select,

@@ -114,12 +114,26 @@ struct ErpWrite {
   std::vector<std::string> key;
   std::vector<std::string> columns;
   std::vector<Value> values;
+  // The row's values of `columns` when the merge read it; empty: written
+  // whatever the row holds now.
+  std::vector<Value> seen;
 };
 
 // UPDATEs the row of `m` (update_row.sql). The caller holds the transaction
-// and, for write-back, echo suppression. Errors name the table.
+// and, for write-back, echo suppression. Errors name the table. With
+// `seen`, the row is locked and read first (lock_row.sql): ABORTED, and
+// nothing written, when it is gone or no longer holds `seen` (an ERP edit
+// since the merge read it, which goes to Zoho as a change of its own).
 Status WriteErpRow(odbc::Connection& db, const change_capture::KitOptions& kit,
                    const mappings::Mapping& m, const ErpWrite& write);
+
+// The same, column by column: with `seen`, writes only the columns that
+// still hold what the merge read, and returns the others (every column when
+// the row is gone).
+Result<std::vector<std::string>> WriteErpRowWhereUnchanged(odbc::Connection& db,
+                                                           const change_capture::KitOptions& kit,
+                                                           const mappings::Mapping& m,
+                                                           const ErpWrite& write);
 
 // The row with `key` (one text per key column), read with a statement
 // prepared from select_row.sql; nullopt when there is none. `table` names

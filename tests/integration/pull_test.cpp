@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "change_capture/catalog.h"
+#include "change_capture/change_reader.h"
 #include "change_capture/kit_manager.h"
 #include "crm/curl_transport.h"
 #include "crm/zoho_auth.h"
@@ -406,6 +407,38 @@ TEST_P(PullTest, ACatchUpStreamsPagesAndKeepsItsProgress) {
 
 // A stop asked for during a long scan (SIGTERM, a lost lease) ends the pull
 // after the page in flight, with that page landed; the next pull goes on.
+// An ERP edit committed after the pull read the row and before it wrote
+// the CRM's value back: the write-back never overwrites it. Nothing of the
+// record lands (its ERP change goes to Zoho and the push's reconcile merges
+// the two); the rest of the page lands (found by the workload checker).
+TEST_P(PullTest, AnErpEditMadeWhileThePullMergesIsNotOverwritten) {
+  ASSERT_NO_FATAL_FAILURE(Seed(3));
+  zoho_clock_.Advance(std::chrono::seconds(1));
+  ASSERT_NO_FATAL_FAILURE(EditNames({1, 2}, "CRM "));
+  // An ERP edit not pushed yet: the pull sends it as the CRM share (a PUT
+  // between the merge and the landing).
+  Exec("UPDATE pull_customers SET phone = '999' WHERE id = 1");
+  bool edited = false;
+  hooked_->set_after([&](const crm::HttpRequest& r, Result<crm::HttpResponse>&) {
+    if (r.method == "PUT" && !edited) {
+      edited = true;
+      Exec("UPDATE pull_customers SET name = 'ERP later' WHERE id = 1");
+    }
+  });
+  sync::Puller puller = MakePuller(*config_);
+  auto pulled = puller.RunOnce();
+  hooked_->set_after(nullptr);
+  ASSERT_TRUE(pulled.has_value()) << pulled.error();
+  ASSERT_TRUE(edited) << "the pull sent no CRM share";
+  EXPECT_EQ(ErpNames()[1], "ERP later") << "the write-back overwrote the ERP's edit";
+  EXPECT_EQ(ErpNames()[2], "CRM 2");
+  EXPECT_EQ(pulled->deferred, 1);
+  change_capture::ChangeReader reader(conn(), kit_);
+  auto waiting = reader.CountAfter("");
+  ASSERT_TRUE(waiting.has_value()) << waiting.error();
+  EXPECT_GE((*waiting)["customers"], 1) << "the ERP's edit is no longer on its way to Zoho";
+}
+
 TEST_P(PullTest, AStopBetweenPagesKeepsWhatLanded) {
   ASSERT_NO_FATAL_FAILURE(Seed(450));
   zoho_clock_.Advance(std::chrono::seconds(1));

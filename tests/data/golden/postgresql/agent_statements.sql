@@ -143,6 +143,8 @@ SELECT v.zoho_id, v.external_id, v.base_values,
 
 SELECT "order", "line no", "qty" FROM "erp"."order lines" WHERE "order" = ? AND "line no" = ?;
 
+SELECT "qty", "Unit ""Price""" FROM "erp"."order lines" WHERE "order" = ? AND "line no" = ? FOR UPDATE;
+
 UPDATE "erp"."order lines" SET "qty" = ?, "Unit ""Price""" = ? WHERE "order" = ? AND "line no" = ?;
 
 DELETE FROM "erp"."order lines" WHERE "order" = ? AND "line no" = ?;

@@ -112,6 +112,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?)
 
 SELECT "order", "line no", "qty" FROM "order lines" WHERE "order" = ? AND "line no" = ?;
 
+SELECT "qty", "Unit ""Price""" FROM "order lines" WHERE "order" = ? AND "line no" = ?;
+
 UPDATE "order lines" SET "qty" = ?, "Unit ""Price""" = ? WHERE "order" = ? AND "line no" = ?;
 
 DELETE FROM "order lines" WHERE "order" = ? AND "line no" = ?;

@@ -151,6 +151,9 @@ GO
 SELECT [order], [line no], [qty] FROM [dbo].[order lines] WHERE [order] = ? AND [line no] = ?
 GO
 
+SELECT [qty], [Unit "Price"] FROM [dbo].[order lines] WITH (UPDLOCK, HOLDLOCK, ROWLOCK) WHERE [order] = ? AND [line no] = ?
+GO
+
 UPDATE [dbo].[order lines] SET [qty] = ?, [Unit "Price"] = ? WHERE [order] = ? AND [line no] = ?
 GO
 
