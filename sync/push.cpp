@@ -1087,6 +1087,13 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
     } else if (created) {
       Log().Debug("created a CRM record",
                   {{"mapping", m->name}, {"key", o.pending->key_json}, {"zoho_id", r.id}});
+    } else {
+      std::string fields;
+      for (const auto& [f, v] : o.record) {
+        if (f != "id") fields += (fields.empty() ? "" : ",") + f;
+      }
+      Log().Debug("updated a CRM record", {{"mapping", m->name}, {"key", o.pending->key_json},
+                                          {"zoho_id", link.zoho_id.value_or("")}, {"fields", fields}});
     }
     links_to_save.push_back(std::move(link));
     pass.landed_keys.insert({m->name, o.pending->key_json});
