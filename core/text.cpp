@@ -5,9 +5,12 @@
 
 namespace zcrmsync {
 
-Result<std::u16string> Utf8ToUtf16(std::string_view in) {
-  std::u16string out;
-  out.reserve(in.size());
+namespace {
+
+// Calls `take` with each code point of `in`; the first invalid sequence is
+// an error naming its byte offset.
+template <typename Take>
+Status DecodeUtf8(std::string_view in, Take take) {
   size_t i = 0;
   while (i < in.size()) {
     const auto b0 = static_cast<uint8_t>(in[i]);
@@ -26,23 +29,35 @@ Result<std::u16string> Utf8ToUtf16(std::string_view in) {
       cp = b0 & 0x07;
       len = 4;
     } else {
-      return Error(InvalidArgumentError("invalid UTF-8 at byte " + std::to_string(i)));
+      return InvalidArgumentError("invalid UTF-8 at byte " + std::to_string(i));
     }
     if (i + len > in.size()) {
-      return Error(InvalidArgumentError("truncated UTF-8 sequence at byte " + std::to_string(i)));
+      return InvalidArgumentError("truncated UTF-8 sequence at byte " + std::to_string(i));
     }
     for (size_t k = 1; k < len; ++k) {
       const auto b = static_cast<uint8_t>(in[i + k]);
       if ((b & 0xC0) != 0x80) {
-        return Error(InvalidArgumentError("invalid UTF-8 at byte " + std::to_string(i + k)));
+        return InvalidArgumentError("invalid UTF-8 at byte " + std::to_string(i + k));
       }
       cp = (cp << 6) | (b & 0x3F);
     }
     // Reject overlong forms, surrogates and values past U+10FFFF.
     static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
     if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return Error(InvalidArgumentError("invalid UTF-8 code point at byte " + std::to_string(i)));
+      return InvalidArgumentError("invalid UTF-8 code point at byte " + std::to_string(i));
     }
+    take(cp);
+    i += len;
+  }
+  return Status();
+}
+
+}  // namespace
+
+Result<std::u16string> Utf8ToUtf16(std::string_view in) {
+  std::u16string out;
+  out.reserve(in.size());
+  Status s = DecodeUtf8(in, [&](uint32_t cp) {
     if (cp >= 0x10000) {
       cp -= 0x10000;
       out.push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
@@ -50,10 +65,15 @@ Result<std::u16string> Utf8ToUtf16(std::string_view in) {
     } else {
       out.push_back(static_cast<char16_t>(cp));
     }
-    i += len;
-  }
+  });
+  if (!s.ok()) return Error(std::move(s));
   return out;
 }
+
+Status CheckUtf8(std::string_view utf8) {
+  return DecodeUtf8(utf8, [](uint32_t) {});
+}
+
 
 Result<std::string> Utf16ToUtf8(std::u16string_view in) {
   std::string out;

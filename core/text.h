@@ -14,6 +14,9 @@ namespace zcrmsync {
 // INVALID_ARGUMENT names the byte offset of the first invalid sequence.
 Result<std::u16string> Utf8ToUtf16(std::string_view utf8);
 
+// OK for valid UTF-8; else INVALID_ARGUMENT as Utf8ToUtf16 (no copy made).
+Status CheckUtf8(std::string_view utf8);
+
 // INVALID_ARGUMENT names the unit offset of the first unpaired surrogate.
 Result<std::string> Utf16ToUtf8(std::u16string_view utf16);
 

@@ -49,5 +49,15 @@ TEST(TextTest, AsciiLowerAndTrim) {
   EXPECT_EQ(TrimWhitespace("   "), "");
 }
 
+TEST(CheckUtf8Test, AcceptsWhatUtf8ToUtf16AcceptsAndNamesTheBadByte) {
+  for (const char* ok : {"", "plain", "Zoë Ø ß 日本 😀 𝄞"}) EXPECT_TRUE(CheckUtf8(ok).ok()) << ok;
+  for (const char* bad : {"\xC3", "ab\xFF", "\xED\xA0\x80", "\xC0\xAF"}) {
+    Status s = CheckUtf8(bad);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_FALSE(Utf8ToUtf16(bad).has_value());
+  }
+  EXPECT_NE(CheckUtf8("ab\xFF").message().find("byte 2"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace zcrmsync

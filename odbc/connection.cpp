@@ -143,11 +143,14 @@ Status Connect(internal::ConnectionState& st) {
   st.driver.family = DetectDriverFamily(st.driver.dbms_name, st.driver.driver_name);
 
   ApplyServerQueryTimeout(st);
-  if (st.driver.family == DriverFamily::kMySQL &&
-      AsciiLower(st.options.connection_string).find("charset=utf8mb4") == std::string::npos) {
+  const bool utf8mb4 =
+      AsciiLower(st.options.connection_string).find("charset=utf8mb4") != std::string::npos;
+  st.driver.text_as_utf8 = st.driver.family == DriverFamily::kMySQL && utf8mb4;
+  if (st.driver.family == DriverFamily::kMySQL && !utf8mb4) {
     const std::string w =
         "MySQL/MariaDB connection string without CHARSET=utf8mb4: characters outside the "
-        "BMP (emoji) in SQL text become '?' (bound values are not affected)";
+        "BMP (emoji) in SQL text become '?', and MariaDB Connector/ODBC 3.1 corrupts bound "
+        "text holding U+00D8..U+00DF (\u00d8, \u00df)";
     st.warnings.push_back(w);
     Log().Warn("add CHARSET=utf8mb4 to the connection string", {{"why", w}});
   }

@@ -42,6 +42,10 @@ struct DriverInfo {
   std::string dbms_name;       // e.g. "PostgreSQL"
   std::string dbms_version;    // e.g. "15.0.18"
   DriverFamily family = DriverFamily::kUnknown;
+  // Text goes to and from the driver as UTF-8 (SQL_C_CHAR), not UTF-16:
+  // MySQL/MariaDB with CHARSET=utf8mb4, whose Connector/ODBC 3.1 corrupts
+  // wide values holding U+00D8..U+00DF (it takes them for surrogates).
+  bool text_as_utf8 = false;
 };
 
 class Connection {

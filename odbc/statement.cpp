@@ -97,8 +97,21 @@ Status StoreText(Slot& slot, std::string_view utf8) {
   return Status();
 }
 
+// Text as UTF-8 bytes (SQL_C_CHAR), for a driver that takes the
+// connection's utf8mb4 (DriverInfo::text_as_utf8).
+Status StoreUtf8Text(Slot& slot, std::string_view utf8) {
+  if (Status s = CheckUtf8(utf8); !s.ok()) return s;
+  slot.c_type = SQL_C_CHAR;
+  slot.sql_type = utf8.size() <= kMaxShortTextUnits ? SQL_VARCHAR : SQL_LONGVARCHAR;
+  slot.column_size = std::max<size_t>(utf8.size(), 1);
+  slot.buffer.assign(utf8.begin(), utf8.end());
+  slot.buffer.push_back(0);
+  slot.indicator = static_cast<SQLLEN>(utf8.size());
+  return Status();
+}
+
 // Builds the bind for one value, with an explicit C type, SQL type and size.
-Result<Slot> MakeSlot(const Value& v, DriverFamily family) {
+Result<Slot> MakeSlot(const Value& v, DriverFamily family, bool text_as_utf8) {
   Slot slot;
   // SQLite keeps timestamps as text; bound as SQL_TYPE_TIMESTAMP its driver
   // drops everything below the millisecond, so send the full text instead.
@@ -140,10 +153,10 @@ Result<Slot> MakeSlot(const Value& v, DriverFamily family) {
       break;
     }
     case ValueType::kText:
-      slot.c_type = SQL_C_WCHAR;
-      slot.sql_type = SQL_WVARCHAR;
+      slot.c_type = text_as_utf8 ? SQL_C_CHAR : SQL_C_WCHAR;
+      slot.sql_type = text_as_utf8 ? SQL_VARCHAR : SQL_WVARCHAR;
       if (!v.is_null()) {
-        Status s = StoreText(slot, v.text_value());
+        Status s = text_as_utf8 ? StoreUtf8Text(slot, v.text_value()) : StoreText(slot, v.text_value());
         if (!s.ok()) return Error(s);
       }
       break;
@@ -268,7 +281,9 @@ struct Statement::Impl {
     const std::string what = "read " + ColumnLabel(column);
     std::vector<char16_t> chunk(kChunkBytes / sizeof(char16_t));  // aligned for wide text
     const size_t chunk_bytes = chunk.size() * sizeof(char16_t);
-    const size_t room = chunk_bytes - (c_type == SQL_C_WCHAR ? sizeof(SQLWCHAR) : 0);
+    const size_t room = chunk_bytes - (c_type == SQL_C_WCHAR  ? sizeof(SQLWCHAR)
+                                       : c_type == SQL_C_CHAR ? 1
+                                                              : 0);
     for (bool first = true;; first = false) {
       SQLLEN ind = 0;
       SQLRETURN rc = SQLGetData(handle, static_cast<SQLUSMALLINT>(column), c_type, chunk.data(),
@@ -382,7 +397,7 @@ Result<int64_t> Statement::Execute() {
       return Error(InvalidArgumentError("parameter " + std::to_string(i + 1) +
                                         " is not bound (" + im.preview + ")"));
     }
-    auto slot = MakeSlot(*im.params[i], st->driver.family);
+    auto slot = MakeSlot(*im.params[i], st->driver.family, st->driver.text_as_utf8);
     if (!slot) {
       return Error(slot.error().WithContext("parameter " + std::to_string(i + 1) + " (" +
                                             im.preview + ")"));
@@ -465,6 +480,21 @@ Result<std::optional<std::string>> Statement::GetText(size_t column) {
   // Converted a chunk at a time, so a long value (a change row of a big
   // statement can hold megabytes) is never held twice as UTF-16.
   const std::string what = "read " + impl_->ColumnLabel(column);
+  ZCRMSYNC_ASSIGN_OR_RETURN(auto st, impl_->Live());
+  if (st->driver.text_as_utf8) {
+    std::string bytes;
+    ZCRMSYNC_ASSIGN_OR_RETURN(
+        bool present,
+        impl_->ReadLong(column, SQL_C_CHAR,
+                        [&](const void* data, size_t n, bool, std::optional<size_t> left) -> Status {
+                          if (bytes.empty() && left) bytes.reserve(*left);
+                          bytes.append(static_cast<const char*>(data), n);
+                          return Status();
+                        }));
+    if (!present) return std::optional<std::string>();
+    if (Status s = CheckUtf8(bytes); !s.ok()) return Error(s.WithContext(what));
+    return std::optional<std::string>(std::move(bytes));
+  }
   std::u16string carry;  // a high surrogate split from its pair
   std::string out;
   ZCRMSYNC_ASSIGN_OR_RETURN(
