@@ -761,9 +761,13 @@ Result<bool> Pusher::Prepare(PushPass& pass, PushMappingWork& work, bool ahead) 
     if (!row) {  // deleted (or gone since the change, or soft-deleted)
       if (moved_from) {
         // Moved, then deleted: the record goes (or, not propagated, is
-        // unlinked); the old key's link goes either way.
-        pass.links_to_delete.push_back({m->name, *moved_from});
-        if (propagate) work.deletes.push_back({&p, link, {}, {}, std::nullopt});
+        // unlinked). The old key's link goes with the delete, or moves to
+        // the new key when Zoho refuses it (see Land).
+        if (propagate) {
+          work.deletes.push_back({&p, link, {}, {}, moved_from});
+        } else {
+          pass.links_to_delete.push_back({m->name, *moved_from});
+        }
       } else if (link && link->zoho_id && propagate) {
         work.deletes.push_back({&p, link, {}, {}, std::nullopt});
       } else if (propagate) {
@@ -1155,7 +1159,9 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
   for (size_t i = 0; i < work.deletes.size() && i < work.delete_results.size(); ++i) {
     const crm::RecordResult& r = work.delete_results[i];
     const Pending& p = *work.deletes[i].pending;
+    const std::optional<std::string>& moved_from = work.deletes[i].moved_from;
     if (r.status.ok() || (r.status.code() == StatusCode::kNotFound && !r.call_failed)) {
+      if (moved_from) pass.links_to_delete.push_back({m->name, *moved_from});
       pass.links_to_delete.push_back({m->name, p.key_json});
       pass.landed_keys.insert({m->name, p.key_json});
       ++mc.deleted;
@@ -1164,6 +1170,17 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
                   {"change", std::string(1, p.op)}, {"changed_at", FormatTimestamp(p.changed_at)}});
     } else {
       ZCRMSYNC_RETURN_IF_ERROR(refused(p, work.deletes[i].link, r, "delete"));
+      if (moved_from && work.deletes[i].link) {
+        // The delete of a moved record Zoho refused (a locked record): its
+        // link moves to the new key, so the retry finds the record to delete
+        // (Zoho's external id still names the old key).
+        Link moved = *work.deletes[i].link;
+        moved.mapping = m->name;
+        moved.erp_key = p.key_json;
+        if (!moved.external_id) moved.external_id = ExternalId(KeyOf(*moved_from));
+        moved_away.push_back(*moved_from);
+        links_to_save.push_back(std::move(moved));
+      }
     }
   }
   // The records this mapping created or updated are linked now, before the

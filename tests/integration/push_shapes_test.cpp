@@ -342,6 +342,44 @@ TEST_P(PushShapesTest, ARecordLockedInZohoWaitsAndTheRestLand) {
   EXPECT_TRUE(left->empty()) << "the deferral outlived the landing";
 }
 
+// A row whose key changed and that was then deleted, while Zoho refuses the
+// delete for now (the record is locked): the link moves to the new key, so
+// the retry deletes the record (found by the workload checker: the link was
+// dropped, and the record outlived its row).
+TEST_P(PushShapesTest, AMovedRowsDeleteRefusedForNowIsRetried) {
+  Exec("INSERT INTO push_customers (id, name) VALUES (1, 'One'), (2, 'Two')");
+  PushAll();
+  const std::string locked = ZohoId("1");
+  Exec("UPDATE push_customers SET id = 10 WHERE id = 1");
+  Exec("DELETE FROM push_customers WHERE id = 10");
+  ASSERT_NO_FATAL_FAILURE(LockInZoho({locked}));
+  auto pushed = MakePusher({}).Drain();
+  ASSERT_TRUE(pushed.has_value()) << pushed.error();
+  EXPECT_EQ(Backlog(), 0);
+  ASSERT_EQ(Parked().size(), 1u);
+  EXPECT_EQ(Parked()[0].erp_key, "[\"10\"]");
+  ASSERT_NO_FATAL_FAILURE(LockInZoho({}));
+  EXPECT_FALSE(LinkOf(1).has_value());
+  ASSERT_TRUE(LinkOf(10).has_value()) << "the link of the record to delete was dropped";
+  EXPECT_EQ(LinkOf(10)->zoho_id, locked);
+  // Its time come, the retry deletes the record.
+  auto state = change_capture::ListStates(conn(), kit_, "push/deferred/");
+  ASSERT_TRUE(state.has_value() && state->size() == 1u);
+  const std::string value = state->begin()->second;
+  ASSERT_THAT(change_capture::SaveState(conn(), kit_, state->begin()->first,
+                                        "1|2000-01-01 00:00:00.000000|" +
+                                            value.substr(value.rfind('|') + 1)),
+              IsOk());
+  auto released = MakePusher({}).Drain();
+  ASSERT_TRUE(released.has_value()) << released.error();
+  EXPECT_EQ(released->deleted, 1);
+  EXPECT_TRUE(Crm("1").empty()) << "the record outlived its row";
+  EXPECT_TRUE(Crm("10").empty());
+  EXPECT_FALSE(LinkOf(10).has_value());
+  EXPECT_TRUE(Parked().empty());
+  EXPECT_EQ(Crm("2").size(), 1u);
+}
+
 // A move Zoho refuses for now (the record is locked): the link moves to the
 // new key anyway, keeping the external id Zoho still holds, so neither the
 // retry nor a later delete of the old key creates another record or

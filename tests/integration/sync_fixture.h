@@ -66,6 +66,7 @@ class SyncTest : public OdbcFixture {
 
     emulator::Options o;
     o.clock = emulator_clock_;
+    o.admin = true;  // LockInZoho
     auto emu = emulator::Emulator::Create(o);
     ASSERT_TRUE(emu.has_value()) << emu.error();
     emu_ = std::move(*emu);
@@ -165,6 +166,17 @@ class SyncTest : public OdbcFixture {
   std::optional<mappings::Config> config_;
   change_capture::KitOptions kit_;
   std::vector<change_capture::CaptureTable> tables_;
+  // Zoho users lock these records (the emulator's locked_ids; none: unlock).
+  void LockInZoho(const std::vector<std::string>& zoho_ids) {
+    std::string ids;
+    for (const auto& id : zoho_ids) ids += (ids.empty() ? "\"" : ",\"") + id + "\"";
+    emulator::HttpRequest r;
+    r.method = "POST";
+    r.path = "/__admin/config";
+    r.headers = {{"Content-Type", "application/json"}};
+    r.body = "{\"locked_ids\": [" + ids + "]}";
+    ASSERT_EQ(emu_->Handle(r).status, 200);
+  }
   std::unique_ptr<emulator::Emulator> emu_;
   std::unique_ptr<crm::CurlTransport> transport_;
   std::unique_ptr<crm::ZohoAuth> auth_;
