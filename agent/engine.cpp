@@ -20,7 +20,9 @@ std::optional<Engine> OpenEngine(const Context& ctx, const char* command, std::o
   auto kit = change_capture::KitOptionsFor(e.config);
   if (!kit) return fail("", kit.error());
   e.kit = *kit;
-  auto db = odbc::Connection::Open({.connection_string = e.config.database.connection_string});
+  auto db = odbc::Connection::Open(
+      {.connection_string = e.config.database.connection_string,
+       .lock_timeout = std::chrono::seconds(e.config.database.lock_timeout_seconds)});
   if (!db) return fail("database: ", db.error());
   e.db.emplace(std::move(*db));
   auto zoho = MakeZohoSession(e.config);

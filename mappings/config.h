@@ -50,6 +50,7 @@ struct DatabaseConfig {
   std::string connection_string;    // ODBC; holds a password: scrub before showing (core/secrets.h)
   std::string schema = "zcrmsync";  // the agent's own objects; for sqlite a table-name prefix
   std::string time_zone = "UTC";    // IANA zone of timestamp columns without a zone
+  int lock_timeout_seconds = 30;    // the agent's longest wait for a row lock
 };
 
 struct ZohoConfig {

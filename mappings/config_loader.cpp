@@ -812,6 +812,8 @@ Config ToConfig(const Value& root, std::string_view source) {
   c.database.connection_string = Str(*db, "connection_string");
   c.database.schema = Str(*db, "schema", c.database.schema);
   c.database.time_zone = Str(*db, "time_zone", c.database.time_zone);
+  c.database.lock_timeout_seconds =
+      Int(*db, "lock_timeout_seconds", c.database.lock_timeout_seconds);
 
   c.zoho.data_center = Str(*zoho, "data_center", c.zoho.data_center);
   c.zoho.api_base_url = OptStr(*zoho, "api_base_url");

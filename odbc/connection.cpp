@@ -108,6 +108,31 @@ void ApplyServerQueryTimeout(internal::ConnectionState& st) {
   }
 }
 
+// The session's lock wait limit (ConnectOptions::lock_timeout).
+void ApplyLockTimeout(internal::ConnectionState& st) {
+  const auto seconds = st.options.lock_timeout.count();
+  if (seconds <= 0) return;
+  std::string sql;
+  switch (st.driver.family) {
+    case DriverFamily::kPostgreSQL:
+      sql = "SET lock_timeout = '" + std::to_string(seconds) + "s'";
+      break;
+    case DriverFamily::kMySQL:
+      sql = "SET SESSION innodb_lock_wait_timeout = " + std::to_string(seconds);
+      break;
+    case DriverFamily::kSqlServer:
+      sql = "SET LOCK_TIMEOUT " + std::to_string(seconds * 1000);
+      break;
+    default:
+      return;
+  }
+  Status s = ExecuteRaw(st, sql);
+  if (!s.ok()) {
+    st.warnings.push_back(s.message());
+    Log().Warn("could not set the lock timeout", {{"error", s.message()}});
+  }
+}
+
 Status Connect(internal::ConnectionState& st) {
   SQLHDBC dbc = SQL_NULL_HDBC;
   SQLRETURN rc = SQLAllocHandle(SQL_HANDLE_DBC, st.env->handle(), &dbc);
@@ -143,6 +168,7 @@ Status Connect(internal::ConnectionState& st) {
   st.driver.family = DetectDriverFamily(st.driver.dbms_name, st.driver.driver_name);
 
   ApplyServerQueryTimeout(st);
+  ApplyLockTimeout(st);
   const bool utf8mb4 =
       AsciiLower(st.options.connection_string).find("charset=utf8mb4") != std::string::npos;
   st.driver.text_as_utf8 = st.driver.family == DriverFamily::kMySQL && utf8mb4;

@@ -32,6 +32,11 @@ struct ConnectOptions {
   // on MariaDB/MySQL the session's max_statement_time / max_execution_time is
   // set instead; sqliteodbc accepts it but cannot interrupt a query.
   std::chrono::seconds query_timeout{0};
+  // The longest wait for a lock another transaction holds; 0 = the server's
+  // default. PostgreSQL lock_timeout, MySQL/MariaDB innodb_lock_wait_timeout,
+  // SQL Server LOCK_TIMEOUT (set for the session); SQLite: the connection
+  // string's Timeout. A timeout is ABORTED (retryable).
+  std::chrono::seconds lock_timeout{0};
   bool autocommit = true;
   std::optional<IsolationLevel> isolation;       // unset = the server's default
 };

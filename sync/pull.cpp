@@ -549,7 +549,7 @@ Status Puller::LandItem(Run& run, PageItem& item) {
   const mappings::Mapping& m = run.m;
   if (item.write) {
     Status written = WriteErpRow(db_, kit_, m, *item.write);
-    if (written.code() == StatusCode::kAborted) {
+    if (written.GetPayload(kChangedSinceRead)) {
       // The ERP edited the row since the merge read it: nothing of this
       // record lands. Its ERP change goes to Zoho with If-Unmodified-Since,
       // and the push's reconcile merges it with this CRM edit.

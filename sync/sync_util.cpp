@@ -269,10 +269,12 @@ Status WriteErpRow(odbc::Connection& db, const change_capture::KitOptions& kit,
     bool gone = false;
     ZCRMSYNC_ASSIGN_OR_RETURN(auto changed, ChangedSinceRead(db, kit, m, write, &gone));
     if (!changed.empty()) {
-      return AbortedError(
+      Status s = AbortedError(
           "not written back to " + m.table + " key " + change_capture::KeyToJson(write.key) + ": " +
           (gone ? std::string("the row is gone") : "column " + write.columns[changed.front()] + " changed") +
           " since the merge read it");
+      s.SetPayload(std::string(kChangedSinceRead), "1");
+      return s;
     }
   }
   return Update(db, kit, m, write);

@@ -121,9 +121,12 @@ struct ErpWrite {
 
 // UPDATEs the row of `m` (update_row.sql). The caller holds the transaction
 // and, for write-back, echo suppression. Errors name the table. With
-// `seen`, the row is locked and read first (lock_row.sql): ABORTED, and
-// nothing written, when it is gone or no longer holds `seen` (an ERP edit
-// since the merge read it, which goes to Zoho as a change of its own).
+// `seen`, the row is locked and read first (lock_row.sql): ABORTED with the
+// payload kChangedSinceRead, and nothing written, when it is gone or no
+// longer holds `seen` (an ERP edit since the merge read it, which goes to
+// Zoho as a change of its own). Other ABORTED errors (a deadlock, a lock
+// timeout) come from the database.
+inline constexpr std::string_view kChangedSinceRead = "changed_since_read";
 Status WriteErpRow(odbc::Connection& db, const change_capture::KitOptions& kit,
                    const mappings::Mapping& m, const ErpWrite& write);
 
