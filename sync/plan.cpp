@@ -22,12 +22,6 @@ void Add(MappingPlan& plan, PlannedAction a) {
   plan.actions.push_back(std::move(a));
 }
 
-std::string Join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
-  return out;
-}
-
 }  // namespace
 
 Planner::Planner(odbc::Connection& db, const mappings::Config& config,

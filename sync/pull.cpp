@@ -379,16 +379,11 @@ Status Puller::MergeOne(Run& run, const crm::Record& r, std::vector<PageItem>& i
                {{"mapping", m.name}, {"key", link->erp_key}, {"field", c.field}});
   }
   item.held = std::move(merged.held);
-  if (!merged.erp_columns.empty() || merged.crm_update) {
-    std::string columns, fields;
-    for (const auto& c : merged.erp_columns) columns += (columns.empty() ? "" : ",") + c;
-    if (merged.crm_update) {
-      for (const auto& [f, v] : *merged.crm_update) {
-        if (f != "id") fields += (fields.empty() ? "" : ",") + f;
-      }
-    }
-    Log().Debug("merged a CRM record", {{"mapping", m.name}, {"key", link->erp_key},
-                                        {"zoho_id", id}, {"to_erp", columns}, {"to_crm", fields}});
+  if ((!merged.erp_columns.empty() || merged.crm_update) && log::Enabled(log::Level::kDebug)) {
+    Log().Debug("merged a CRM record",
+                {{"mapping", m.name}, {"key", link->erp_key}, {"zoho_id", id},
+                 {"to_erp", Join(merged.erp_columns)},
+                 {"to_crm", merged.crm_update ? Join(FieldNames(*merged.crm_update)) : ""}});
   }
   if (!merged.erp_columns.empty()) {
     item.write = ErpWrite{key, std::move(merged.erp_columns), std::move(merged.erp_values),

@@ -1083,21 +1083,21 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
     link.base_values = BaseToJson(o.new_base);
     link.erp_changed_at = o.pending->changed_at;
     if (auto t = ParseZohoTime(r.modified_time)) link.crm_modified_at = *t;
-    if (o.moved_from) {
-      moved_away.push_back(*o.moved_from);
-      Log().Debug("moved a CRM record to a new key",
-                  {{"mapping", m->name}, {"from", *o.moved_from}, {"key", o.pending->key_json},
-                   {"zoho_id", link.zoho_id.value_or("")}});
-    } else if (created) {
-      Log().Debug("created a CRM record",
-                  {{"mapping", m->name}, {"key", o.pending->key_json}, {"zoho_id", r.id}});
-    } else {
-      std::string fields;
-      for (const auto& [f, v] : o.record) {
-        if (f != "id") fields += (fields.empty() ? "" : ",") + f;
+    if (o.moved_from) moved_away.push_back(*o.moved_from);
+    // Per record, on the push's hot path: built only when asked for.
+    if (log::Enabled(log::Level::kDebug)) {
+      if (o.moved_from) {
+        Log().Debug("moved a CRM record to a new key",
+                    {{"mapping", m->name}, {"from", *o.moved_from}, {"key", o.pending->key_json},
+                     {"zoho_id", link.zoho_id.value_or("")}});
+      } else if (created) {
+        Log().Debug("created a CRM record",
+                    {{"mapping", m->name}, {"key", o.pending->key_json}, {"zoho_id", r.id}});
+      } else {
+        Log().Debug("updated a CRM record",
+                    {{"mapping", m->name}, {"key", o.pending->key_json},
+                     {"zoho_id", link.zoho_id.value_or("")}, {"fields", Join(FieldNames(o.record))}});
       }
-      Log().Debug("updated a CRM record", {{"mapping", m->name}, {"key", o.pending->key_json},
-                                          {"zoho_id", link.zoho_id.value_or("")}, {"fields", fields}});
     }
     links_to_save.push_back(std::move(link));
     pass.landed_keys.insert({m->name, o.pending->key_json});
@@ -1117,6 +1117,19 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
   // an outage is the whole agent's problem, not each record's); a record
   // Zoho refuses for now (RECORD_LOCKED) waits out a backoff; any other
   // error parks the record.
+  // A move (or the delete of a moved row) Zoho refused: the link moves to
+  // the new key anyway, keeping the base and the external id Zoho still
+  // holds, so the retry finds the same record (without the link a retry
+  // would create another record, or never delete this one).
+  auto move_link_anyway = [&](const Link& link, const std::string& key_json,
+                              const std::string& moved_from) {
+    Link moved = link;
+    moved.mapping = m->name;
+    moved.erp_key = key_json;
+    if (!moved.external_id) moved.external_id = ExternalId(KeyOf(moved_from));
+    moved_away.push_back(moved_from);
+    links_to_save.push_back(std::move(moved));
+  };
   auto refused = [&](const Pending& p, const std::optional<Link>& link, const crm::RecordResult& r,
                      const std::string& what) -> Status {
     Status s = r.status.WithContext(what + " " + m->module + " " + p.key_json);
@@ -1137,16 +1150,7 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
       } else {
         ZCRMSYNC_RETURN_IF_ERROR(refused(*outs[i].pending, outs[i].link, r, "push"));
         if (outs[i].moved_from && !r.call_failed) {
-          // A move Zoho refused (a locked record, bad data): the link moves
-          // anyway, keeping the base and the external id Zoho still holds,
-          // so the retry updates the same record and sets its external id
-          // (a retry without the link would create another record).
-          Link moved = *outs[i].link;
-          moved.mapping = m->name;
-          moved.erp_key = outs[i].pending->key_json;
-          if (!moved.external_id) moved.external_id = ExternalId(KeyOf(*outs[i].moved_from));
-          moved_away.push_back(*outs[i].moved_from);
-          links_to_save.push_back(std::move(moved));
+          move_link_anyway(*outs[i].link, outs[i].pending->key_json, *outs[i].moved_from);
         }
       }
     }
@@ -1171,15 +1175,7 @@ Status Pusher::Land(PushPass& pass, PushMappingWork& work) {
     } else {
       ZCRMSYNC_RETURN_IF_ERROR(refused(p, work.deletes[i].link, r, "delete"));
       if (moved_from && work.deletes[i].link) {
-        // The delete of a moved record Zoho refused (a locked record): its
-        // link moves to the new key, so the retry finds the record to delete
-        // (Zoho's external id still names the old key).
-        Link moved = *work.deletes[i].link;
-        moved.mapping = m->name;
-        moved.erp_key = p.key_json;
-        if (!moved.external_id) moved.external_id = ExternalId(KeyOf(*moved_from));
-        moved_away.push_back(*moved_from);
-        links_to_save.push_back(std::move(moved));
+        move_link_anyway(*work.deletes[i].link, p.key_json, *moved_from);
       }
     }
   }
@@ -1388,11 +1384,9 @@ Status Pusher::Commit(PushPass& pass) {
     // holds the merged value, so the edit is pushed).
     ZCRMSYNC_ASSIGN_OR_RETURN(auto skipped, WriteErpRowWhereUnchanged(db_, kit_, *wm, w));
     if (!skipped.empty()) {
-      std::string columns;
-      for (const auto& c : skipped) columns += (columns.empty() ? "" : ",") + c;
       Log().Info("the ERP edited a row since the reconcile read it; its edit is kept",
                  {{"mapping", wm->name}, {"key", change_capture::KeyToJson(w.key)},
-                  {"columns", columns}});
+                  {"columns", Join(skipped)}});
     }
   }
   if (!pass.erp_writes.empty()) {

@@ -322,6 +322,20 @@ Result<std::optional<odbc::Row>> ReadErpRow(odbc::Statement& select,
   return row;
 }
 
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+std::vector<std::string> FieldNames(const crm::Record& record) {
+  std::vector<std::string> out;
+  for (const auto& [field, value] : record) {
+    if (field != "id") out.push_back(field);
+  }
+  return out;
+}
+
 crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m) {
   return {.trigger = m.zoho_triggers};
 }

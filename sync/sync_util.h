@@ -145,6 +145,12 @@ Result<std::optional<odbc::Row>> ReadErpRow(odbc::Statement& select,
                                             const std::vector<std::string>& key,
                                             const std::string& table);
 
+// "a, b, c" (field and column names in messages and logs).
+std::string Join(const std::vector<std::string>& parts);
+
+// The fields a record write sets, its "id" left out.
+std::vector<std::string> FieldNames(const crm::Record& record);
+
 // The write options for the mapping's records: its `zoho_triggers` array.
 crm::WriteOptions WriteOptionsFor(const mappings::Mapping& m);
 
